@@ -1,0 +1,128 @@
+"""Configuration classes; the environment chooses one through ``APP_ENV``."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        # O_EXCL: two workers starting at once must not write two different keys.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'loyalty_audit.sqlite'}"
+    # Accept the common postgres:// spelling and pin the psycopg 3 driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Defaults for a local installation (embedded SQLite, in-process jobs)."""
+
+    SECRET_KEY: str | None = None  # filled in by load()
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Uploads: a customer export of a few hundred thousand rows fits; larger
+    # files go through the CLI (`flask customers import`).
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    PROXY_FIX = False
+
+    # A service user keeps the logging form open for a working day.
+    WTF_CSRF_TIME_LIMIT = 10 * 3600
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ("de", "en")
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    REDIS_URL: str | None = None
+
+    @classmethod
+    def load(cls) -> dict:
+        """Resolve the values that come from the environment or instance/."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        values["SECRET_KEY"] = _secret_key()
+        values["SQLALCHEMY_DATABASE_URI"] = _database_url()
+        redis_url = os.environ.get("REDIS_URL") or None
+        values["REDIS_URL"] = redis_url
+        if redis_url:
+            values["RATELIMIT_STORAGE_URI"] = redis_url
+        return values
+
+
+class ProductionConfig(Config):
+    """Behind a TLS-terminating proxy: secure cookies, trusted proxy headers."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    PROXY_FIX = True
+
+
+class TestConfig(Config):
+    """Used by the test suite; the database comes from TEST_DATABASE_URL or SQLite."""
+
+    TESTING = True
+    RATELIMIT_ENABLED = True
+
+    @classmethod
+    def load(cls) -> dict:
+        values = super().load()
+        values["SQLALCHEMY_DATABASE_URI"] = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+        if values["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+            values["SQLALCHEMY_DATABASE_URI"] = values["SQLALCHEMY_DATABASE_URI"].replace(
+                "postgresql://", "postgresql+psycopg://", 1
+            )
+        values["RATELIMIT_STORAGE_URI"] = "memory://"
+        return values
+
+
+CONFIGS = {"development": Config, "production": ProductionConfig, "test": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by APP_ENV (default: development)."""
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise SystemExit(f"APP_ENV={name!r} is unknown; use one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,109 @@
+"""Every registered URL rule against every role and an anonymous visitor.
+
+EXPECTED is the access table, written out by hand: a new view that is not in
+it makes ``test_every_rule_is_in_the_table`` fail, and a view whose enforced
+policy differs from the table makes the walk fail.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROLES
+
+ALL = set(ROLES)
+PUBLIC = "public"
+
+# endpoint -> roles allowed (admin is always allowed), or PUBLIC
+EXPECTED: dict[str, set[str] | str] = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.set_language": PUBLIC,
+    "auth.logout": ALL,
+    "main.index": ALL,
+    "admin.users": {"admin"},
+    "admin.create_user": {"admin"},
+    "admin.edit_user": {"admin"},
+    "admin.reset_password": {"admin"},
+}
+
+
+def sample_values(app, users) -> dict[str, object]:
+    """A real id for every URL parameter name used by the rules."""
+    from tests.integration.access_samples import make_samples
+
+    return make_samples(app, users)
+
+
+def build_url(app, rule, values) -> str:
+    args = {}
+    for name in rule.arguments:
+        if name not in values:
+            pytest.fail(f"no sample value for URL parameter {name!r} of {rule.endpoint}: add it to access_samples.py")
+        args[name] = values[name]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **args)
+
+
+def rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_rule_is_in_the_table(app):
+    missing = sorted({r.endpoint for r in app.url_map.iter_rules()} - set(EXPECTED))
+    assert not missing, f"views without an entry in the access table: {missing}"
+    stale = sorted(set(EXPECTED) - {r.endpoint for r in app.url_map.iter_rules()})
+    assert not stale, f"access table names views that do not exist: {stale}"
+
+
+def test_every_view_declares_a_policy(app):
+    undeclared = [e for e, f in app.view_functions.items() if getattr(f, "allowed_roles", None) is None]
+    assert not undeclared, f"views without @allow/@public/@any_user: {undeclared}"
+
+
+def _request(client, method, url):
+    data = {}
+    return client.open(url, method=method, data=data)
+
+
+def test_role_url_matrix(app, users):
+    values = sample_values(app, users)
+    problems = []
+    checked = 0
+    for rule, method in rules(app):
+        if rule.endpoint == "static":
+            continue
+        url = build_url(app, rule, values)
+        expected = EXPECTED[rule.endpoint]
+        for role in (None, *ROLES):
+            client = app.test_client()
+            if role is not None:
+                client.login_as(users[role])
+            try:
+                response = _request(client, method, url)
+            except AssertionError as exc:
+                problems.append(f"{method} {url} as {role or 'anonymous'}: {exc}")
+                continue
+            status = response.status_code
+            checked += 1
+            if expected == PUBLIC:
+                ok = status < 500 and status not in (401, 403)
+            elif role is None:
+                ok = status in (302, 401) and "/login" in response.headers.get("Location", "")
+            elif role == "admin" or role in expected:
+                ok = status < 500 and status not in (401, 403)
+            else:
+                ok = status == 403
+            if not ok:
+                problems.append(f"{method} {url} as {role or 'anonymous'}: {status}")
+    assert checked > 0
+    assert not problems, "\n".join(problems)
+
+
+def test_htmx_anonymous_gets_redirect_header(client, users):
+    response = client.get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert "/login" in response.headers["HX-Redirect"]
