@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3685bcc8411e
+Revision ID: e0a790504e2b
 Revises: 
-Create Date: 2026-11-23 04:58:09.636138
+Create Date: 2026-11-23 05:03:41.718885
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3685bcc8411e'
+revision = 'e0a790504e2b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -73,6 +73,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_customer_values_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_values_period'), ['period'], unique=False)
 
+    op.create_table('jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('message', sa.String(length=200), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_jobs_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    )
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jobs_kind'), ['kind'], unique=False)
+
     op.create_table('metrics',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('touchpoint_id', sa.Integer(), nullable=False),
@@ -103,6 +121,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_metrics_touchpoint_id'))
 
     op.drop_table('metrics')
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jobs_kind'))
+
+    op.drop_table('jobs')
     with op.batch_alter_table('customer_values', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_values_period'))
         batch_op.drop_index(batch_op.f('ix_customer_values_customer_id'))
