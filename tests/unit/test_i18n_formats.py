@@ -1,0 +1,37 @@
+"""German and English number and date formats (DOMAIN: 1.234,56 €, 23.11.2026)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from flask_babel import Babel, force_locale
+
+from app.i18n import fmt_date, fmt_money, fmt_number, fmt_percent
+
+
+@pytest.fixture(scope="module")
+def babel_app():
+    app = Flask(__name__)
+    Babel(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    "locale,money,date,number,percent",
+    [
+        ("de", "1.234,56 €", "23.11.2026", "1.234.567", "12,5 %"),
+        ("en", "€1,234.56", "2026-11-23", "1,234,567", "12.5 %"),
+    ],
+)
+def test_formats(babel_app, locale, money, date, number, percent):
+    with babel_app.test_request_context(), force_locale(locale):
+        assert fmt_money(1234.56) == money
+        assert fmt_date(dt.date(2026, 11, 23)) == date
+        assert fmt_number(1234567) == number
+        assert fmt_percent(0.125) == percent
+
+
+def test_missing_values_show_a_dash(babel_app):
+    with babel_app.test_request_context(), force_locale("de"):
+        assert fmt_money(None) == "–" and fmt_number(float("nan")) == "–" and fmt_date(None) == "–"
