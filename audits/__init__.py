@@ -1,0 +1,64 @@
+"""Touchpoint and loyalty audit: observations in, comparisons and findings out.
+
+Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook. DOMAIN.md §2–§5:
+
+* :func:`case_flags`, :func:`total_excess` — existing customers' prices against the
+  equivalent new-business price (ENBP-style, case level);
+* :func:`compare_groups` — existing vs new per touchpoint × metric × segment
+  (effect, bootstrap CI, stratified Mann–Whitney U, Benjamini–Hochberg, severity);
+* :func:`tenure_gradient` — price walking with tenure;
+* :func:`repurchase_table`, :func:`aftersales_effect` — after-sales → repurchase;
+* :func:`build_findings` — flags to findings with stable keys.
+"""
+
+from .aftersales import (
+    QUOTED_REFERENCE,
+    aftersales_effect,
+    newcombe_interval,
+    quoted_reference_table,
+    repurchase_table,
+    satisfied,
+)
+from .findings import (
+    AFTERSALES_SEVERITY,
+    CASE_SEVERITY,
+    PRICE_WALKING_SEVERITY,
+    RECOMMENDED_ACTIONS,
+    SEVERITY_ORDER,
+    TITLE_TEMPLATES,
+    aftersales_findings,
+    aggregate_findings,
+    build_findings,
+    case_findings,
+    finding_key,
+    price_walking_findings,
+    render_title,
+)
+from .penalty import (
+    CASE_REASONS,
+    DEFAULT_SEVERITY,
+    bootstrap_median_draws,
+    case_flags,
+    compare_groups,
+    tenure_gradient,
+    total_excess,
+)
+from ._common import STATUS_ALIASES, benjamini_hochberg, wilson_interval
+from .synthetic import synthetic_directions, synthetic_observations, synthetic_price_metrics
+
+__all__ = [
+    # penalty
+    "case_flags", "total_excess", "compare_groups", "tenure_gradient",
+    "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS",
+    "STATUS_ALIASES",
+    # after-sales
+    "satisfied", "repurchase_table", "aftersales_effect", "newcombe_interval",
+    "wilson_interval", "quoted_reference_table", "QUOTED_REFERENCE",
+    # findings
+    "build_findings", "aggregate_findings", "case_findings", "price_walking_findings",
+    "aftersales_findings", "finding_key", "render_title", "SEVERITY_ORDER",
+    "CASE_SEVERITY", "PRICE_WALKING_SEVERITY", "AFTERSALES_SEVERITY", "TITLE_TEMPLATES",
+    "RECOMMENDED_ACTIONS",
+    # synthetic data
+    "synthetic_observations", "synthetic_directions", "synthetic_price_metrics",
+]

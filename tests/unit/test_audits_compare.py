@@ -1,0 +1,343 @@
+"""Aggregate level: existing vs new per touchpoint × metric × segment."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from audits import (
+    DEFAULT_SEVERITY,
+    benjamini_hochberg,
+    bootstrap_median_draws,
+    compare_groups,
+)
+
+PRICE = ("renewal", "price")
+DIRECTIONS = {PRICE: "lower", ("inside_sales", "rating"): "higher",
+              ("hotline", "wait_seconds"): "lower", ("after_sales", "resolved"): "higher"}
+
+
+def observations(new, existing, touchpoint="renewal", metric="price", **columns):
+    """New and existing values of one metric; extra columns per existing row."""
+    frame = pd.DataFrame({
+        "touchpoint": touchpoint, "metric": metric,
+        "value": np.concatenate([np.asarray(new, float), np.asarray(existing, float)]),
+        "customer_status": ["new"] * len(new) + ["existing"] * len(existing),
+    })
+    for name, values in columns.items():
+        frame[name] = [None] * len(new) + list(values)
+    return frame
+
+
+def spread(centre, n, step=1.0):
+    """n distinct values around centre (deterministic)."""
+    return centre + step * (np.arange(n) - (n - 1) / 2)
+
+
+def only(result, **where):
+    mask = np.ones(len(result), dtype=bool)
+    for column, value in where.items():
+        mask &= (result[column] == value).to_numpy()
+    assert mask.sum() == 1, result
+    return result[mask].iloc[0]
+
+
+# ------------------------------------------------------------------ minimum n
+
+@pytest.mark.parametrize("n_new, n_existing, compared", [
+    (10, 10, True), (9, 10, False), (10, 9, False),
+])
+def test_min_n_in_each_group(n_new, n_existing, compared):
+    # a huge effect: only the sample size decides
+    obs = observations(spread(100, n_new), spread(300, n_existing))
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["status"] == ("ok" if compared else "insufficient_data")
+    assert bool(row["flagged"]) is compared
+    for column in ("p", "p_adjusted", "ci_low", "ci_high"):
+        assert bool(np.isnan(row[column])) is not compared
+    assert row["effect"] == pytest.approx(200.0)   # the effect is still shown
+    assert (row["severity"] is None) is not compared
+
+
+def test_insufficient_rows_take_no_part_in_the_correction():
+    rng = np.random.default_rng(1)
+    obs = observations(rng.normal(100, 10, 40), rng.normal(104, 10, 60),
+                       tier=["A"] * 30 + ["B"] * 25 + ["C"] * 5)
+    result = compare_groups(obs, DIRECTIONS, ["tier"])
+    tested = result["status"] == "ok"
+    assert only(result, segment="C")["status"] == "insufficient_data"
+    np.testing.assert_allclose(result.loc[tested, "p_adjusted"],
+                               benjamini_hochberg(result.loc[tested, "p"].to_numpy()))
+
+
+# --------------------------------------------------------------- effect & sign
+
+def test_effect_is_the_median_difference_positive_when_worse():
+    obs = observations(spread(100, 21), spread(112, 21))
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["median_new"] == 100
+    assert row["median_existing"] == 112
+    assert row["effect"] == pytest.approx(12.0)
+    assert row["effect_rel"] == pytest.approx(0.12)
+    assert row["reference_level"] == pytest.approx(100.0)
+    assert row["ci_low"] <= row["effect"] <= row["ci_high"]
+
+
+def test_direction_higher_flips_the_sign():
+    new, existing = spread(4.0, 30, 0.02), spread(3.5, 30, 0.02)
+    lower = compare_groups(observations(new, existing), {PRICE: "lower"}).iloc[0]
+    higher = compare_groups(observations(new, existing), {PRICE: "higher"}).iloc[0]
+    assert lower["effect"] == pytest.approx(-0.5)
+    assert higher["effect"] == pytest.approx(0.5)
+    assert higher["ci_low"] == pytest.approx(-lower["ci_high"])
+    assert higher["p"] == lower["p"]
+    assert bool(higher["flagged"]) and not lower["flagged"]
+
+
+def test_materiality_relative_and_absolute():
+    # 4 % worse, very precisely measured: significant but not material at 5 %
+    obs = observations(spread(100, 200, 0.01), spread(104, 200, 0.01))
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["p_adjusted"] < 1e-10 and row["ci_low"] > 0
+    assert row["threshold"] == pytest.approx(5.0)
+    assert not row["flagged"]
+    assert compare_groups(obs, DIRECTIONS, materiality=0.03).iloc[0]["flagged"]
+    absolute = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: 3.0}).iloc[0]
+    assert absolute["threshold"] == 3.0 and absolute["flagged"]
+
+
+def test_effect_exactly_at_threshold_is_not_flagged():
+    obs = observations(spread(100, 200, 0.01), spread(105, 200, 0.01))
+    row = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: 5.0}).iloc[0]
+    assert row["effect"] == pytest.approx(5.0)
+    assert not row["flagged"]
+
+
+def test_no_flag_when_the_interval_reaches_zero():
+    # 4 of 10 existing customers pay 40, 6 pay 200: median 200, but a resample's
+    # median falls to 40 or 120 in about a third of the draws
+    obs = observations(spread(100, 10, 3.0), [40.0] * 4 + [200.0] * 6)
+    row = compare_groups(obs, DIRECTIONS, alpha=0.999).iloc[0]
+    assert row["p_adjusted"] < 0.999
+    assert row["ci_low"] <= 0 and row["effect"] > row["threshold"]
+    assert not row["flagged"]
+
+
+def test_yes_no_metric_compares_shares():
+    obs = observations([1] * 90 + [0] * 10, [1] * 60 + [0] * 40, "after_sales", "resolved")
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["statistic"] == "proportion"
+    assert row["median_new"] == pytest.approx(0.9)
+    assert row["effect"] == pytest.approx(0.3)
+    assert row["effect_rel"] == pytest.approx(0.3 / 0.9)
+    assert row["flagged"]
+
+
+def test_severity_from_relative_effect_and_customers():
+    obs = observations(spread(100, 60), spread(130, 60), customer_id=[f"C{i % 30}"
+                                                                       for i in range(60)])
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["n_customers"] == 30
+    assert row["severity"] == "medium"   # +30 % but only 30 customers (critical needs 100)
+    custom = {"critical": {"min_effect_rel": 0.2, "min_customers": 30}, "low": {}}
+    assert compare_groups(obs, DIRECTIONS, severity=custom).iloc[0]["severity"] == "critical"
+    assert list(DEFAULT_SEVERITY) == ["critical", "high", "medium", "low"]
+
+
+# -------------------------------------------------------------------- segments
+
+def test_one_row_per_touchpoint_metric_and_segment_against_all_new_customers():
+    rng = np.random.default_rng(5)
+    prices = observations(rng.normal(100, 5, 50), rng.normal(100, 5, 40),
+                          tier=["A", "Z"] * 20, abc=["A"] * 20 + ["B"] * 19 + [None])
+    waits = observations(rng.exponential(60, 50), rng.exponential(60, 40),
+                         "hotline", "wait_seconds", tier=["A", "Z"] * 20,
+                         abc=["A"] * 20 + ["B"] * 20)
+    result = compare_groups(pd.concat([prices, waits], ignore_index=True), DIRECTIONS,
+                            ["tier", "abc"])
+    assert result[["touchpoint", "segment_kind", "segment"]].values.tolist() == [
+        ["hotline", "overall", "all"], ["hotline", "tier", "A"], ["hotline", "tier", "Z"],
+        ["hotline", "abc", "A"], ["hotline", "abc", "B"],
+        ["renewal", "overall", "all"], ["renewal", "tier", "A"], ["renewal", "tier", "Z"],
+        ["renewal", "abc", "A"], ["renewal", "abc", "B"],
+    ]
+    assert (result["n_new"] == 50).all()
+    assert only(result, touchpoint="renewal", segment_kind="abc", segment="B")[
+        "n_existing"] == 19
+
+
+def test_results_do_not_depend_on_other_segments_and_are_repeatable():
+    rng = np.random.default_rng(7)
+    obs = observations(rng.normal(100, 10, 80), rng.normal(105, 10, 80),
+                       tier=rng.choice(["A", "Z"], 80), abc=rng.choice(["A", "B"], 80))
+    before = obs.copy()
+    one = compare_groups(obs, DIRECTIONS, ["tier"], seed=11)
+    two = compare_groups(obs, DIRECTIONS, ["abc", "tier"], seed=11)
+    pd.testing.assert_frame_equal(obs, before)
+    cols = ["effect", "ci_low", "ci_high", "p"]
+    pd.testing.assert_frame_equal(one[one.segment_kind == "tier"][cols].reset_index(drop=True),
+                                  two[two.segment_kind == "tier"][cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(one, compare_groups(obs, DIRECTIONS, ["tier"], seed=11))
+    assert not one["ci_low"].equals(compare_groups(obs, DIRECTIONS, ["tier"], seed=12)["ci_low"])
+
+
+# --------------------------------------------------------------- like for like
+
+def test_product_mix_alone_is_not_a_penalty():
+    # segment A buys the dear product; everybody pays the same price per product
+    rng = np.random.default_rng(2)
+    new_products = ["cheap"] * 60 + ["dear"] * 60
+    ex_products = ["cheap"] * 10 + ["dear"] * 50
+    level = {"cheap": 100.0, "dear": 400.0}
+    new = [level[p] * rng.lognormal(0, 0.05) for p in new_products]
+    existing = [level[p] * rng.lognormal(0, 0.05) for p in ex_products]
+    obs = observations(new, existing, product_key=ex_products)
+    obs.loc[: len(new) - 1, "product_key"] = new_products
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["median_existing"] > 1.5 * row["median_new"]   # pooled medians mislead
+    assert abs(row["effect_rel"]) < 0.03
+    assert row["n_strata"] == 2
+    assert not row["flagged"]
+    pooled = compare_groups(obs, DIRECTIONS, like_for_like=[]).iloc[0]
+    assert pooled["flagged"]          # what a pooled comparison would wrongly claim
+
+
+def test_like_for_like_effect_is_relative_to_the_same_product():
+    obs = observations(list(spread(100, 20)) + list(spread(400, 20)),
+                       list(spread(110, 20)) + list(spread(440, 20)),
+                       product_key=["cheap"] * 20 + ["dear"] * 20)
+    obs.loc[:39, "product_key"] = ["cheap"] * 20 + ["dear"] * 20
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["adjustment"] == "ratio"
+    assert row["effect_rel"] == pytest.approx(0.10)
+    assert row["reference_level"] == pytest.approx(250.0)
+    assert row["effect"] == pytest.approx(25.0)
+    assert row["flagged"]
+
+
+def test_existing_observations_without_reference_are_counted_as_unmatched():
+    obs = observations(spread(100, 30), spread(120, 34),
+                       product_key=["P1"] * 30 + ["P2"] * 4)
+    obs.loc[:29, "product_key"] = "P1"
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["n_existing"] == 30
+    assert row["n_existing_unmatched"] == 4
+
+
+def test_strata_with_too_few_new_customers_are_no_reference():
+    obs = observations(list(spread(100, 30)) + [100.0] * 4, spread(120, 34),
+                       product_key=["P1"] * 30 + ["P2"] * 4)
+    obs.loc[:33, "product_key"] = ["P1"] * 30 + ["P2"] * 4
+    assert compare_groups(obs, DIRECTIONS).iloc[0]["n_existing_unmatched"] == 4
+    assert compare_groups(obs, DIRECTIONS, min_stratum_n=4).iloc[0]["n_existing_unmatched"] == 0
+
+
+def test_metric_with_zeros_uses_differences():
+    obs = observations([0.0] * 10 + list(spread(30, 20)), list(spread(90, 30)),
+                       "hotline", "wait_seconds")
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["adjustment"] == "difference"
+    assert row["effect"] == pytest.approx(90.0 - np.median([0.0] * 10 + list(spread(30, 20))))
+
+
+# ------------------------------------------------------------------- the test
+
+def test_single_stratum_p_equals_scipy_mann_whitney():
+    rng = np.random.default_rng(4)
+    new = rng.integers(1, 6, 57).astype(float)       # ratings: many ties
+    existing = rng.integers(1, 5, 43).astype(float)
+    row = compare_groups(observations(new, existing), DIRECTIONS).iloc[0]
+    expected = stats.mannwhitneyu(existing, new, alternative="two-sided",
+                                  method="asymptotic").pvalue
+    assert row["p"] == pytest.approx(expected, rel=1e-12)
+
+
+def van_elteren_p(obs):
+    """Textbook van Elteren: per-stratum rank sums weighted by 1/(N_s + 1)."""
+    num, var = 0.0, 0.0
+    for _, part in obs.groupby("product_key"):
+        existing = (part["customer_status"] == "existing").to_numpy()
+        n1, n2 = existing.sum(), (~existing).sum()
+        if n1 == 0 or n2 == 0:
+            continue
+        n = n1 + n2
+        ranks = stats.rankdata(part["value"])
+        _, ties = np.unique(part["value"], return_counts=True)
+        u = ranks[existing].sum() - n1 * (n1 + 1) / 2
+        v = n1 * n2 / 12 * ((n + 1) - (ties ** 3 - ties).sum() / (n * (n - 1)))
+        num += (u - n1 * n2 / 2) / (n + 1)
+        var += v / (n + 1) ** 2
+    return 2 * stats.norm.sf(abs(num) / np.sqrt(var))
+
+
+def test_several_strata_p_equals_textbook_van_elteren():
+    rng = np.random.default_rng(8)
+    products = rng.choice(["P1", "P2", "P3"], 150)
+    values = np.round(rng.normal(10, 2, 150)) * np.where(products == "P2", 3, 1)
+    status = rng.choice(["new", "existing"], 150)
+    obs = pd.DataFrame({"touchpoint": "renewal", "metric": "price", "value": values,
+                        "customer_status": status, "product_key": products})
+    row = compare_groups(obs, DIRECTIONS, min_stratum_n=1).iloc[0]
+    assert row["n_strata"] == 3
+    assert row["p"] == pytest.approx(van_elteren_p(obs), rel=1e-10)
+
+
+def test_all_values_tied_gives_p_one_without_warnings():
+    row = compare_groups(observations([5.0] * 12, [5.0] * 12), DIRECTIONS).iloc[0]
+    assert row["p"] == 1.0 and row["effect"] == 0 and not row["flagged"]
+
+
+# ----------------------------------------------------------- Benjamini–Hochberg
+
+def test_benjamini_hochberg_hand_computed():
+    p = np.array([0.01, 0.04, 0.03, 0.005, np.nan])
+    # sorted 0.005, 0.01, 0.03, 0.04 → ×4/rank: 0.02, 0.02, 0.04, 0.04 (already monotone)
+    np.testing.assert_allclose(benjamini_hochberg(p), [0.02, 0.04, 0.04, 0.02, np.nan])
+
+
+def test_benjamini_hochberg_takes_running_minimum_and_caps_at_one():
+    p = np.array([0.02, 0.021, 0.9, 0.5])
+    # ×4/rank: 0.08, 0.042, 0.667, 0.9 → running minimum from the top: 0.042, 0.042, ...
+    np.testing.assert_allclose(benjamini_hochberg(p), [0.042, 0.042, 0.9, 2 / 3])
+    rng = np.random.default_rng(0)
+    q = rng.random(50) ** 3
+    np.testing.assert_allclose(benjamini_hochberg(q), stats.false_discovery_control(q))
+
+
+# ------------------------------------------------------------------- bootstrap
+
+@pytest.mark.parametrize("n", [10, 11, 24, 25, 101])
+def test_closed_form_bootstrap_matches_plain_resampling(n):
+    rng = np.random.default_rng(n)
+    sample = np.sort(np.round(rng.lognormal(4, 0.4, n), 0))   # rounded: ties as in prices
+    draws = 20_000
+    plain = np.median(sample[rng.integers(0, n, (draws, n))], axis=1)
+    fast = bootstrap_median_draws(sample, draws, rng)
+    grid = np.unique(np.concatenate([plain, fast]))
+    cdf_plain = np.searchsorted(np.sort(plain), grid, side="right") / draws
+    cdf_fast = np.searchsorted(np.sort(fast), grid, side="right") / draws
+    assert np.abs(cdf_plain - cdf_fast).max() < 0.02   # two-sample KS distance
+    assert fast.std() == pytest.approx(plain.std(), rel=0.05)
+
+
+def test_bootstrap_is_fast_for_large_samples_and_seeded():
+    sample = np.sort(np.random.default_rng(0).normal(size=200_001))
+    one = bootstrap_median_draws(sample, 2000, 5)
+    assert np.array_equal(one, bootstrap_median_draws(sample, 2000, 5))
+    assert abs(one.std() - 1.2533 / np.sqrt(len(sample))) < 0.2 * one.std()
+
+
+# --------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(directions={}), "no direction"),
+    (dict(directions={PRICE: "down"}), "'lower' or 'higher'"),
+    (dict(segment_kinds=["tier"]), "tier"),
+    (dict(min_n=0), "min_n"),
+    (dict(statistic="proportion"), "0/1"),
+])
+def test_bad_arguments_raise_with_a_hint(kwargs, message):
+    obs = observations(spread(100, 12), spread(110, 12))
+    arguments = dict(directions=DIRECTIONS) | kwargs
+    with pytest.raises(ValueError, match=message):
+        compare_groups(obs, **arguments)
