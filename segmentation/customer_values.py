@@ -1,0 +1,466 @@
+"""Parse the customer-values import (DOMAIN.md §6) into a clean long frame.
+
+Input is the raw frame of :func:`segmentation.tabular.read_table`. Two layouts
+are accepted:
+
+* **long**: one row per customer and period with the columns of
+  :data:`CUSTOMER_VALUE_COLUMNS` (``customer_id``, ``period`` and ``revenue``
+  required);
+* **wide**: no period or revenue column, but one column per period (headers
+  such as ``2024-01``, ``Jan 2024`` or ``2024-Q1``) holding revenue. An empty
+  cell means "no value for that period" (no row), not 0.
+
+Rules
+-----
+* A row with an error in ``customer_id``, ``period`` or ``revenue`` is left
+  out of the frame; an error in an optional column blanks that cell and keeps
+  the row. Every error becomes a :class:`~segmentation.tabular.Problem` naming
+  the spreadsheet row and the user's column header.
+* ``customer_id`` is text: stripped, leading zeros kept, case kept.
+* Negative revenue is an error unless ``allow_negative_revenue=True``.
+* ``potential_rating`` must be a whole number from 1 to 5.
+* ``contribution`` is the given value, else ``revenue - cost_to_serve`` when
+  both are there, else missing.
+* A file must use one kind of period. With months and quarters mixed, the rows
+  of the rarer kind are left out (months win a tie) and one error says so.
+* The same customer and period twice is an error naming both rows; the first
+  row is kept.
+* Different names or customer-since dates for one customer are a warning; the
+  first non-empty value (in file order) is used for all of the customer's rows.
+* A name that looks like a spreadsheet formula (``=HYPERLINK(...)``) is kept as
+  text; exports neutralise it with :func:`segmentation.tabular.safe_cell`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .tabular import (
+    ROW_COLUMN,
+    Problem,
+    make_problem,
+    parse_amounts,
+    parse_dates,
+    parse_integers,
+    parse_periods,
+    resolve_columns,
+    series_problems,
+    text_values,
+)
+
+__all__ = [
+    "CUSTOMER_VALUE_COLUMNS",
+    "CUSTOMER_VALUE_OUTPUT",
+    "REQUIRED_COLUMNS",
+    "CustomerValues",
+    "parse_customer_values",
+]
+
+#: Canonical column -> accepted headers (English and German, matched loosely).
+CUSTOMER_VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer_id": (
+        "Kundennummer", "Kunden-Nr", "Kundennr", "Kunden-ID", "KdNr", "Kd-Nr",
+        "Debitor", "Debitorennummer", "Kunde", "customer", "customer number",
+        "customer no", "client id",
+    ),
+    "name": ("Name", "Kundenname", "Firma", "Firmenname", "customer name", "company"),
+    "customer_since": (
+        "Kunde seit", "Kundenbeginn", "Kundenbeziehung seit", "Beginn", "since",
+        "customer start", "first order",
+    ),
+    "period": ("Periode", "Zeitraum", "Monat", "Quartal", "month", "quarter"),
+    "revenue": ("Umsatz", "Nettoumsatz", "Umsatz netto", "sales", "turnover", "net sales"),
+    "cost_to_serve": (
+        "Betreuungskosten", "Kosten", "Servicekosten", "Kosten Betreuung",
+        "cost", "costs", "service cost",
+    ),
+    "contribution": (
+        "Deckungsbeitrag", "DB", "contribution margin", "margin", "Marge",
+    ),
+    "potential": (
+        "Potenzial", "Potential", "Außenumsatz", "Kundenpotenzial", "wallet",
+        "category spend",
+    ),
+    "potential_rating": (
+        "Potenzialbewertung", "Potentialbewertung", "Potenzialrating", "Bewertung",
+        "potential score", "rating",
+    ),
+}
+
+#: Columns a long-format file must have.
+REQUIRED_COLUMNS: tuple[str, ...] = ("customer_id", "period", "revenue")
+
+#: Columns of the parsed frame, in order.
+CUSTOMER_VALUE_OUTPUT: tuple[str, ...] = (
+    "customer_id",
+    "name",
+    "customer_since",
+    "period",
+    "revenue",
+    "cost_to_serve",
+    "contribution",
+    "potential",
+    "potential_rating",
+    ROW_COLUMN,
+)
+
+_AMOUNT_COLUMNS = ("cost_to_serve", "contribution", "potential")
+
+
+class CustomerValues(NamedTuple):
+    """Result of :func:`parse_customer_values`: the frame, its problems and a summary."""
+
+    frame: pd.DataFrame
+    problems: list[Problem]
+    summary: dict
+
+
+def _empty_output() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype=object),
+            "name": pd.Series(dtype=object),
+            "customer_since": pd.Series(dtype="datetime64[ns]"),
+            "period": pd.Series(dtype=object),
+            "revenue": pd.Series(dtype=float),
+            "cost_to_serve": pd.Series(dtype=float),
+            "contribution": pd.Series(dtype=float),
+            "potential": pd.Series(dtype=float),
+            "potential_rating": pd.Series(dtype="Int64"),
+            ROW_COLUMN: pd.Series(dtype=np.int64),
+        }
+    )
+
+
+def parse_customer_values(
+    df_raw: pd.DataFrame,
+    *,
+    allow_negative_revenue: bool = False,
+    decimal: str | None = None,
+    max_problems: int = 1000,
+) -> CustomerValues:
+    """Parse customer values (long or wide layout) into a clean long frame.
+
+    Parameters
+    ----------
+    df_raw : DataFrame
+        Raw strings as returned by :func:`segmentation.tabular.read_table`
+        (``__row__`` is used for row numbers; without it row = index + 2).
+    allow_negative_revenue : bool
+        Accept negative revenue (credit notes) instead of reporting it.
+    decimal : {None, ",", "."}
+        Decimal separator of the amounts; None detects it per column.
+    max_problems : int
+        Most problems listed; the rest are counted in one last problem.
+
+    Returns
+    -------
+    CustomerValues
+        ``frame`` with the columns :data:`CUSTOMER_VALUE_OUTPUT`
+        (customer_id str, name str or None, customer_since datetime64 or NaT,
+        period ``YYYY-MM``/``YYYY-Qn``, revenue, cost_to_serve, contribution,
+        potential float, potential_rating Int64, ``__row__``);
+        ``problems``, a list of :class:`~segmentation.tabular.Problem`;
+        ``summary``, a dict with ``layout`` ("long"/"wide"), ``rows_read``,
+        ``rows``, ``customers``, ``periods``, ``period_kind``,
+        ``first_period``, ``last_period``, ``total_revenue``, ``errors``,
+        ``warnings``.
+    """
+    if not isinstance(df_raw, pd.DataFrame):
+        raise ValueError("df_raw must be a DataFrame; read the file with read_table() first.")
+    raw = df_raw.copy()
+    if ROW_COLUMN not in raw.columns:
+        raw[ROW_COLUMN] = np.arange(2, len(raw) + 2, dtype=np.int64)
+    mapping, column_problems = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
+
+    layout = "long"
+    period_columns: dict[str, str] = {}
+    if "period" not in mapping and "revenue" not in mapping:
+        period_columns, wide_problems, used = _period_columns(raw.columns, mapping)
+        if period_columns:
+            layout = "wide"
+            column_problems = [
+                p for p in column_problems
+                if not (p.code == "column.unused" and p.params.get("header") in used)
+            ]
+            column_problems += wide_problems
+    required = REQUIRED_COLUMNS if layout == "long" else ("customer_id",)
+    _, missing = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS, required)
+    column_problems = [p for p in missing if p.code == "column.missing"] + column_problems
+    if any(p.code == "column.missing" for p in column_problems):
+        if layout == "long" and "period" not in mapping and "revenue" not in mapping:
+            column_problems.append(make_problem("customer_values.no_values", severity="info"))
+        return _result(_empty_output(), column_problems, layout, len(raw), max_problems)
+
+    long, source = _long_frame(raw, mapping, period_columns)
+    problems = list(column_problems)
+    frame, row_problems = _parse_rows(long, source, mapping, allow_negative_revenue, decimal)
+    problems += row_problems
+    return _result(frame, problems, layout, len(raw), max_problems)
+
+
+def _period_columns(columns, mapping) -> tuple[dict[str, str], list[Problem], set[str]]:
+    """Headers that are periods (wide layout): header -> period, problems, all period headers."""
+    used = set(mapping.values()) | {ROW_COLUMN}
+    candidates = [c for c in columns if c not in used]
+    if not candidates:
+        return {}, [], set()
+    periods, errors = parse_periods(pd.Series(candidates, dtype=object), excel_serials=False)
+    found: dict[str, str] = {}
+    first_header: dict[str, str] = {}
+    problems: list[Problem] = []
+    for header, period in zip(candidates, periods):
+        if period is None:
+            continue
+        if period in first_header:
+            problems.append(
+                make_problem(
+                    "customer_values.duplicate_period_column",
+                    severity="warning",
+                    headers=f"'{first_header[period]}', '{header}'",
+                    period=period,
+                )
+            )
+            continue
+        first_header[period] = header
+        found[header] = period
+    return found, problems, set(candidates[i] for i, p in enumerate(periods) if p is not None)
+
+
+def _long_frame(raw, mapping, period_columns) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows in long layout plus, per row, the header the revenue came from."""
+    master = {name: raw[header] for name, header in mapping.items()}
+    if not period_columns:
+        long = pd.DataFrame(master)
+        long[ROW_COLUMN] = raw[ROW_COLUMN].to_numpy()
+        source = pd.Series(mapping["revenue"], index=long.index, dtype=object)
+        return long, source
+    pieces = []
+    for header, period in period_columns.items():
+        cells = raw[header]
+        keep = text_values(cells) != ""
+        piece = pd.DataFrame({name: values[keep] for name, values in master.items()})
+        piece["period"] = period
+        piece["revenue"] = cells[keep]
+        piece[ROW_COLUMN] = raw.loc[keep, ROW_COLUMN]
+        piece["_source"] = header
+        pieces.append(piece)
+    long = pd.concat(pieces, ignore_index=True)
+    source = long.pop("_source")
+    return long, source
+
+
+def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
+    problems: list[Problem] = []
+    rows = long[ROW_COLUMN]
+    keep = pd.Series(True, index=long.index)
+    header = {name: mapping.get(name, name) for name in CUSTOMER_VALUE_COLUMNS}
+    out = pd.DataFrame(index=long.index)
+
+    ids = text_values(long["customer_id"])
+    missing_id = ids == ""
+    problems += [
+        make_problem("customer_values.missing_id", row=int(r), column=header["customer_id"])
+        for r in rows[missing_id]
+    ]
+    keep &= ~missing_id
+    out["customer_id"] = ids
+
+    if "name" in long:
+        names = text_values(long["name"])
+        out["name"] = names.where(names != "", None)
+    else:
+        out["name"] = pd.Series([None] * len(long), index=long.index, dtype=object)
+
+    if "customer_since" in long:
+        since, errors = parse_dates(long["customer_since"])
+        problems += series_problems(errors, long["customer_since"], rows, header["customer_since"])
+        out["customer_since"] = since.dt.normalize()
+    else:
+        out["customer_since"] = pd.Series(pd.NaT, index=long.index, dtype="datetime64[ns]")
+
+    periods, errors = parse_periods(long["period"])
+    period_header = mapping.get("period")  # None in the wide layout: periods are headers
+    problems += series_problems(errors, long["period"], rows, period_header)
+    missing_period = periods.isna() & errors.isna()
+    problems += [
+        make_problem("value.missing", row=int(r), column=period_header)
+        for r in rows[missing_period & keep]
+    ]
+    keep &= periods.notna()
+    out["period"] = periods
+
+    revenue, errors = parse_amounts(long["revenue"], decimal=decimal)
+    for code, value, row, column in zip(
+        errors[errors.notna()], long["revenue"][errors.notna()], rows[errors.notna()], source[errors.notna()]
+    ):
+        problems.append(make_problem(code, row=int(row), column=column, value=value))
+    missing_revenue = revenue.isna() & errors.isna()
+    for row, column in zip(rows[missing_revenue & keep], source[missing_revenue & keep]):
+        problems.append(make_problem("value.missing", row=int(row), column=column))
+    keep &= revenue.notna()
+    if not allow_negative_revenue:
+        negative = revenue < 0
+        for row, column, value in zip(rows[negative], source[negative], long["revenue"][negative]):
+            problems.append(
+                make_problem("customer_values.negative_revenue", row=int(row), column=column, value=value)
+            )
+        keep &= ~negative
+    out["revenue"] = revenue
+
+    for name in _AMOUNT_COLUMNS:
+        if name in long:
+            values, errors = parse_amounts(long[name], decimal=decimal)
+            problems += series_problems(errors, long[name], rows, header[name])
+            out[name] = values
+        else:
+            out[name] = np.nan
+    given = out["contribution"]
+    out["contribution"] = given.where(given.notna(), out["revenue"] - out["cost_to_serve"])
+
+    if "potential_rating" in long:
+        rating, errors = parse_integers(long["potential_rating"], decimal=decimal)
+        problems += series_problems(errors, long["potential_rating"], rows, header["potential_rating"])
+        outside = rating.notna() & ~rating.between(1, 5).fillna(False).astype(bool)
+        problems += [
+            make_problem(
+                "customer_values.rating_range",
+                row=int(r),
+                column=header["potential_rating"],
+                value=str(v),
+            )
+            for r, v in zip(rows[outside], rating[outside])
+        ]
+        out["potential_rating"] = rating.mask(outside)
+    else:
+        out["potential_rating"] = pd.array([pd.NA] * len(long), dtype="Int64")
+    out[ROW_COLUMN] = rows.astype(np.int64)
+
+    master, master_problems = _master_values(out[~missing_id], header)
+    problems += master_problems
+    frame = out[keep].copy()
+    for field, values in master.items():
+        frame[field] = frame["customer_id"].map(values).astype(out[field].dtype)
+    frame, kind_problems = _one_period_kind(frame, period_header)
+    problems += kind_problems
+    frame, duplicate_problems = _drop_duplicates(frame, period_header, source)
+    problems += duplicate_problems
+    frame = frame.reset_index(drop=True)[list(CUSTOMER_VALUE_OUTPUT)]
+    return frame, problems
+
+
+def _one_period_kind(frame, period_header):
+    quarter = frame["period"].str.contains("Q", regex=False)
+    quarters = int(quarter.sum())
+    months = len(frame) - quarters
+    if quarters == 0 or months == 0:
+        return frame, []
+    drop = quarter if months >= quarters else ~quarter
+    dropped_kind = "quarter" if months >= quarters else "month"
+    first_row = int(frame.loc[drop, ROW_COLUMN].min())
+    problem = make_problem(
+        "customer_values.mixed_periods",
+        row=first_row,
+        column=period_header,
+        months=months,
+        quarters=quarters,
+        dropped=int(drop.sum()),
+        dropped_kind=dropped_kind,
+    )
+    return frame[~drop], [problem]
+
+
+def _drop_duplicates(frame, period_header, source):
+    duplicate = frame.duplicated(["customer_id", "period"], keep="first")
+    if not duplicate.any():
+        return frame, []
+    first_rows = (
+        frame[~duplicate].set_index(["customer_id", "period"])[ROW_COLUMN]
+    )
+    problems = []
+    for customer_id, period, row, index in zip(
+        frame.loc[duplicate, "customer_id"],
+        frame.loc[duplicate, "period"],
+        frame.loc[duplicate, ROW_COLUMN],
+        frame.index[duplicate],
+    ):
+        problems.append(
+            make_problem(
+                "customer_values.duplicate",
+                row=int(row),
+                column=period_header or source[index],
+                customer_id=customer_id,
+                period=period,
+                first_row=int(first_rows[(customer_id, period)]),
+                second_row=int(row),
+            )
+        )
+    return frame[~duplicate], problems
+
+
+def _master_values(frame, header):
+    """First non-empty name and customer-since per customer, and warnings on conflicts."""
+    problems = []
+    master = {}
+    for field in ("name", "customer_since"):
+        present = frame[frame[field].notna()]
+        if present.empty:
+            continue
+        counts = present.groupby("customer_id", sort=False)[field].nunique()
+        for customer_id in counts[counts > 1].index:
+            rows = present[present["customer_id"] == customer_id]
+            distinct = rows.drop_duplicates(field)
+            shown = ", ".join(
+                f"'{_show(v)}' (row {int(r)})" for v, r in zip(distinct[field], distinct[ROW_COLUMN])
+            )
+            problems.append(
+                make_problem(
+                    "customer_values.conflicting_master",
+                    row=int(distinct[ROW_COLUMN].iloc[1]),
+                    column=header[field],
+                    severity="warning",
+                    customer_id=customer_id,
+                    field=header[field],
+                    values=shown,
+                    first_row=int(distinct[ROW_COLUMN].iloc[0]),
+                )
+            )
+        master[field] = present.groupby("customer_id", sort=False)[field].first()
+    return master, problems
+
+
+def _show(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _result(frame, problems, layout, rows_read, max_problems) -> CustomerValues:
+    problems = sorted(problems, key=lambda p: (p.row is not None, p.row or 0))
+    if max_problems is not None and len(problems) > max_problems:
+        rest = problems[max_problems:]
+        severity = "error" if any(p.severity == "error" for p in rest) else "warning"
+        problems = problems[:max_problems] + [
+            make_problem("problems.truncated", severity=severity, count=len(rest))
+        ]
+    periods = sorted(frame["period"].unique()) if len(frame) else []
+    kind = None
+    if periods:
+        kind = "quarter" if "Q" in periods[0] else "month"
+    summary = {
+        "layout": layout,
+        "rows_read": int(rows_read),
+        "rows": int(len(frame)),
+        "customers": int(frame["customer_id"].nunique()),
+        "periods": len(periods),
+        "period_kind": kind,
+        "first_period": periods[0] if periods else None,
+        "last_period": periods[-1] if periods else None,
+        "total_revenue": float(frame["revenue"].sum()),
+        "errors": sum(p.severity == "error" for p in problems),
+        "warnings": sum(p.severity == "warning" for p in problems),
+    }
+    return CustomerValues(frame, problems, summary)

@@ -1,0 +1,1245 @@
+"""Read the spreadsheets users bring (CSV, XLSX) and parse their cells.
+
+Every import of the product (customer values, observations, after-sales
+outcomes) goes through this module:
+
+1. :func:`read_table` turns the uploaded bytes into a frame of raw strings plus
+   the column ``__row__``: the row number the user sees in the spreadsheet.
+2. :func:`match_columns` (or :func:`resolve_columns`) maps the user's headers to
+   canonical names, in English or German.
+3. The value parsers (:func:`parse_amounts`, :func:`parse_integers`,
+   :func:`parse_dates`, :func:`parse_booleans`, :func:`parse_periods`) turn a
+   column of strings into typed values plus a per-row error code.
+4. :func:`series_problems` turns those codes into :class:`Problem` objects whose
+   messages name the row and column as the user sees them.
+
+Reading rules
+-------------
+* Formats are chosen by the file name: ``.csv``, ``.txt`` and ``.tsv`` are read
+  as delimited text, ``.xlsx`` and ``.xlsm`` as Excel workbooks. Anything else
+  (including the old binary ``.xls``) raises :class:`TableError`.
+* CSV encoding: UTF-8 with or without BOM; UTF-16 when the file starts with a
+  UTF-16 BOM (Excel's "Unicode text"); otherwise Windows-1252. NUL bytes or
+  other control characters mean the file is binary and is refused.
+* CSV delimiter: ``;``, tab or ``,``, whichever splits the header into more
+  than one column and gives the most following lines the header's width
+  (ties: ``;`` before tab before ``,``).
+* Row numbers are spreadsheet rows: every record counts, blank lines included
+  (they are skipped, not renumbered); a quoted value that spans several lines
+  is one row, as Excel and LibreOffice show it. The header is the first
+  non-blank row, normally row 1, so the first data row is normally row 2.
+* Cells are strings; an empty cell is ``""``. No type inference happens, so
+  leading zeros survive. Blank header cells are named ``(column C)`` by their
+  spreadsheet letter (and dropped when the whole column is empty); repeated
+  header names get a suffix `` (2)``.
+* A row with more non-empty values than the header has columns raises
+  :class:`TableError` (the usual cause is a wrong delimiter or an unquoted
+  decimal comma); missing trailing values are read as empty.
+* XLSX: the zip archive is checked *before* openpyxl sees it: at most
+  ``max_members`` members, at most ``max_uncompressed`` bytes declared in
+  total, and no member above 1 MiB may declare more than ``max_ratio`` times
+  its compressed size (a zip bomb). Python's zip reader never inflates a member
+  beyond its declared size, so the declared sizes are a real bound. The
+  workbook is then opened read-only with cached formula values.
+* XLSX cell values become strings: whole numbers without ``.0``, other numbers
+  with up to 15 significant digits and a decimal point, dates as ``YYYY-MM-DD``
+  (``YYYY-MM-DD HH:MM:SS`` when there is a time of day), booleans as
+  ``true``/``false``. A whole number shown with a zero-padded format such as
+  ``00000`` keeps its leading zeros.
+
+Value rules
+-----------
+* Amounts: ``1234.5``, ``1,234.56``, ``1.234,56``, ``1234,5``, ``-12``,
+  ``1 234,56``, ``1'234.50``, ``12,50 €``, ``EUR 12``, a trailing minus as in
+  SAP exports (``12,50-``). Whether a column uses a decimal comma is decided
+  per column by its unambiguous values (``1.234,5``, ``12,50``, ``1.234.567``
+  speak for a comma; ``1,234.5``, ``12.50`` for a point); the majority wins and
+  values written the other way are errors. Ambiguous values (one separator
+  followed by exactly three digits, e.g. ``1.234`` or ``1,234``) follow the
+  column; when the column gives no evidence the single separator is read as
+  the decimal separator (``1.234`` = 1.234, ``1,234`` = 1.234). Pass
+  ``decimal=","`` or ``decimal="."`` to decide explicitly.
+* Integers: an amount that is a whole number.
+* Dates: ``2024-03-15``, ``2024/03/15``, ``15.03.2024``, ISO date-times (a time
+  zone offset is ignored: the wall-clock time written is kept), German
+  date-times ``15.03.2024 10:30``, and Excel serial day numbers with five
+  digits (``45366`` = 2024-03-15). ``03/15/2024``-style dates are refused as
+  ambiguous and two-digit years are refused.
+* Booleans: see :data:`BOOLEAN_WORDS` (yes/no, ja/nein, true/false, wahr/falsch,
+  1/0, y/n, j/n, x). An empty cell is missing, or ``False`` with
+  ``blank_is_false=True`` (checklists ticked with an ``x``).
+* Periods: months ``2024-03``, ``2024/3``, ``03/2024``, ``03.2024``,
+  ``202403``, ``März 2024``/``Mar 2024``; quarters ``2024-Q1``, ``2024 Q1``,
+  ``Q1 2024``, ``Q1/2024``, ``1. Quartal 2024``; any date (then its month).
+  Output: ``YYYY-MM`` or ``YYYY-Qn``.
+
+The parsers work on the distinct values of a column (``pandas.factorize``)
+and spread the results back, so repeated periods, dates and master data cost
+one parse each; a million-row import parses in seconds.
+
+Problems and messages
+---------------------
+All user-facing texts are templates in :data:`MESSAGES`, keyed by a code. A
+:class:`Problem` carries the code and its parameters besides the English
+message, so the web layer can translate it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BOOLEAN_WORDS",
+    "MESSAGES",
+    "MONTH_NAMES",
+    "ROW_COLUMN",
+    "Problem",
+    "TableError",
+    "detect_decimal",
+    "format_message",
+    "has_errors",
+    "make_problem",
+    "match_columns",
+    "normalize_header",
+    "parse_amount",
+    "parse_amounts",
+    "parse_booleans",
+    "parse_date",
+    "parse_dates",
+    "parse_integers",
+    "parse_period",
+    "parse_periods",
+    "period_kind",
+    "problems_frame",
+    "read_table",
+    "resolve_columns",
+    "safe_cell",
+    "safe_frame",
+    "series_problems",
+    "text_values",
+]
+
+ROW_COLUMN = "__row__"
+
+MB = 1024 * 1024
+
+#: Every user-facing text of the import, keyed by code. Parameters in braces.
+MESSAGES: dict[str, str] = {
+    # where a problem sits
+    "location.row_column": "Row {row}, column {column}: {message}",
+    "location.row": "Row {row}: {message}",
+    "location.column": "Column {column}: {message}",
+    # the file as a whole (TableError)
+    "file.empty": "The file is empty.",
+    "file.too_large": "The file has {size_mb} MB; the limit is {limit_mb} MB.",
+    "file.unknown_type": (
+        "Files of type '{extension}' cannot be read; save the table as .csv or .xlsx."
+    ),
+    "file.legacy_xls": (
+        "This is an old Excel file (.xls); save it as .xlsx or .csv and upload it again."
+    ),
+    "file.binary": (
+        "The file does not contain a text table (it holds binary data); "
+        "save the table as .csv or .xlsx."
+    ),
+    "file.xlsx_named_csv": (
+        "The file is an Excel workbook with a .csv name; rename it to .xlsx or save it as CSV."
+    ),
+    "file.not_decodable": (
+        "The file's text encoding is not readable; save it as CSV UTF-8."
+    ),
+    "file.malformed_csv": "The CSV file cannot be read: {detail}.",
+    "xlsx.invalid": "The file is not a valid Excel workbook (.xlsx).",
+    "xlsx.too_many_members": (
+        "The workbook has {count} parts, more than the limit of {limit}; it is refused."
+    ),
+    "xlsx.too_large": (
+        "The workbook unpacks to {size_mb} MB, more than the limit of {limit_mb} MB."
+    ),
+    "xlsx.ratio": (
+        "The workbook is compressed suspiciously strongly ({ratio}:1, limit {limit}:1) "
+        "and is refused as a possible zip bomb."
+    ),
+    "xlsx.sheet_not_found": "The workbook has no sheet '{sheet}' (sheets: {sheets}).",
+    "xlsx.no_sheet": "The workbook has no worksheet.",
+    "table.no_header": "The first row holds no column names.",
+    "table.header_is_data": (
+        "The first row looks like data, not column names; add a header row."
+    ),
+    "table.no_rows": "The file has column names but no data rows.",
+    "table.too_many_rows": "The file has more than {limit} data rows.",
+    "table.too_many_values": (
+        "Row {row} has {count} values but the header has {columns} columns; check the "
+        "delimiter, or put values that contain it in quotes."
+    ),
+    # columns
+    "column.missing": "Required column '{name}' is missing (accepted names: {aliases}).",
+    "column.ambiguous": (
+        "Columns {headers} all stand for '{name}'; the first one is used."
+    ),
+    "column.unused": "Column '{header}' is not used.",
+    # single values
+    "value.missing": "value is missing",
+    "value.not_number": "'{value}' is not a number",
+    "value.mixed_number_format": (
+        "'{value}' is written differently from the other numbers in this column "
+        "(decimal comma vs. decimal point)"
+    ),
+    "value.not_integer": "'{value}' is not a whole number",
+    "value.not_date": "'{value}' is not a date (write YYYY-MM-DD or DD.MM.YYYY)",
+    "value.ambiguous_date": (
+        "'{value}' is ambiguous (day or month first?); write YYYY-MM-DD or DD.MM.YYYY"
+    ),
+    "value.two_digit_year": "'{value}' has a two-digit year; write the year with four digits",
+    "value.not_boolean": "'{value}' is not yes/no (ja/nein, 1/0, x)",
+    "value.not_period": "'{value}' is not a period (write 2024-03, 2024-Q1 or a date)",
+    # customer values
+    "customer_values.missing_id": "the customer id is missing",
+    "customer_values.duplicate": (
+        "customer {customer_id} appears twice for period {period} (rows {first_row} and {second_row})"
+    ),
+    "customer_values.negative_revenue": "revenue {value} is negative; negative revenue is not allowed",
+    "customer_values.rating_range": "rating {value} is outside 1–5",
+    "customer_values.conflicting_master": (
+        "customer {customer_id} has different values for {field}: {values}; "
+        "the value of row {first_row} is used"
+    ),
+    "customer_values.mixed_periods": (
+        "months and quarters are mixed (months: {months}, quarters: {quarters} rows); "
+        "the {dropped_kind} rows are left out, use one kind of period per file"
+    ),
+    "customer_values.duplicate_period_column": (
+        "Columns {headers} stand for the same period {period}; only the first is used."
+    ),
+    "customer_values.no_values": "No period columns were found (e.g. 2024-01, 2024-Q1).",
+    "problems.truncated": "{count} more problems are not listed.",
+}
+
+
+def format_message(code: str, **params) -> str:
+    """Return the English text for a message code, filled with its parameters."""
+    try:
+        template = MESSAGES[code]
+    except KeyError as exc:
+        raise ValueError(f"Unknown message code {code!r}; add it to MESSAGES.") from exc
+    return template.format(**params)
+
+
+class TableError(ValueError):
+    """The uploaded file cannot be read as a table; ``str(error)`` is for the user.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable English message.
+    code : str, optional
+        Key into :data:`MESSAGES` for translation.
+    params : mapping, optional
+        Parameters of the message template.
+    """
+
+    def __init__(self, message: str, code: str = "table.error", params: Mapping | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.params = dict(params or {})
+
+    @classmethod
+    def from_code(cls, code: str, **params) -> TableError:
+        """Build the error from a message code and its parameters."""
+        return cls(format_message(code, **params), code=code, params=params)
+
+
+@dataclass
+class Problem:
+    """One problem found in an uploaded file.
+
+    ``row`` is the spreadsheet row the user sees (header = 1) or None for the
+    whole file; ``column`` is the user's header text or None. ``message`` is
+    English and names both; ``code`` and ``params`` allow translation.
+    ``severity`` is ``"error"`` (the row or file cannot be used as is),
+    ``"warning"`` (used, but check it) or ``"info"``.
+    """
+
+    row: int | None
+    column: str | None
+    message: str
+    code: str = "custom"
+    params: dict = field(default_factory=dict)
+    severity: str = "error"
+
+
+_MAX_VALUE_CHARS = 40
+
+
+def _short(value) -> str:
+    text = str(value).strip()
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 1] + "…"
+    return text
+
+
+def make_problem(
+    code: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    severity: str = "error",
+    **params,
+) -> Problem:
+    """Create a :class:`Problem` from a message code, with the location in its message."""
+    if severity not in {"error", "warning", "info"}:
+        raise ValueError(f"severity must be 'error', 'warning' or 'info', not {severity!r}.")
+    if "value" in params:
+        params["value"] = _short(params["value"])
+    text = format_message(code, **params)
+    if row is not None and column is not None:
+        text = format_message("location.row_column", row=row, column=column, message=text)
+    elif row is not None:
+        text = format_message("location.row", row=row, message=text)
+    elif column is not None:
+        text = format_message("location.column", column=column, message=text)
+    return Problem(row=row, column=column, message=text, code=code, params=params, severity=severity)
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    """Return True when any problem has severity ``"error"``."""
+    return any(p.severity == "error" for p in problems)
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """Return the problems as a frame (row, column, severity, code, message) for display."""
+    rows = [
+        {
+            "row": p.row,
+            "column": p.column,
+            "severity": p.severity,
+            "code": p.code,
+            "message": p.message,
+        }
+        for p in problems
+    ]
+    frame = pd.DataFrame(rows, columns=["row", "column", "severity", "code", "message"])
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def series_problems(
+    errors: pd.Series,
+    raw: pd.Series,
+    rows: pd.Series | None,
+    column: str | None,
+    severity: str = "error",
+) -> list[Problem]:
+    """Turn a per-row error-code series from a value parser into problems.
+
+    Parameters
+    ----------
+    errors : Series
+        Message codes (or None) as returned by the ``parse_*`` functions.
+    raw : Series
+        The raw cell texts, aligned with ``errors``; shown in the message.
+    rows : Series or None
+        Spreadsheet row numbers aligned with ``errors`` (usually ``df["__row__"]``);
+        None uses the index.
+    column : str or None
+        The column as the user named it.
+    """
+    bad = errors.notna()
+    if not bad.any():
+        return []
+    row_values = rows[bad] if rows is not None else pd.Series(errors.index[bad], index=errors.index[bad])
+    return [
+        make_problem(code, row=int(row), column=column, severity=severity, value=value)
+        for code, value, row in zip(errors[bad], raw[bad].fillna(""), row_values)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# safe export
+# ---------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Neutralise a value for a spreadsheet export (CSV/XLSX formula injection).
+
+    A string starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets
+    a leading apostrophe, so spreadsheet programs show it as text instead of
+    running it. Numbers, dates, None and other strings are returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with :func:`safe_cell` applied to every text column."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(safe_cell)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# reading files
+# ---------------------------------------------------------------------------
+
+_CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
+_XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
+_DELIMITERS = (";", "\t", ",")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_RATIO_FLOOR = MB
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    sheet: str | None = None,
+    *,
+    max_rows: int = 1_000_000,
+    max_bytes: int = 200 * MB,
+    max_uncompressed: int = 200 * MB,
+    max_ratio: float = 100.0,
+    max_members: int = 10_000,
+) -> pd.DataFrame:
+    """Read an uploaded CSV or XLSX file into a frame of raw strings.
+
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file.
+    filename : str
+        The file's name; its extension chooses the format.
+    sheet : str, optional
+        Worksheet to read from an XLSX file; default the first one.
+    max_rows : int
+        Most data rows accepted.
+    max_bytes : int
+        Largest upload accepted.
+    max_uncompressed, max_ratio, max_members :
+        Zip-bomb limits for XLSX files, checked before the workbook is opened.
+
+    Returns
+    -------
+    DataFrame
+        One column per header cell (object dtype, strings, empty cells ``""``)
+        plus ``__row__`` (int64), the spreadsheet row number of each data row.
+
+    Raises
+    ------
+    TableError
+        When the file cannot be read as a table; the message is for the user.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError("data must be the file's bytes; open the file in binary mode ('rb').")
+    data = bytes(data)
+    extension = PurePath(filename or "").suffix.lower()
+    if extension == ".xls":
+        raise TableError.from_code("file.legacy_xls")
+    if extension not in _CSV_EXTENSIONS | _XLSX_EXTENSIONS:
+        raise TableError.from_code("file.unknown_type", extension=extension or filename or "")
+    if not data.strip():
+        raise TableError.from_code("file.empty")
+    if len(data) > max_bytes:
+        raise TableError.from_code(
+            "file.too_large", size_mb=math.ceil(len(data) / MB), limit_mb=max_bytes // MB
+        )
+    if extension in _CSV_EXTENSIONS:
+        text = _decode_text(data)
+        delimiter = "\t" if extension == ".tsv" else _sniff_delimiter(text)
+        return _records_to_frame(_csv_records(text, delimiter), max_rows)
+    _check_zip(data, max_uncompressed, max_ratio, max_members)
+    return _read_xlsx(data, sheet, max_rows)
+
+
+def _decode_text(data: bytes) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        raise TableError.from_code("file.xlsx_named_csv")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise TableError.from_code("file.legacy_xls")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise TableError.from_code("file.not_decodable") from exc
+    elif b"\x00" in data:
+        raise TableError.from_code("file.binary")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise TableError.from_code("file.not_decodable") from exc
+    if _CONTROL_CHARS.search(text):
+        raise TableError.from_code("file.binary")
+    return text
+
+
+def _sniff_delimiter(text: str, sample_lines: int = 50) -> str:
+    lines = text[:65536].splitlines()[: sample_lines + 20]
+    sample = "\n".join(line for line in lines if line.strip())
+    best, best_score = ",", None
+    for rank, delimiter in enumerate(_DELIMITERS):
+        try:
+            records = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        width = len(records[0])
+        if width < 2:
+            continue
+        consistent = sum(1 for r in records[1 : sample_lines + 1] if len(r) == width)
+        score = (consistent, width, -rank)
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise TableError.from_code("file.malformed_csv", detail=str(exc)) from exc
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _records_to_frame(records: Iterable[tuple[int, list[str]]], max_rows: int) -> pd.DataFrame:
+    iterator = iter(records)
+    header = None
+    for _, cells in iterator:
+        if any(c.strip() for c in cells):
+            header = [c.strip() for c in cells]
+            break
+    if header is None:
+        raise TableError.from_code("file.empty")
+    while header and not header[-1]:
+        header.pop()
+    if not any(header):
+        raise TableError.from_code("table.no_header")
+    filled = [h for h in header if h]
+    if all(_looks_like_value(h) for h in filled):
+        raise TableError.from_code("table.header_is_data")
+
+    width = len(header)
+    rows: list[list[str]] = []
+    row_numbers: list[int] = []
+    append_row, append_number = rows.append, row_numbers.append
+    for number, cells in iterator:
+        if not "".join(cells).strip():
+            continue
+        if len(cells) != width:
+            if len(cells) > width:
+                if "".join(cells[width:]).strip():
+                    count = len(cells)
+                    while count > width and not cells[count - 1].strip():
+                        count -= 1
+                    raise TableError.from_code(
+                        "table.too_many_values", row=number, count=count, columns=width
+                    )
+                cells = cells[:width]
+            else:
+                cells = list(cells) + [""] * (width - len(cells))
+        if len(rows) >= max_rows:
+            raise TableError.from_code("table.too_many_rows", limit=max_rows)
+        append_row(cells)
+        append_number(number)
+    if not rows:
+        raise TableError.from_code("table.no_rows")
+
+    names = _header_names(header)
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    empty_unnamed = [
+        name for name, h in zip(names, header) if not h and not frame[name].str.strip().astype(bool).any()
+    ]
+    if empty_unnamed:
+        frame = frame.drop(columns=empty_unnamed)
+    frame[ROW_COLUMN] = np.asarray(row_numbers, dtype=np.int64)
+    return frame
+
+
+def _header_names(header: list[str]) -> list[str]:
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, text in enumerate(header):
+        name = text or f"(column {_column_letter(index)})"
+        if name == ROW_COLUMN:
+            name = f"{name} (file)"
+        key = name.casefold()
+        if key in seen:
+            seen[key] += 1
+            name = f"{name} ({seen[key]})"
+        else:
+            seen[key] = 1
+        names.append(name)
+    return names
+
+
+def _looks_like_value(text: str) -> bool:
+    value, error = parse_amount(text)
+    if error is None and value is not None:
+        return True
+    value, error = parse_date(text)
+    return error is None and value is not None
+
+
+def _check_zip(data: bytes, max_uncompressed: int, max_ratio: float, max_members: int) -> None:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise TableError.from_code("file.legacy_xls")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise TableError.from_code("xlsx.invalid") from exc
+    if len(infos) > max_members:
+        raise TableError.from_code("xlsx.too_many_members", count=len(infos), limit=max_members)
+    total = sum(info.file_size for info in infos)
+    if total > max_uncompressed:
+        raise TableError.from_code(
+            "xlsx.too_large", size_mb=math.ceil(total / MB), limit_mb=max_uncompressed // MB
+        )
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > max_ratio:
+                raise TableError.from_code(
+                    "xlsx.ratio", ratio=int(ratio), limit=int(max_ratio)
+                )
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+        raise TableError.from_code("xlsx.invalid")
+
+
+def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
+    import openpyxl  # imported here: CSV-only users need not pay for it
+
+    # openpyxl warns about workbook features it drops (data validation, default
+    # styles); they do not affect the values, so they must not reach the user.
+    # catch_warnings changes the process-wide filters, so with concurrent threads
+    # a warning raised elsewhere may be hidden; only warnings, never values.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True
+            )
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise TableError.from_code("xlsx.invalid") from exc
+        try:
+            worksheets = workbook.worksheets
+            if sheet is None:
+                if not worksheets:
+                    raise TableError.from_code("xlsx.no_sheet")
+                worksheet = worksheets[0]
+            else:
+                names = [ws.title for ws in worksheets]
+                if sheet not in names:
+                    raise TableError.from_code(
+                        "xlsx.sheet_not_found", sheet=sheet, sheets=", ".join(names)
+                    )
+                worksheet = workbook[sheet]
+            if hasattr(worksheet, "reset_dimensions"):
+                # the stored dimension is often wrong in files written by other tools
+                worksheet.reset_dimensions()
+            records = (
+                (number, [_cell_text(cell) for cell in row])
+                for number, row in enumerate(worksheet.iter_rows(), start=1)
+            )
+            try:
+                return _records_to_frame(records, max_rows)
+            except TableError:
+                raise
+            except Exception as exc:  # a corrupt sheet XML surfaces while iterating
+                raise TableError.from_code("xlsx.invalid") from exc
+        finally:
+            workbook.close()
+
+
+_ZERO_PADDED = re.compile(r"^0+$")
+
+
+def _cell_text(cell) -> str:
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return _pad(str(value), cell)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        if value.is_integer() and abs(value) < 2**53:
+            return _pad(str(int(value)), cell)
+        return np.format_float_positional(
+            value, precision=15, unique=True, fractional=False, trim="-"
+        )
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _pad(text: str, cell) -> str:
+    number_format = getattr(cell, "number_format", None) or ""
+    if _ZERO_PADDED.match(number_format) and not text.startswith("-"):
+        return text.zfill(len(number_format))
+    return text
+
+
+# ---------------------------------------------------------------------------
+# column matching
+# ---------------------------------------------------------------------------
+
+_UNIT_SUFFIX = re.compile(r"\s*(?:[\(\[][^\)\]]*[\)\]]|(?:in\s+)?(?:eur|euro|€))\s*$")
+_SEPARATORS = re.compile(r"[\s_\-./:#]+")
+
+
+def normalize_header(text) -> str:
+    """Return the form of a header used for matching.
+
+    Case-insensitive, trimmed; spaces, ``_``, ``-``, ``.`` and ``/`` ignored;
+    ``ä ö ü`` equal ``ae oe ue`` and ``ß`` equals ``ss``; a trailing unit such as
+    ``(EUR)``, ``[€]`` or ``in EUR`` is ignored.
+    """
+    base = unicodedata.normalize("NFKC", str(text)).strip().casefold()
+    base = base.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    stripped = _UNIT_SUFFIX.sub("", base)
+    if _SEPARATORS.sub("", stripped):
+        base = stripped
+    return _SEPARATORS.sub("", base)
+
+
+def resolve_columns(
+    columns: Iterable[str],
+    spec: Mapping[str, Sequence[str]],
+    required: Iterable[str] = (),
+) -> tuple[dict[str, str], list[Problem]]:
+    """Map canonical column names to the user's headers.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The headers of the file (``__row__`` is ignored).
+    spec : mapping
+        Canonical name -> aliases (English and German). The canonical name is
+        always accepted as well.
+    required : iterable of str
+        Canonical names that must be present.
+
+    Returns
+    -------
+    mapping : dict
+        Canonical name -> header found in the file.
+    problems : list of Problem
+        ``column.missing`` (error) per missing required column,
+        ``column.ambiguous`` (warning) when several headers match one name,
+        ``column.unused`` (info) per header that matches nothing.
+    """
+    required = list(required)
+    unknown = [name for name in required if name not in spec]
+    if unknown:
+        raise ValueError(f"Required columns {unknown} are not in the spec; add them to it.")
+    lookup: dict[str, str] = {}
+    for canonical, aliases in spec.items():
+        if isinstance(aliases, str):
+            raise ValueError(
+                f"Aliases of {canonical!r} must be a list of names, not one string."
+            )
+        for alias in (canonical, *aliases):
+            key = normalize_header(alias)
+            other = lookup.setdefault(key, canonical)
+            if other != canonical:
+                raise ValueError(
+                    f"Alias {alias!r} stands for both {other!r} and {canonical!r}; "
+                    "make the spec unambiguous."
+                )
+    found: dict[str, list[str]] = {}
+    unused: list[str] = []
+    for header in columns:
+        if header == ROW_COLUMN:
+            continue
+        canonical = lookup.get(normalize_header(header))
+        if canonical is None:
+            unused.append(header)
+        else:
+            found.setdefault(canonical, []).append(header)
+    mapping = {canonical: headers[0] for canonical, headers in found.items()}
+    problems: list[Problem] = []
+    for canonical in required:
+        if canonical not in mapping:
+            aliases = ", ".join([canonical, *spec[canonical]])
+            problems.append(make_problem("column.missing", name=canonical, aliases=aliases))
+    for canonical, headers in found.items():
+        if len(headers) > 1:
+            problems.append(
+                make_problem(
+                    "column.ambiguous",
+                    severity="warning",
+                    headers=", ".join(f"'{h}'" for h in headers),
+                    name=canonical,
+                )
+            )
+    for header in unused:
+        problems.append(make_problem("column.unused", severity="info", header=header))
+    return mapping, problems
+
+
+def match_columns(
+    df: pd.DataFrame,
+    spec: Mapping[str, Sequence[str]],
+    required: Iterable[str] = (),
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rename the user's columns to canonical names.
+
+    Returns a new frame holding only the matched columns (renamed) and
+    ``__row__`` when present, plus the problems of :func:`resolve_columns`.
+    """
+    mapping, problems = resolve_columns(df.columns, spec, required)
+    keep = list(mapping.values())
+    if ROW_COLUMN in df.columns:
+        keep.append(ROW_COLUMN)
+    renamed = df[keep].copy()
+    renamed.columns = [*mapping.keys(), *([ROW_COLUMN] if ROW_COLUMN in df.columns else [])]
+    return renamed, problems
+
+
+# ---------------------------------------------------------------------------
+# value parsers
+# ---------------------------------------------------------------------------
+
+
+def _no_errors(index: pd.Index) -> pd.Series:
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+
+def _clean(value) -> str:
+    """A cell as trimmed text ('' for missing); NBSP and thin spaces as spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii():
+        text = text.translate(_SPACES)
+    return text.strip()
+
+
+def _distinct(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes per row and the distinct cleaned texts: parsers run once per distinct value.
+
+    Imports repeat values heavily (periods, dates, master data), so this keeps
+    the Python-level work proportional to the distinct values, not the rows.
+    """
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    return codes, [_clean(value) for value in uniques]
+
+
+def _spread(codes: np.ndarray, per_unique: list, index: pd.Index, missing=None) -> pd.Series:
+    """Per-row object series from per-distinct-value results (code -1 = missing)."""
+    table = np.empty(len(per_unique) + 1, dtype=object)
+    table[: len(per_unique)] = per_unique
+    table[-1] = missing
+    return pd.Series(table[codes], index=index, dtype=object)
+
+
+def text_values(series: pd.Series) -> pd.Series:
+    """Return the cells as trimmed strings, ``""`` for missing ones (object dtype)."""
+    codes, texts = _distinct(series)
+    return _spread(codes, texts, series.index, missing="")
+
+
+_AMOUNT = re.compile(
+    r"(?P<lead>[+\-\u2212]?)\s*(?:€|eur|euro)?\s*(?P<lead2>[+\-\u2212]?)\s*"
+    r"(?P<body>\d(?:[\d.,' ’]*\d)?|[.,]\d+)\s*(?P<trail>-?)\s*(?:€|eur|euro)?",
+    re.IGNORECASE,
+)
+_GROUPS = re.compile(r"(?<=\d)[ '’](?=\d{3}(?!\d))")
+_DE_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?|,\d+")
+_EN_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
+
+# kinds of amount text
+_EMPTY, _INVALID, _DE_ONLY, _EN_ONLY, _BOTH = range(5)
+
+
+_SIMPLE_AMOUNT = re.compile(r"(-?)(\d+)(?:([.,])(\d+))?")
+_GROUPED_AMOUNT = re.compile(r"(-?)(\d{1,3}([.,])\d{3}(?:\3\d{3})*)([.,])(\d+)")
+
+
+def _read_amount(text: str) -> tuple[int, float, float, bool]:
+    """Kind of one amount text and its value read with a decimal comma / point.
+
+    Returns ``(kind, value with decimal comma, value with decimal point,
+    whether the text holds a comma)``.
+    """
+    if not text:
+        return _EMPTY, math.nan, math.nan, False
+    simple = _SIMPLE_AMOUNT.fullmatch(text)
+    if simple is not None:  # fast path for the usual '-1234', '1234,5', '12.50', '1.234'
+        sign, whole, separator, fraction = simple.groups()
+        if separator is None:
+            value = float(text)
+            return _BOTH, value, value, False
+        as_decimal = float(f"{sign}{whole}.{fraction}")
+        if len(fraction) == 3 and len(whole) <= 3:
+            as_thousands = float(f"{sign}{whole}{fraction}")
+            if separator == ",":
+                return _BOTH, as_decimal, as_thousands, True
+            return _BOTH, as_thousands, as_decimal, False
+        if separator == ",":
+            return _DE_ONLY, as_decimal, math.nan, True
+        return _EN_ONLY, math.nan, as_decimal, False
+    grouped = _GROUPED_AMOUNT.fullmatch(text)
+    if grouped is not None:  # fast path for '1.234,56' and '1,234.56'
+        sign, whole, group, decimal, fraction = grouped.groups()
+        if group != decimal:
+            value = float(f"{sign}{whole.replace(group, '')}.{fraction}")
+            if decimal == ",":
+                return _DE_ONLY, value, math.nan, True
+            return _EN_ONLY, math.nan, value, False
+    return _read_amount_full(text)
+
+
+def _read_amount_full(text: str) -> tuple[int, float, float, bool]:
+    """:func:`_read_amount` for every accepted form (currency, groups, signs)."""
+    if not text:
+        return _EMPTY, math.nan, math.nan, False
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        return _INVALID, math.nan, math.nan, False
+    lead, lead2, trail = match["lead"], match["lead2"], match["trail"]
+    if bool(lead) + bool(lead2) + bool(trail) > 1:
+        return _INVALID, math.nan, math.nan, False
+    body = match["body"]
+    if " " in body or "'" in body or "’" in body:
+        body = _GROUPS.sub("", body)
+    sign = -1.0 if (lead in ("-", "\u2212") or lead2 in ("-", "\u2212") or trail) else 1.0
+    de_value = (
+        sign * float(body.replace(".", "").replace(",", ".")) if _DE_NUMBER.fullmatch(body) else math.nan
+    )
+    en_value = sign * float(body.replace(",", "")) if _EN_NUMBER.fullmatch(body) else math.nan
+    de_ok, en_ok = not math.isnan(de_value), not math.isnan(en_value)
+    if de_ok and en_ok:
+        return _BOTH, de_value, en_value, "," in body
+    if de_ok:
+        return _DE_ONLY, de_value, en_value, True
+    if en_ok:
+        return _EN_ONLY, de_value, en_value, False
+    return _INVALID, math.nan, math.nan, False
+
+
+def _decide_decimal(kinds: np.ndarray, codes: np.ndarray) -> str | None:
+    weights = np.bincount(codes[codes >= 0], minlength=len(kinds))
+    de_only = int(weights[kinds == _DE_ONLY].sum())
+    en_only = int(weights[kinds == _EN_ONLY].sum())
+    if de_only == 0 and en_only == 0:
+        return None
+    return "," if de_only >= en_only else "."
+
+
+def detect_decimal(series: pd.Series) -> str | None:
+    """Return the decimal separator a column of amounts uses: ``","``, ``"."`` or None.
+
+    Counts the cells that can only be read one way (``1.234,5`` or ``12,50``
+    for a comma; ``1,234.5`` or ``12.50`` for a point); the majority wins, a
+    tie between non-zero counts means comma. None when no cell decides.
+    """
+    codes, texts = _distinct(series)
+    kinds = np.array([_read_amount(text)[0] for text in texts], dtype=np.int8)
+    return _decide_decimal(kinds, codes)
+
+
+def parse_amounts(series: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of currency amounts.
+
+    Parameters
+    ----------
+    series : Series
+        Raw cell texts (numbers pass through unchanged).
+    decimal : {None, ",", "."}
+        Decimal separator; None detects it per column (see the module docstring).
+
+    Returns
+    -------
+    values : Series of float
+        NaN for empty cells and for errors.
+    errors : Series of object
+        A :data:`MESSAGES` code per row (``value.not_number``,
+        ``value.mixed_number_format``) or None.
+    """
+    if decimal not in (None, ",", "."):
+        raise ValueError(f"decimal must be None, ',' or '.', not {decimal!r}.")
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float), _no_errors(series.index)
+    codes, texts = _distinct(series)
+    read = [_read_amount(text) for text in texts]
+    kinds = np.array([r[0] for r in read], dtype=np.int8)
+    if decimal is None:
+        decimal = _decide_decimal(kinds, codes)
+    values = np.full(len(read) + 1, np.nan)
+    errors: list[str | None] = [None] * len(read)
+    for i, (kind, de_value, en_value, comma) in enumerate(read):
+        if kind == _EMPTY:
+            continue
+        if kind == _INVALID:
+            errors[i] = "value.not_number"
+        elif decimal == ",":
+            if kind == _EN_ONLY:
+                errors[i] = "value.mixed_number_format"
+            else:
+                values[i] = de_value
+        elif decimal == ".":
+            if kind == _DE_ONLY:
+                errors[i] = "value.mixed_number_format"
+            else:
+                values[i] = en_value
+        else:
+            # no evidence: every valid value is plain or has one separator followed
+            # by three digits; that single separator is read as the decimal separator
+            values[i] = de_value if comma else en_value
+    return (
+        pd.Series(values[codes], index=series.index, dtype=float),
+        _spread(codes, errors, series.index),
+    )
+
+
+def _scalar(parser, text, **kwargs):
+    values, errors = parser(pd.Series([text], dtype=object), **kwargs)
+    code = errors.iloc[0]
+    if isinstance(code, str):
+        return None, format_message(code, value=_short(text))
+    value = values.iloc[0]
+    if pd.isna(value):
+        return None, None
+    return value, None
+
+
+def parse_amount(text, decimal: str | None = None) -> tuple[float | None, str | None]:
+    """Parse one amount; return ``(value, None)``, ``(None, None)`` for empty or ``(None, message)``."""
+    value, message = _scalar(parse_amounts, text, decimal=decimal)
+    return (None if value is None else float(value)), message
+
+
+def parse_integers(series: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of whole numbers; returns nullable ``Int64`` values and error codes."""
+    values, errors = parse_amounts(series, decimal=decimal)
+    fractional = values.notna() & (values != np.round(values.fillna(0)))
+    errors = errors.where(~fractional, "value.not_integer")
+    whole = values.where(~fractional)
+    return whole.round().astype("Int64"), errors
+
+
+_ISO_DATE = re.compile(
+    r"(?P<year>\d{4})[-/](?P<month>\d{1,2})[-/](?P<day>\d{1,2})"
+    r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_DE_DATE = re.compile(
+    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
+    r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+)
+_SHORT_YEAR = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2}(?:\s.*)?")
+_SLASH_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}(?:\s.*)?")
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_YEARS = range(1678, 2262)  # what datetime64[ns] can hold
+
+
+def _read_date(text: str, excel_serials: bool) -> tuple[dt.datetime | None, str | None]:
+    """One date text -> (datetime, None), (None, None) for empty or (None, error code)."""
+    if not text:
+        return None, None
+    match = _ISO_DATE.fullmatch(text) or _DE_DATE.fullmatch(text)
+    if match is not None:
+        try:
+            year = int(match["year"])
+            if year not in _YEARS:
+                return None, "value.not_date"
+            return (
+                dt.datetime(
+                    year,
+                    int(match["month"]),
+                    int(match["day"]),
+                    int(match["hour"] or 0),
+                    int(match["minute"] or 0),
+                    int(match["second"] or 0),
+                ),
+                None,
+            )
+        except ValueError:
+            return None, "value.not_date"
+    if excel_serials and _SERIAL.fullmatch(text):
+        return _EXCEL_EPOCH + dt.timedelta(seconds=round(float(text) * 86400)), None
+    if _SLASH_DATE.fullmatch(text):
+        return None, "value.ambiguous_date"
+    if _SHORT_YEAR.fullmatch(text):
+        return None, "value.two_digit_year"
+    return None, "value.not_date"
+
+
+def parse_dates(series: pd.Series, excel_serials: bool = True) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of dates or date-times.
+
+    Returns ``datetime64[ns]`` values (NaT for empty cells and errors) and error
+    codes (``value.not_date``, ``value.ambiguous_date``, ``value.two_digit_year``).
+    See the module docstring for the accepted forms.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        values = series
+        if getattr(series.dt, "tz", None) is not None:
+            values = series.dt.tz_localize(None)
+        return values.astype("datetime64[ns]"), _no_errors(series.index)
+    codes, texts = _distinct(series)
+    read = [_read_date(text, excel_serials) for text in texts]
+    stamps = pd.DatetimeIndex([value for value, _ in read] + [None]).astype("datetime64[ns]")
+    values = pd.Series(stamps.take(codes), index=series.index)
+    return values, _spread(codes, [code for _, code in read], series.index)
+
+
+def parse_date(text, excel_serials: bool = True) -> tuple[pd.Timestamp | None, str | None]:
+    """Parse one date; return ``(Timestamp, None)``, ``(None, None)`` for empty or ``(None, message)``."""
+    return _scalar(parse_dates, text, excel_serials=excel_serials)
+
+
+#: Accepted words for yes/no cells (compared case-insensitively, trimmed).
+BOOLEAN_WORDS: dict[bool, tuple[str, ...]] = {
+    True: ("yes", "y", "ja", "j", "true", "wahr", "1", "x", "✓", "✔"),
+    False: ("no", "n", "nein", "false", "falsch", "0"),
+}
+_BOOLEAN_LOOKUP = {word: flag for flag, words in BOOLEAN_WORDS.items() for word in words}
+
+
+def _read_boolean(text: str) -> tuple[bool | None, str | None]:
+    if not text:
+        return None, None
+    word = re.sub(r"^([01])\.0*$", r"\1", text.casefold())
+    flag = _BOOLEAN_LOOKUP.get(word)
+    return (flag, None) if flag is not None else (None, "value.not_boolean")
+
+
+def parse_booleans(series: pd.Series, blank_is_false: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of yes/no cells into nullable ``boolean`` values and error codes.
+
+    Words: :data:`BOOLEAN_WORDS`. An empty cell is missing (``<NA>``), or
+    ``False`` when ``blank_is_false`` is set (a checklist ticked with ``x``).
+    """
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), _no_errors(series.index)
+    codes, texts = _distinct(series)
+    read = [_read_boolean(text) for text in texts]
+    blank = False if blank_is_false else None
+    flags = [blank if (value is None and code is None) else value for value, code in read]
+    values = _spread(codes, flags, series.index, missing=blank)
+    return values.astype("boolean"), _spread(codes, [code for _, code in read], series.index)
+
+
+#: Month names accepted in periods (German and English, full and short).
+MONTH_NAMES: dict[str, int] = {
+    **{name: i for i, name in enumerate(
+        ["januar", "februar", "maerz", "april", "mai", "juni", "juli", "august",
+         "september", "oktober", "november", "dezember"], start=1)},
+    **{name: i for i, name in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"], start=1)},
+    **{name: i for i, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1)},
+    "mrz": 3, "maer": 3, "okt": 10, "dez": 12, "sept": 9, "jaen": 1, "jaenner": 1,
+}
+
+_PERIOD_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("month", r"(?P<year>\d{4})\s*[-/.]\s*(?P<month>\d{1,2})"),
+        ("month", r"(?P<month>\d{1,2})\s*[-/.]\s*(?P<year>\d{4})"),
+        ("month", r"(?P<year>\d{4})(?P<month>\d{2})"),
+        ("quarter", r"(?P<year>\d{4})\s*[-/]?\s*q(?P<quarter>[1-4])"),
+        ("quarter", r"q(?P<quarter>[1-4])\s*[-/]?\s*(?P<year>\d{4})"),
+        ("quarter", r"(?P<quarter>[1-4])\s*\.?\s*(?:q|quartal|quarter)\s*[-/]?\s*(?P<year>\d{4})"),
+        ("name", r"(?P<name>[a-z]+)\.?\s*[-/ ]?\s*(?P<year>\d{4})"),
+    )
+)
+
+
+def period_kind(period: str) -> str:
+    """Return ``"quarter"`` for ``YYYY-Qn`` and ``"month"`` for ``YYYY-MM``."""
+    if re.fullmatch(r"\d{4}-Q[1-4]", period):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        return "month"
+    raise ValueError(f"{period!r} is not a normalised period; write YYYY-MM or YYYY-Qn.")
+
+
+def _read_period(text: str, excel_serials: bool) -> tuple[str | None, str | None]:
+    if not text:
+        return None, None
+    lowered = text.casefold().replace("ä", "ae")
+    for kind, pattern in _PERIOD_PATTERNS:
+        match = pattern.fullmatch(lowered)
+        if match is None:
+            continue
+        year = int(match["year"])
+        if kind == "quarter":
+            return f"{year:04d}-Q{match['quarter']}", None
+        month = MONTH_NAMES.get(match["name"]) if kind == "name" else int(match["month"])
+        if month is not None and 1 <= month <= 12:
+            return f"{year:04d}-{month:02d}", None
+    date, _ = _read_date(text, excel_serials)
+    if date is not None:
+        return f"{date.year:04d}-{date.month:02d}", None
+    return None, "value.not_period"
+
+
+def parse_periods(series: pd.Series, excel_serials: bool = True) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of periods into ``YYYY-MM`` / ``YYYY-Qn`` strings and error codes.
+
+    A date stands for its month. Error code: ``value.not_period``.
+    """
+    codes, texts = _distinct(series)
+    read = [_read_period(text, excel_serials) for text in texts]
+    return (
+        _spread(codes, [value for value, _ in read], series.index),
+        _spread(codes, [code for _, code in read], series.index),
+    )
+
+
+def parse_period(text) -> tuple[str | None, str | None]:
+    """Parse one period; return ``(period, None)``, ``(None, None)`` for empty or ``(None, message)``."""
+    return _scalar(parse_periods, text)
