@@ -1,0 +1,198 @@
+"""Benchmark: segment 1,000,000 customers × 24 periods held in the database.
+
+Creates its own temporary database (an SQLite file by default; a fresh
+PostgreSQL database when BENCH_DATABASE_URL points at a server), fills it with
+server-side generated rows, then measures:
+
+* the full segmentation of all numeric methods (ABC, potential matrix, profit
+  tiers, trajectories + burr), loading through the database GROUP BY and the
+  SQL pivot, without storing the per-customer rows;
+* storing the per-customer rows (bulk insert / COPY) separately;
+* peak memory (RSS) after the segmentation;
+* the baseline: one plain pandas group-by sum over the same rows (in memory);
+* DB GROUP BY vs loading every row into pandas and grouping there.
+
+Usage: python bench/bench_segmentation.py [--quick]   (BENCH_CUSTOMERS=… to choose a size)
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+PERIODS = 24
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_app(url: str):
+    from app import create_app
+    from config import TestConfig
+
+    return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+
+
+def fill(db, customers: int, periods: list[str]) -> None:
+    """Customers and values generated inside the database (no Python per row)."""
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql(
+            "INSERT INTO customers (id, customer_no, name, customer_since, created_at) "
+            f"SELECT g, lpad(g::text, 8, '0'), 'Kunde ' || g, DATE '2000-01-01' + mod(g, 9000), now() "
+            f"FROM generate_series(1, {customers}) g"
+        )
+        conn.exec_driver_sql("CREATE TEMP TABLE p (t int, period text)")
+        conn.exec_driver_sql("INSERT INTO p VALUES " + ", ".join(f"({i}, '{p}')" for i, p in enumerate(periods)))
+        conn.exec_driver_sql(
+            "INSERT INTO customer_values (customer_id, period, revenue, cost_to_serve, potential, potential_rating) "
+            "SELECT c, p.period, "
+            "round(((100 + mod(c * 7919, 5000)) * (1 + (mod(c, 7) - 3) * 0.02 * p.t) "
+            "* (1 + 0.3 * (mod(c, 5) = 0)::int * sin(p.t * 0.5236)) * (0.9 + random() * 0.2))::numeric, 2), "
+            "round(((100 + mod(c * 7919, 5000)) * (0.5 + mod(c, 11) * 0.06))::numeric, 2), "
+            "(100 + mod(c * 7919, 5000)) * (1 + mod(c * 31, 17) * 0.1), 1 + mod(c, 5) "
+            f"FROM generate_series(1::bigint, {customers}) c CROSS JOIN p ORDER BY c, p.t"
+        )
+        db.session.commit()
+        conn = db.session.connection()
+        conn.exec_driver_sql("ANALYZE")
+        db.session.commit()
+        return
+    conn.exec_driver_sql(
+        "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?) "
+        "INSERT INTO customers (id, customer_no, name, customer_since, created_at) "
+        "SELECT x, printf('%08d', x), 'Kunde ' || x, date('2000-01-01', '+' || (x % 9000) || ' days'), "
+        "'2026-01-01 00:00:00' FROM g", (customers,)
+    )
+    conn.exec_driver_sql("CREATE TEMP TABLE p (t INTEGER, period TEXT)")
+    conn.exec_driver_sql("INSERT INTO p VALUES " + ", ".join(f"({i}, '{p}')" for i, p in enumerate(periods)))
+    conn.exec_driver_sql(
+        "INSERT INTO customer_values (customer_id, period, revenue, cost_to_serve, potential, potential_rating) "
+        "SELECT c.id, p.period, "
+        "round((100 + (c.id * 7919) % 5000) * (1 + ((c.id % 7) - 3) * 0.02 * p.t) "
+        "* (1 + 0.3 * ((c.id % 5) = 0) * ((p.t % 12) - 6) / 6.0) * (0.9 + (abs(random()) % 1000) / 5000.0), 2), "
+        "round((100 + (c.id * 7919) % 5000) * (0.5 + (c.id % 11) * 0.06), 2), "
+        "(100 + (c.id * 7919) % 5000) * (1 + (c.id * 31) % 17 * 0.1), 1 + c.id % 5 "
+        "FROM customers c CROSS JOIN p ORDER BY c.id, p.t"
+    )
+    db.session.commit()
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    customers = int(os.environ.get("BENCH_CUSTOMERS", 20_000 if quick else 1_000_000))
+    periods = [str(p) for p in pd.period_range("2024-01", periods=PERIODS, freq="M")]
+    server = os.environ.get("BENCH_DATABASE_URL")
+    tmpdir = tempfile.mkdtemp(prefix="bench-seg-")
+    dbname = None
+    if server:
+        import psycopg
+
+        dbname = f"bench_seg_{uuid.uuid4().hex[:8]}"
+        admin_url = server.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {dbname}")
+        base = admin_url.rsplit("/", 1)[0]
+        url = f"{base}/{dbname}".replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        url = f"sqlite:///{tmpdir}/bench.sqlite"
+    os.environ.setdefault("INSTANCE_PATH", tmpdir)
+    app = make_app(url)
+    from app.extensions import db
+
+    try:
+        with app.app_context(), app.test_request_context():
+            db.create_all()
+            started = time.perf_counter()
+            fill(db, customers, periods)
+            print(f"database: {db.engine.dialect.name}; filled {customers:,} customers × {PERIODS} periods "
+                  f"= {customers * PERIODS:,} rows in {time.perf_counter() - started:.1f} s (not measured below)")
+            db.session.remove()
+
+            from app.loaders import segments as loaders
+            from app.segment_runs import segment_frames, store_segments
+
+            start, end = periods[0], periods[-1]
+            t0 = time.perf_counter()
+            totals, matrix = loaders.load_window(start, end, with_rating=False)
+            t2 = time.perf_counter()
+            frame, summary = segment_frames(totals, matrix, {})
+            t3 = time.perf_counter()
+            segmentation = t3 - t0
+            peak = peak_rss_mb()
+            print(f"segmentation (all numeric methods): {segmentation:.1f} s  "
+                  f"[one DB pass: GROUP BY sums + ordered series {t2 - t0:.1f} s, methods {t3 - t2:.1f} s]")
+            if os.environ.get("BENCH_COMPARE_PIVOT"):
+                t8 = time.perf_counter()
+                loaders.value_matrix(start, end)
+                print(f"(for comparison) SQL pivot with one CASE per period: {time.perf_counter() - t8:.1f} s")
+            t0 = time.perf_counter()
+            loaders.window_totals(start, end)
+            t1 = time.perf_counter()
+            print(f"DB GROUP BY of the sums alone (with the latest rating): {t1 - t0:.1f} s")
+            print(f"peak memory (RSS) after segmentation: {peak:,.0f} MB")
+            print(f"classes: {summary['counts']}")
+            del matrix
+
+            t4 = time.perf_counter()
+            from app.models import SegmentationRun
+
+            run = SegmentationRun(parameters={}, window_start=start, window_end=end, summary={}, status="done")
+            db.session.add(run)
+            db.session.flush()
+            store_segments(run.id, frame)
+            db.session.commit()
+            print(f"storing {len(frame):,} per-customer rows: {time.perf_counter() - t4:.1f} s")
+            del frame
+            db.session.remove()
+
+            # Loading every row instead of GROUP BY in the database.
+            t5 = time.perf_counter()
+            rows = loaders.read_frame(
+                "SELECT customer_id, revenue FROM customer_values WHERE period >= ? AND period <= ?",
+                (start, end), ["customer_id", "revenue"],
+            )
+            t6 = time.perf_counter()
+            # Baseline: one plain pandas group-by sum over the same rows, in memory.
+            baseline = rows.groupby("customer_id")["revenue"].sum()
+            t7 = time.perf_counter()
+            group_by = t7 - t6
+            print(f"loading {len(rows):,} rows into pandas: {t6 - t5:.1f} s, + group-by {group_by:.2f} s "
+                  f"= {t7 - t5:.1f} s vs DB GROUP BY of all sums {t1 - t0:.1f} s "
+                  f"→ {'DB GROUP BY' if (t1 - t0) < (t7 - t5) else 'loading rows'} is faster")
+            assert np.allclose(baseline.sort_index().to_numpy(), totals.set_index("customer_id")["revenue"]
+                               .sort_index().to_numpy())
+            print(f"baseline pandas group-by sum: {group_by:.2f} s; ratio segmentation / baseline = "
+                  f"{segmentation / group_by:.1f}× (goal ≤ 5×); goal time < 20 s: "
+                  f"{'met' if segmentation < 20 else 'NOT met'}; goal memory < 4 GB: "
+                  f"{'met' if peak < 4096 else 'NOT met'}")
+            print(f"peak memory (RSS) at the end: {peak_rss_mb():,.0f} MB")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if dbname:
+            import psycopg
+
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        for path in Path(tmpdir).glob("*"):
+            path.unlink()
+        os.rmdir(tmpdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""A manager imports a German CSV, runs a segmentation and reads the results."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+def german(amount: float) -> str:
+    """1234.5 -> '1.234,50' as German Excel writes it."""
+    return f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+GERMAN_CSV = "Kundennummer;Name;Kunde seit;Periode;Umsatz;Betreuungskosten;Potenzial\n" + "".join(
+    f"0990{c};Testkunde {c} GmbH;01.03.2012;2026-{m:02d};{german(1000 * c + 37 * m)};{german(400 * c)};"
+    f"{german(5000 * c)}\n"
+    for c in range(1, 4)
+    for m in range(1, 11)
+)
+
+
+def test_manager_imports_runs_and_reads_a_customer(page, live_server):
+    sign_in(page, live_server, "manager")
+    page.goto(f"{live_server}/customers/import")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "kundenwerte.csv", "mimeType": "text/csv", "buffer": GERMAN_CSV.encode("cp1252")}])
+    page.click("button:has-text('Check file')")
+    page.wait_for_selector("text=Preview")
+    assert page.inner_text("[data-figure=rows]") == "30"
+    page.click("button:has-text('Import now')")
+    page.wait_for_url(f"{live_server}/customers/")
+    assert "Imported 30 rows" in page.inner_text("main")
+
+    page.goto(f"{live_server}/segments/run")
+    page.click("button:has-text('Run segmentation')")
+    page.wait_for_url(f"{live_server}/segments/")
+    assert page.locator("main svg").count() >= 3
+    assert "Care strategy per segment" in page.inner_text("main")
+
+    page.goto(f"{live_server}/customers/")
+    page.fill("input[name=q]", "09903")
+    page.wait_for_selector("#results >> text=1 customers")
+    page.click("#results a:has-text('09903')")
+    page.wait_for_selector("#classes")
+    text = page.inner_text("#classes")
+    assert "because the customers before it make" in text
+    assert "Care strategy" in text
+    assert not [e for e in page.console_errors if "Failed to load resource" not in e]  # favicon 404

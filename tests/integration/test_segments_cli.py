@@ -1,0 +1,58 @@
+"""`flask customers import` and `flask segments run|export`."""
+from __future__ import annotations
+
+import json
+
+from app.extensions import db
+
+CSV = (
+    "customer_id,name,customer_since,period,revenue,cost_to_serve,potential\n"
+    + "".join(
+        f"{c:05d},Kunde {c},2010-01-01,2024-{m:02d},{100 * c + 10 * m},{50 * c},{300 * c}\n"
+        for c in range(1, 9) for m in range(1, 13)
+    )
+)
+
+
+def test_import_dry_run_then_import_then_run_and_export(app, tmp_path):
+    runner = app.test_cli_runner()
+    path = tmp_path / "values.csv"
+    path.write_text(CSV)
+    dry = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "8 customers (8 new)" in dry.output and "Dry run" in dry.output
+    from app.models import Customer
+
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Customer.id))) == 0
+        db.session.remove()
+    done = runner.invoke(args=["customers", "import", str(path)])
+    assert done.exit_code == 0 and "Imported" in done.output
+    result = runner.invoke(args=["segments", "run", "--window-start", "2024-01", "--window-end", "2024-12",
+                                 "--abc", "0.5,0.9"])
+    assert result.exit_code == 0, result.output
+    run_id = int(result.output.split()[1].rstrip(":"))
+    assert "8 customers" in result.output and "cross-subsidy" in result.output
+    exported = runner.invoke(args=["segments", "export", str(run_id), "--format", "json"])
+    rows = json.loads(exported.output)
+    assert len(rows) == 8 and rows[0]["customer_id"] == "00008" and rows[0]["abc_class"] == "A"
+    assert {"potential_segment", "profit_tier", "trajectory", "burr", "cum_share_before", "p_value"} <= set(rows[0])
+    out = tmp_path / "segments.xlsx"
+    assert runner.invoke(args=["segments", "export", str(run_id), "--format", "xlsx", "-o", str(out)]).exit_code == 0
+    assert out.read_bytes()[:2] == b"PK"
+    missing = runner.invoke(args=["segments", "export", "999999"])
+    assert missing.exit_code != 0 and "no segmentation run" in missing.output
+
+
+def test_bad_file_exits_non_zero_with_the_problem_list(app, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Kundennummer;Periode;Umsatz\n1;2024-01;zwölf\n2;Mai;4\n")
+    result = app.test_cli_runner().invoke(args=["customers", "import", str(path)])
+    assert result.exit_code == 1
+    assert "Row 2, column Umsatz" in result.output and "Row 3, column Periode" in result.output
+    assert "nothing was written" in result.output
+
+
+def test_run_without_data_is_a_clear_error(app):
+    result = app.test_cli_runner().invoke(args=["segments", "run"])
+    assert result.exit_code != 0 and "import them first" in result.output

@@ -1,0 +1,254 @@
+"""Segmentation screens, runs, exports and roles."""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from app.extensions import db
+from tests.integration.test_access import build_url
+
+MONEY = re.compile(r"(€\s?\d|\d\s?€)")
+
+
+@pytest.fixture
+def segmented(app, users):
+    """The demo company (300 customers) with one segmentation run; a customer with a formula-like name."""
+    from app.demo import generate_company, load_company
+    from app.models import Customer, CustomerSegment
+    from app.segment_runs import run_segmentation
+
+    with app.app_context(), app.test_request_context():
+        company = generate_company(n_customers=300, seed=7)
+        company.customers.loc[0, "name"] = "=HYPERLINK(\"http://evil\")"
+        load_company(company)
+        db.session.commit()
+        run = run_segmentation(user_id=users["manager"].id)
+        star = db.session.scalar(db.select(CustomerSegment).where(
+            CustomerSegment.run_id == run.id, CustomerSegment.potential_segment == "star",
+            CustomerSegment.abc_class == "A").limit(1))
+        first = db.session.scalar(db.select(Customer).where(Customer.customer_no == company.customers.customer_no[0]))
+        info = {"run_id": run.id, "star_id": star.customer_id, "formula_id": first.id,
+                "customers": len(company.customers)}
+        db.session.remove()
+    return info
+
+
+def test_overview_for_managers_and_leadership_has_charts_and_money(as_role, segmented):
+    for role in ("manager", "leadership"):
+        html = as_role(role).get("/segments/").get_data(as_text=True)
+        assert html.count("<svg") >= 3, role
+        assert "Pareto" in html and "Cross-subsidy" in html
+        assert 'data-segment="time_waster"' in html and "Time wasters" in html
+        assert 'data-tier="Z"' in html
+        assert MONEY.search(html)
+
+
+def test_service_sees_segments_and_care_but_no_money(as_role, segmented):
+    client = as_role("service")
+    overview = client.get("/segments/").get_data(as_text=True)
+    assert "Care strategy" in overview and "consider ending the relationship" in overview
+    assert "<svg" not in overview
+    listing = client.get("/customers/").get_data(as_text=True)
+    detail = client.get(f"/customers/{segmented['star_id']}").get_data(as_text=True)
+    for html in (overview, listing, detail):
+        assert not MONEY.search(html), MONEY.search(html)
+        assert "Revenue" not in html and "Untapped" not in html
+    assert 'data-class="potential_segment">Stars<' in detail
+    assert "Individual VIP care" in detail
+    # sorting by money is not available to service staff
+    assert client.get("/customers/?sort=revenue").status_code == 200
+
+
+def test_customer_page_explains_every_class(as_role, segmented):
+    html = as_role("manager").get(f"/customers/{segmented['star_id']}").get_data(as_text=True)
+    assert re.search(r"A because the customers before it make \d+\.\d %? ?of revenue, under the 80(\.0)? ?% threshold",
+                     html), html[html.find('id="classes"'):][:1500]
+    assert "Stars: revenue" in html and "at or above the split" in html
+    assert "Linear trend" in html or "correlates" in html or "peaked" in html or "No significant trend" in html
+    assert "Value history" in html and "<svg" in html
+
+
+def test_customer_list_filters_sorts_searches_and_renders_a_fragment(app, as_role, segmented):
+    client = as_role("manager")
+    full = client.get("/customers/?segment=star&abc=A")
+    assert "<html" in full.get_data(as_text=True)
+    fragment = client.get("/customers/?segment=star&abc=A", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="results"' in fragment
+    rows = re.findall(r"<tr>\s*<td><a href=\"/customers/(\d+)\"", fragment)
+    from app.models import CustomerSegment
+
+    with app.app_context():
+        expected = db.session.scalar(db.select(db.func.count()).where(
+            CustomerSegment.run_id == segmented["run_id"], CustomerSegment.potential_segment == "star",
+            CustomerSegment.abc_class == "A"))
+        db.session.remove()
+    assert f"{expected} customers" in fragment and len(rows) == min(expected, 50)
+    for name, value in (("tier", "Z"), ("trajectory", "cyclic"), ("burr", "1")):
+        html = client.get(f"/customers/?{name}={value}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "No customers match" not in html, (name, value)
+    # sort by revenue ascending: first row has the smallest revenue
+    html = client.get("/customers/?sort=revenue&dir=asc", headers={"HX-Request": "true"}).get_data(as_text=True)
+    first_revenues = re.findall(r'<td class="num">(€[\d,.]+)</td>', html)
+    values = [float(v.strip("€").replace(",", "")) for v in first_revenues[0:9:3]]
+    assert values == sorted(values)
+    # active search by number (leading zeros) and by name
+    number = client.get("/customers/?q=004711", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "1 customers" in number and "004711" in number
+    assert "hx-trigger=\"input changed delay:300ms, search\"" in full.get_data(as_text=True)
+    # pagination
+    page2 = client.get("/customers/?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Page 2 of" in page2
+
+
+def test_checklist_is_dated_and_kept_as_history(app, as_role, segmented):
+    client = as_role("manager")
+    url = f"/customers/{segmented['star_id']}/checklist"
+    client.post(url, data={"trait_wants_solution": "y", "trait_wants_to_trust": "y", "note": "offen"})
+    client.post(url, data={"trait_chronically_dissatisfied": "y", "trait_seeks_confirmation": "y"})
+    html = client.get(f"/customers/{segmented['star_id']}").get_data(as_text=True)
+    history = html[html.find("checklist-history"):]
+    assert history.find('data-class="patient"') < history.find('data-class="customer"'), "newest first"
+    assert "offen" in history
+    assert as_role("service").post(url, data={}).status_code == 403
+
+
+def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segmented):
+    client = as_role("manager")
+    form = client.get("/segments/run").get_data(as_text=True)
+    start = re.search(r'name="window_start"[^>]*value="([^"]+)"', form).group(1)
+    end = re.search(r'name="window_end"[^>]*value="([^"]+)"', form).group(1)
+    bad = client.post("/segments/run", data={"window_start": end, "window_end": start, "abc_a": "80", "abc_b": "95",
+                                             "trajectory_value": "revenue"})
+    assert bad.status_code == 422 and "ends before it starts" in bad.get_data(as_text=True)
+    response = client.post("/segments/run", data={"window_start": start, "window_end": end, "abc_a": "70",
+                                                  "abc_b": "90", "trajectory_value": "contribution"})
+    assert response.status_code == 303
+    from app.models import SegmentationRun
+
+    with app.app_context():
+        runs = db.session.scalars(db.select(SegmentationRun).order_by(SegmentationRun.id)).all()
+        assert len(runs) == 2 and runs[1].parameters["abc"] == [0.7, 0.9]
+        assert runs[1].parameters["trajectory_value"] == "contribution"
+        assert runs[1].summary["counts"]["abc_class"]["A"] < runs[0].summary["counts"]["abc_class"]["A"]
+        ids = [r.id for r in runs]
+        db.session.remove()
+    history = client.get("/segments/runs").get_data(as_text=True)
+    assert f"export.csv" in history
+    compare = client.get(f"/segments/compare?a={ids[0]}&b={ids[1]}&dimension=abc_class").get_data(as_text=True)
+    table = compare[compare.find('id="transitions"'):]
+    cells = [int(v.replace(",", "")) for v in re.findall(r'<td class="num">([\d,]+)</td>', table)]
+    assert sum(cells) == segmented["customers"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_exports_are_formula_safe_and_keep_numbers(app, as_role, segmented, fmt):
+    response = as_role("leadership").get(f"/segments/runs/{segmented['run_id']}/export.{fmt}")
+    assert response.status_code == 200
+    data = response.data
+    if fmt == "csv":
+        import pandas as pd
+
+        frame = pd.read_csv(io.BytesIO(data), dtype={"customer_id": str})
+    elif fmt == "xlsx":
+        import pandas as pd
+
+        frame = pd.read_excel(io.BytesIO(data), dtype={"customer_id": str})
+    else:
+        import pandas as pd
+
+        frame = pd.DataFrame(json.loads(data))
+    assert len(frame) == segmented["customers"]
+    for column in ("customer_id", "abc_class", "potential_segment", "profit_tier", "trajectory", "burr",
+                   "revenue", "cum_share_before", "untapped", "contribution", "slope", "p_value", "seasonal_acf"):
+        assert column in frame.columns
+    assert frame["revenue"].dtype.kind == "f"
+    assert frame["customer_id"].str.startswith("00").all(), "leading zeros kept"
+    evil = frame[frame["name"].astype(str).str.contains("HYPERLINK")]["name"].iloc[0]
+    # spreadsheets get the neutralised cell; JSON (for programs) the exact text
+    assert evil.startswith("'=" if fmt != "json" else "="), evil
+
+
+def test_segmentation_area_access_walk(app, users, segmented):
+    """Every endpoint of this area against every role (the shared walk covers it too)."""
+    from tests.conftest import ROLES
+    from tests.integration.access_samples import make_samples
+    from tests.integration.test_access import EXPECTED
+
+    values = make_samples(app, users)
+    values.update(run_id=segmented["run_id"], customer_id=segmented["star_id"])
+    problems = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in ("segments", "customers"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for role in (None, *ROLES):
+                client = app.test_client()
+                if role:
+                    client.login_as(users[role])
+                status = client.open(build_url(app, rule, values, role), method=method, data={}).status_code
+                allowed = EXPECTED[rule.endpoint]
+                if role is None:
+                    ok = status in (302, 401)
+                elif role == "admin" or role in allowed:
+                    ok = status < 500 and status not in (401, 403)
+                else:
+                    ok = status == 403
+                if not ok:
+                    problems.append(f"{method} {rule.rule} as {role}: {status}")
+    assert not problems, problems
+
+
+def test_demo_company_shows_every_class(app):
+    """Under the default rules the demo data has every segment, tier, trajectory and burr customers."""
+    from app.demo import DEMO_STEPS, step_company
+    from app.models import SegmentationRun
+    from app.segment_demo import step_segmentation
+
+    assert ("segmentation", step_segmentation) in DEMO_STEPS
+    with app.app_context():
+        ctx: dict = {}
+        step_company(ctx)  # the default demo size and seed
+        step_segmentation(ctx)
+        db.session.commit()
+        run = db.session.scalar(db.select(SegmentationRun))
+        counts = run.summary["counts"]
+        db.session.remove()
+    assert all(counts["potential_segment"][k] > 0 for k in ("star", "focus", "cash_cow", "time_waster"))
+    assert all(counts["profit_tier"][k] > 0 for k in ("A", "B", "C", "Z"))
+    assert all(counts["trajectory"][k] > 0 for k in ("growth", "shrinking", "bell", "cyclic", "stable"))
+    assert counts["burr"] > 0
+    assert all(counts["abc_class"][k] > 0 for k in ("A", "B", "C"))
+
+
+def test_a_large_run_goes_through_a_job(app, as_role, segmented, monkeypatch):
+    import app.views.segments as views
+
+    monkeypatch.setitem(app.config, "JOBS_SYNCHRONOUS", True)
+    monkeypatch.setattr(views, "BACKGROUND_CUSTOMERS", 10)
+    client = as_role("manager")
+    form = client.get("/segments/run").get_data(as_text=True)
+    start = re.search(r'name="window_start"[^>]*value="([^"]+)"', form).group(1)
+    end = re.search(r'name="window_end"[^>]*value="([^"]+)"', form).group(1)
+    response = client.post("/segments/run", data={"window_start": start, "window_end": end, "abc_a": "80",
+                                                  "abc_b": "95", "trajectory_value": "revenue"})
+    assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+    done = client.get(response.headers["Location"])
+    assert done.status_code == 302 and done.headers["Location"].endswith("/segments/")
+    from app.models import SegmentationRun
+
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(SegmentationRun.id))) == 2
+        db.session.remove()
+
+
+def test_overview_and_list_in_german_use_the_users_words(as_role, segmented):
+    client = as_role("manager")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    html = client.get("/segments/").get_data(as_text=True)
+    for word in ("Zeitfresser", "Cash-Cows", "Betreuungsstrategie je Segment", "Quersubventionierung", "Kletten"):
+        assert word in html, word
+    listing = client.get("/customers/?burr=1").get_data(as_text=True)
+    assert "Klette" in listing and "Kundennr." in listing
