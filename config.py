@@ -103,6 +103,9 @@ class TestConfig(Config):
 
     TESTING = True
     RATELIMIT_ENABLED = True
+    # Jobs run inline unless a test chooses the thread pool or RQ: an in-memory
+    # SQLite database cannot be shared safely with a background thread.
+    JOBS_SYNCHRONOUS = True
 
     @classmethod
     def load(cls) -> dict:

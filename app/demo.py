@@ -180,3 +180,18 @@ def build_demo(echo=print, **ctx) -> dict:
         db.session.rollback()
         raise
     return ctx
+
+
+# The areas' steps, in the order they build on each other: the segmentation decides
+# who is penalised in the audit round; after-sales outcomes and the two report rounds
+# (one published) use both.
+from app.audit_demo import step_audits  # noqa: E402
+from app.report_demo import step_aftersales, step_report_rounds  # noqa: E402
+from app.segment_demo import step_segmentation  # noqa: E402
+
+DEMO_STEPS += [
+    ("segmentation", step_segmentation),
+    ("audits", step_audits),
+    ("aftersales", step_aftersales),
+    ("report rounds", step_report_rounds),
+]

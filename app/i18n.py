@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
@@ -20,6 +20,8 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 def select_locale() -> str:
     """The user's saved choice, else the session's, else the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, jobs: German unless force_locale says otherwise
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:

@@ -16,6 +16,7 @@ NAV = [
     ("audits.index", _l("Audits")),
     ("findings.index", _l("Findings")),
     ("aftersales.index", _l("After-sales")),
+    ("reports.index", _l("Reports")),
     ("touchpoints.index", _l("Touchpoints")),
     ("admin.users", _l("Users")),
 ]

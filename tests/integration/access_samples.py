@@ -22,6 +22,55 @@ def make_samples(app, users) -> dict[str, object]:
             jobs[role] = record.id
         jobs["default"] = jobs["manager"]
         values["job_id"] = jobs
+        # segmentation area: a customer, a run with its row, an export format, an unknown upload token
+        from app.models import Customer, CustomerSegment, SegmentationRun
+
+        customer = Customer(customer_no="0001", name="Muster GmbH")
+        run = SegmentationRun(window_start="2024-01", window_end="2024-12", status="done", summary={})
+        db.session.add_all([customer, run])
+        db.session.flush()
+        db.session.add(CustomerSegment(run_id=run.id, customer_id=customer.id, abc_class="A"))
+        values.update({"customer_id": customer.id, "run_id": run.id, "fmt": "csv", "token": "no-such-token"})
+        values.update(_audit_samples(users, customer.id))
         db.session.commit()
         db.session.remove()
+    return values
+
+
+def _audit_samples(users, customer_id: int) -> dict[str, object]:
+    """Audit area: an open audit the service user is assigned to, an own observation per
+    role, a finding, a touchpoint and a metric."""
+    from app.catalog import seed_catalog
+    from app.models import Metric, Touchpoint, User
+    from app.models.audits import Audit, Finding, Observation
+
+    seed_catalog()
+    metric = db.session.scalars(db.select(Metric).order_by(Metric.id)).first()
+    audit = Audit(title="Sample audit", status="open", metrics=[metric],
+                  staff=[db.session.get(User, users["service"].id)])
+    db.session.add(audit)
+    db.session.flush()
+    observations = {}
+    for role, user in users.items():
+        obs = Observation(audit_id=audit.id, metric_id=metric.id, value=10.0, customer_status="new",
+                          created_by_id=user.id)
+        db.session.add(obs)
+        db.session.flush()
+        observations[role] = obs.id
+    observations["default"] = observations["manager"]
+    finding = Finding(audit_id=audit.id, key="manual:sample", kind="manual", source="manual", title="Sample")
+    db.session.add(finding)
+    db.session.flush()
+    return {"audit_id": audit.id, "observation_id": observations, "finding_id": finding.id,
+            "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id}
+
+
+# Report area (issue 5): the report language in download URLs.
+_make_samples_before_reports = make_samples
+
+
+def make_samples(app, users) -> dict[str, object]:  # noqa: F811
+    """The samples above plus the report language."""
+    values = _make_samples_before_reports(app, users)
+    values.setdefault("lang", "de")
     return values

@@ -27,6 +27,52 @@ EXPECTED: dict[str, set[str] | str] = {
     "jobs.status": ALL,
 }
 
+# segmentation area (issue 3)
+EXPECTED.update({
+    "segments.overview": ALL,
+    "segments.run": {"manager"},
+    "segments.runs": {"manager", "leadership"},
+    "segments.compare": {"manager", "leadership"},
+    "segments.export": {"manager", "leadership"},
+    "customers.index": ALL,
+    "customers.detail": ALL,
+    "customers.checklist": {"manager"},
+    "customers.import_upload": {"manager"},
+    "customers.import_confirm": {"manager"},
+})
+
+# audit area (issue 4)
+EXPECTED.update({
+    "touchpoints.index": ALL,
+    "touchpoints.create": {"manager"},
+    "touchpoints.edit": {"manager"},
+    "touchpoints.toggle": {"manager"},
+    "touchpoints.create_metric": {"manager"},
+    "touchpoints.edit_metric": {"manager"},
+    "audits.index": ALL,
+    "audits.view": ALL,
+    "audits.create": {"manager"},
+    "audits.edit": {"manager"},
+    "audits.transition": {"manager"},
+    "audits.analyze": {"manager"},
+    "audits.dashboard": {"manager", "leadership"},
+    "audits.import_observations": {"manager"},
+    "audits.import_confirm": {"manager"},
+    "observations.log": {"service", "manager"},
+    "observations.create": {"service", "manager"},
+    "observations.validate": {"service", "manager"},
+    "observations.metric_fields": {"service", "manager"},
+    "observations.customer_search": {"service", "manager"},
+    "observations.customer_pick": {"service", "manager"},
+    "observations.delete": {"service", "manager"},
+    "observations.edit": {"service", "manager"},
+    "findings.index": {"manager", "leadership"},
+    "findings.view": {"manager", "leadership"},
+    "findings.update": {"manager"},
+    "findings.comment": {"manager", "leadership"},
+    "findings.create": {"manager"},
+})
+
 
 def sample_values(app, users) -> dict[str, object]:
     """A real id for every URL parameter name used by the rules."""
@@ -111,3 +157,19 @@ def test_htmx_anonymous_gets_redirect_header(client, users):
     response = client.get("/", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert "/login" in response.headers["HX-Redirect"]
+
+# after-sales and report area (issue 5)
+EXPECTED.update({
+    "aftersales.index": {"manager", "leadership"},
+    "aftersales.cell": {"manager", "leadership"},
+    "aftersales.record_findings": {"manager"},
+    "aftersales.log": {"manager", "service"},
+    "aftersales.import_upload": {"manager"},
+    "aftersales.import_confirm": {"manager"},
+    "reports.index": {"manager", "leadership"},
+    "reports.audit_report": {"manager", "leadership"},
+    "reports.generate": {"manager"},
+    "reports.publish": {"manager"},
+    "reports.download": {"manager", "leadership"},
+    "reports.chain": {"manager"},
+})
