@@ -197,8 +197,10 @@ def step_report_rounds(ctx: dict) -> str:
     earlier = build_round(
         "Touchpoint-Audit " + str(earlier_end.year - (1 if earlier_end.month < 7 else 0)) + " (Vorrunde)",
         earlier_end - dt.timedelta(days=180), earlier_end,
-        {"base": 0.06, ("abc", "A"): 0.03, ("potential", "cash_cow"): 0.12, ("tier", "B"): 0.08},
-        seed=ctx.get("seed", 20261123) + 1, owner_id=manager_id, metrics=list(current.metrics))
+        # The earlier round treated Cash-Cows markedly worse everywhere: the current
+        # round shows where that gap has since shrunk (and where it has not).
+        {"base": 0.06, ("abc", "A"): 0.03, ("potential", "cash_cow"): 0.35, ("tier", "B"): 0.08},
+        seed=ctx.get("seed", 20261123) + 1, owner_id=manager_id, metrics=list(current.metrics), per_metric=240)
     earlier.scope_segments = list(current.scope_segments or [])
     earlier.scope_products = list(current.scope_products or [])
     earlier.created_at = dt.datetime.combine(earlier_end, dt.time(8))
