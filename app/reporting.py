@@ -29,6 +29,16 @@ from app.models.reports import CHAIN_ROLES, ChainActor, ReportDocument
 LANGS = ("de", "en")
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 TOP_FINDINGS = 10
+
+
+def top_findings(findings: list, limit: int = TOP_FINDINGS) -> list:
+    """The summary's top findings: the report's question is how loyal customers are
+    treated, so the worst loyalty-penalty findings lead, then the worst after-sales
+    gaps; each list keeps its severity order, and either fills the other's room."""
+    penalty = [f for f in findings if f.kind != "aftersales"]
+    aftersales = [f for f in findings if f.kind == "aftersales"]
+    share = min(len(penalty), max(limit - len(aftersales), (limit * 3) // 5))
+    return penalty[:share] + aftersales[:limit - share]
 SECTIONS = ("summary", "segments", "touchpoints", "aftersales", "actions", "chain", "trend", "method")
 
 
@@ -283,7 +293,7 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
                 heat[key] = r
     return {
         "audit": audit, "lang": lang, "snapshot": snapshot, "params": params, "findings": findings,
-        "top_findings": findings[:TOP_FINDINGS], "cases": cases, "touchpoints": touchpoints,
+        "top_findings": top_findings(findings), "cases": cases, "touchpoints": touchpoints,
         "flagged": flagged, "insufficient": insufficient, "aftersales": aftersales,
         "aftersales_charts": aftersales_charts, "aftersales_kinds": AS_KINDS, "cell_label": cell_label,
         "reference_label": reference_label(lang), "segment_counts": segment_counts,
