@@ -33,9 +33,20 @@ PLAN = {
 }
 
 
-def _value(rng, touchpoint: str, metric: str, unit: str, product: str | None, worse: float) -> float:
+# Share of price observations with an individual deal, and the deal's size.
+DEAL_SHARE, DEAL_RANGE = 0.25, (0.03, 0.10)
+
+
+def _value(rng, touchpoint: str, metric: str, unit: str, product: str | None, worse: float,
+           deals: np.random.Generator | None = None) -> float:
     if metric == "price":
-        return round(PRODUCTS[product] * 12 * rng.lognormal(0, 0.04) * (1 + worse), 2)
+        # Prices follow the tariff: the yearly list price, sometimes less an individual
+        # deal (new and existing customers alike), plus any planted penalty. Fair
+        # existing-customer prices thus never exceed the new-business reference.
+        rng.lognormal(0, 0.04)  # keeps the random stream of the other metrics as it was
+        deals = deals or rng
+        deal = deals.uniform(*DEAL_RANGE) if deals.random() < DEAL_SHARE else 0.0
+        return round(PRODUCTS[product] * 12 * (1 - deal) * (1 + worse), 2)
     if unit == "seconds":
         return float(round(rng.gamma(2.0, 60.0) * (1 + worse)))
     if unit == "hours":
@@ -53,6 +64,7 @@ def demo_observations(audit: Audit, customers: pd.DataFrame, staff: list[int], s
                       seed: int) -> list[dict]:
     """Observation rows for the demo audit (plain dicts for a bulk insert)."""
     rng = np.random.default_rng(seed)
+    deals = np.random.default_rng(seed + 1)
     days = max(1, (end - start).days)
     existing = customers[customers["customer_since"] < pd.Timestamp(start)].reset_index(drop=True)
     rows = []
@@ -75,7 +87,7 @@ def demo_observations(audit: Audit, customers: pd.DataFrame, staff: list[int], s
                 days=int(rng.integers(0, days)), minutes=int(rng.integers(0, 9 * 60)))
             rows.append({
                 "audit_id": audit.id, "metric_id": metric.id,
-                "value": _value(rng, metric.touchpoint.key, metric.key, metric.unit, product, worse),
+                "value": _value(rng, metric.touchpoint.key, metric.key, metric.unit, product, worse, deals),
                 "customer_status": "new" if is_new else "existing", "customer_id": customer_id,
                 "product_key": product, "channel": str(rng.choice(CHANNELS)) if product else None,
                 "observed_at": observed, "created_by_id": staff[i % len(staff)] if staff else None, "note": "",
