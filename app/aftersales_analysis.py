@@ -9,7 +9,6 @@ of an audit (kind ``aftersales``, upserted by their stable key).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +24,7 @@ from app.loaders.audits import SEGMENT_KINDS
 from app.models.aftersales import DEFAULT_THRESHOLD
 from app.models.core import utcnow
 from audits.aftersales import QUOTED_REFERENCE, aftersales_effect, repurchase_table
+from audits import to_python
 
 DEFAULT_MIN_N = 10
 # Kind as the analysis names it -> the segmentation's definition kind, and the heading.
@@ -102,18 +102,8 @@ class AftersalesResult:
         return [e for blocks in self.kinds.values() for b in blocks for e in b.effects if e["flagged"]]
 
 
-def _clean(value):
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def analyse(

@@ -6,8 +6,6 @@ dashboard and the report read, and upserts the findings by their stable key.
 """
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Callable
 
 import numpy as np
@@ -17,6 +15,7 @@ from app.extensions import db
 from app.loaders.audits import SEGMENT_KINDS, latest_segmentation_run_id, metric_catalog, observation_frame
 from app.models.audits import AnalysisSnapshot, Audit, Finding
 from app.models.core import utcnow
+from audits import to_python
 
 # The analysis settings (DOMAIN.md §3 defaults); stored with every snapshot.
 DEFAULT_PARAMS = {
@@ -31,29 +30,9 @@ MAX_GRADIENT_POINTS = 400
 BACKGROUND_THRESHOLD = 20_000
 
 
-def _plain(value):
-    """JSON-safe scalar: numpy unwrapped, NaN/NaT -> None, timestamps as ISO text."""
-    if value is None:
-        return None
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        return None if pd.isna(value) else value.isoformat()
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict]:
     """The frame as a list of JSON-safe dicts."""
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | None = None,
@@ -150,8 +129,8 @@ def _gradient_series(priced: pd.DataFrame, rows: pd.DataFrame, seed: int) -> lis
         series.append({
             "touchpoint": row.touchpoint, "metric": row.metric,
             "product_key": None if pd.isna(product) else product,
-            "slope": _plain(row.slope), "intercept": intercept, "rho": _plain(row.rho),
-            "p": _plain(row.p), "p_adjusted": _plain(row.p_adjusted), "flagged": bool(row.flagged),
+            "slope": to_python(row.slope), "intercept": intercept, "rho": to_python(row.rho),
+            "p": to_python(row.p), "p_adjusted": to_python(row.p_adjusted), "flagged": bool(row.flagged),
             "n": int(row.n), "points": [[round(x, 3), round(y, 2)] for x, y in points],
         })
     return series

@@ -375,6 +375,17 @@ def latest_draft(audit_id: int, lang: str) -> ReportDocument | None:
     )
 
 
+def frozen_document(audit: Audit, lang: str) -> ReportDocument:
+    """A published audit's stored PDF in ``lang``; rendered and stored once (and
+    committed) if the audit was published without it."""
+    document = published_document(audit.id, lang)
+    if document is None:
+        freeze(audit, audit.owner_id)
+        db.session.commit()
+        document = published_document(audit.id, lang)
+    return document
+
+
 def freeze(audit: Audit, user_id: int | None, progress: Callable | None = None) -> list[ReportDocument]:
     """Render and store the published PDFs in both languages (once; later calls return them).
 

@@ -43,13 +43,13 @@ from .penalty import (
     tenure_gradient,
     total_excess,
 )
-from ._common import STATUS_ALIASES, benjamini_hochberg, wilson_interval
+from ._common import STATUS_ALIASES, benjamini_hochberg, to_python, wilson_interval
 from .synthetic import synthetic_directions, synthetic_observations, synthetic_price_metrics
 
 __all__ = [
     # penalty
     "case_flags", "total_excess", "compare_groups", "tenure_gradient",
-    "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS",
+    "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS", "to_python",
     "STATUS_ALIASES",
     # after-sales
     "satisfied", "repurchase_table", "aftersales_effect", "newcombe_interval",

@@ -5,6 +5,7 @@ Private module: the public API lives in :mod:`audits`.
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Iterable, Mapping
 
@@ -212,7 +213,8 @@ def severity_of(effect_rel, customers, thresholds: Mapping[str, Mapping[str, flo
 
 
 def to_python(value):
-    """Plain Python scalar for JSON: numpy numbers unwrapped, NaN/NaT → None."""
+    """Plain JSON-safe Python scalar: numpy numbers unwrapped, NaN/NaT/±inf → None,
+    timestamps and dates as ISO text."""
     if value is None:
         return None
     if isinstance(value, (np.bool_, bool)):
@@ -220,9 +222,9 @@ def to_python(value):
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return None if pd.isna(value) else value.isoformat()
     try:
         if pd.isna(value):
             return None

@@ -22,18 +22,14 @@ aftersales = AppGroup("aftersales", help="After-sales outcomes.")
 def pdf_command(audit_id: int, output: str, lang: str) -> None:
     """Write the report of AUDIT_ID as PDF (a published audit: its frozen file, byte for byte)."""
     from app.models.audits import Audit
-    from app.reporting import freeze, published_document, render_pdf
+    from app.reporting import frozen_document, render_pdf
 
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)
         if audit is None:
             raise click.UsageError(f"there is no audit {audit_id}")
         if audit.is_published:
-            document = published_document(audit.id, lang)
-            if document is None:
-                freeze(audit, audit.owner_id)
-                db.session.commit()
-                document = published_document(audit.id, lang)
+            document = frozen_document(audit, lang)
             data, pages = document.pdf, document.pages
         else:
             data, pages = render_pdf(audit, lang)

@@ -13,7 +13,9 @@ from app.jobs import enqueue
 from app.models.audits import Audit
 from app.models.reports import CHAIN_ROLES, ChainActor, ReportDocument
 from app.rendering import render
-from app.reporting import LANGS, latest_draft, latest_snapshot, published_document, round_trend
+from app.reporting import (
+    LANGS, frozen_document, latest_draft, latest_snapshot, published_document, round_trend,
+)
 from app.security import allow
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -98,14 +100,7 @@ def download(audit_id: int, lang: str):
     audit = db.get_or_404(Audit, audit_id)
     lang = _lang_arg(lang)
     if audit.is_published:
-        document = published_document(audit.id, lang)
-        if document is None:
-            # Published elsewhere (e.g. the audit page's status change): freeze now, once.
-            from app.reporting import freeze
-
-            freeze(audit, audit.owner_id)
-            db.session.commit()
-            document = published_document(audit.id, lang)
+        document = frozen_document(audit, lang)
     else:
         document = latest_draft(audit.id, lang)
     if document is None:
