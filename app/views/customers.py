@@ -3,7 +3,7 @@ classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -151,7 +151,11 @@ def checklist(customer_id: int):
         flash(_("Checklist saved."), "success")
         target = url_for("customers.detail", customer_id=customer.id) + "#checklist"
         return htmx_response("", redirect=target) if htmx else redirect(target, code=303)
-    abort(400)
+    # Only the note can be invalid (too long): say so and keep nothing half-saved.
+    problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    flash(_("The checklist was not saved: %(problems)s", problems=problems), "error")
+    target = url_for("customers.detail", customer_id=customer.id) + "#checklist"
+    return htmx_response("", redirect=target) if htmx else redirect(target, code=303)
 
 
 @bp.route("/import", methods=["GET", "POST"])

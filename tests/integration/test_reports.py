@@ -457,3 +457,25 @@ def test_cli_pdf_draft_and_published(app, users, tmp_path):
 
 def test_pdftotext_is_installed():
     assert shutil.which("pdftotext") and shutil.which("pdftoppm"), "poppler-utils missing (.ci/run installs it)"
+
+
+def test_chain_form_refuses_overlong_fields_and_a_published_audit(app, users, as_role):
+    from app.models.audits import Audit
+    from app.models.reports import ChainActor
+
+    audit_id = build_bare_audit(app, users)
+    manager = as_role("manager")
+    url = f"/reports/audits/{audit_id}/chain"
+    too_long = manager.post(url, data={"supplier-name": "x" * 201, "us-name": "Wir GmbH"})
+    assert too_long.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ChainActor.id))) == 0
+        db.session.get(Audit, audit_id).status = "published"
+        db.session.commit()
+        db.session.remove()
+    frozen = manager.post(url, data={"us-name": "Neu GmbH"})
+    assert frozen.status_code == 303
+    assert "its chain is frozen" in manager.get(frozen.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ChainActor.id))) == 0
+        db.session.remove()

@@ -252,3 +252,17 @@ def test_overview_and_list_in_german_use_the_users_words(as_role, segmented):
         assert word in html, word
     listing = client.get("/customers/?burr=1").get_data(as_text=True)
     assert "Klette" in listing and "Kundennr." in listing
+
+
+def test_checklist_with_an_overlong_note_saves_nothing_and_says_why(app, as_role, segmented):
+    from app.models import ChecklistEntry
+
+    client = as_role("manager")
+    url = f"/customers/{segmented['star_id']}/checklist"
+    response = client.post(url, data={"trait_wants_solution": "y", "note": "x" * 2001})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The checklist was not saved" in page and "2000" in page
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ChecklistEntry.id))) == 0
+        db.session.remove()
