@@ -82,7 +82,8 @@ def run_job(job_id: int, app: Flask | None = None) -> None:
         db.session.commit()
         try:
             # Importing the areas registers their job functions.
-            import app.job_registry  # noqa: F401
+            # (not "import app.job_registry": that would rebind the local name ``app``)
+            from app import job_registry  # noqa: F401
 
             result = JOBS[record.kind](job_id, **(record.params or {}))
             db.session.rollback()  # anything the job left uncommitted is not ours
