@@ -8,7 +8,7 @@ adds what needs the database:
 * the write: one transaction, upsert by customer number and by customer +
   period, so importing the same file twice changes nothing and a later file
   with new periods adds them. Rows go into a temporary staging table first
-  (PostgreSQL: ``COPY``; SQLite: ``executemany``), then two set-based
+  (PostgreSQL: binary ``COPY``; SQLite: multi-row ``INSERT``), then two set-based
   ``INSERT … SELECT … ON CONFLICT DO UPDATE`` statements move them.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -91,15 +92,19 @@ def _formula_names(raw: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:
     header = mapping.get("name")
     if header is None:
         return []
-    names = raw[header].astype(str).str.lstrip(" ")
-    bad = names.str.startswith(_FORMULA_START) & (names.str.len() > 1)
+    # each distinct name is looked at once (a customer's name repeats on all its rows);
+    # the last entry is for code -1, a missing cell
+    codes, names = pd.factorize(raw[header])
+    texts = (str(name).lstrip(" ") for name in names)
+    formula = np.array([len(t) > 1 and t.startswith(_FORMULA_START) for t in texts] + [False], dtype=bool)
+    bad = np.flatnonzero(formula[codes])[:100]
     return [
         Problem(int(row), header,
                 f"Row {int(row)}, column {header}: '{value[:40]}' looks like a spreadsheet formula; "
                 "enter the name as plain text",
                 code="customer_values.formula_name", params={"value": value[:40]})
-        for row, value in zip(raw.loc[bad, ROW_COLUMN], raw.loc[bad, header])
-    ][:100]
+        for row, value in zip(raw[ROW_COLUMN].to_numpy()[bad], raw[header].to_numpy()[bad])
+    ]
 
 
 def check_upload(data: bytes, filename: str, sheet: str | None = None) -> ImportCheck:
@@ -138,11 +143,16 @@ def _distinct(a: str, b: str) -> str:
     return f"({a} IS DISTINCT FROM {b})" if _dialect() == "postgresql" else f"({a} IS NOT {b})"
 
 
-def _staging_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def _staging_frame(frame: pd.DataFrame, dialect: str) -> pd.DataFrame:
+    """The staging rows; customer_since as a date for PostgreSQL, as ISO text for SQLite."""
+    # few distinct dates: each is converted once (None for a missing one)
+    days, uniques = pd.factorize(pd.to_datetime(frame["customer_since"]))
+    dates = uniques.date if dialect == "postgresql" else uniques.strftime("%Y-%m-%d")
+    since = np.array([*dates, None], dtype=object)[days]
     out = pd.DataFrame({
         "customer_no": frame["customer_id"].astype(str),
         "name": frame["name"].astype(object),
-        "customer_since": pd.to_datetime(frame["customer_since"]).dt.strftime("%Y-%m-%d"),
+        "customer_since": pd.Series(since, index=frame.index),
         "period": frame["period"].astype(str),
     })
     for name in VALUE_FIELDS:
@@ -169,7 +179,7 @@ def stage_rows(frame: pd.DataFrame) -> int:
             "potential_rating INTEGER)"
         )
         connection.exec_driver_sql(f"DELETE FROM {STAGING}")
-    staged = _staging_frame(frame)
+    staged = _staging_frame(frame, dialect)
     insert_frame(STAGING, staged, _COLUMNS)
     return len(staged)
 

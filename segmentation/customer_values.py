@@ -33,6 +33,7 @@ Rules
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -171,9 +172,9 @@ def parse_customer_values(
     """
     if not isinstance(df_raw, pd.DataFrame):
         raise ValueError("df_raw must be a DataFrame; read the file with read_table() first.")
-    raw = df_raw.copy()
+    raw = df_raw  # only read: no copy of a million-row frame
     if ROW_COLUMN not in raw.columns:
-        raw[ROW_COLUMN] = np.arange(2, len(raw) + 2, dtype=np.int64)
+        raw = raw.assign(**{ROW_COLUMN: np.arange(2, len(raw) + 2, dtype=np.int64)})
     mapping, column_problems = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
 
     layout = "long"
@@ -230,13 +231,13 @@ def _period_columns(columns, mapping) -> tuple[dict[str, str], list[Problem], se
     return found, problems, set(candidates[i] for i, p in enumerate(periods) if p is not None)
 
 
-def _long_frame(raw, mapping, period_columns) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows in long layout plus, per row, the header the revenue came from."""
+def _long_frame(raw, mapping, period_columns) -> tuple[Mapping[str, pd.Series], pd.Series]:
+    """The columns in long layout (canonical name -> Series) plus, per row, the
+    header the revenue came from."""
     master = {name: raw[header] for name, header in mapping.items()}
     if not period_columns:
-        long = pd.DataFrame(master)
-        long[ROW_COLUMN] = raw[ROW_COLUMN].to_numpy()
-        source = pd.Series(mapping["revenue"], index=long.index, dtype=object)
+        long = {**master, ROW_COLUMN: raw[ROW_COLUMN]}  # the long layout is the file's: no copy
+        source = pd.Series(mapping["revenue"], index=raw.index, dtype=object)
         return long, source
     pieces = []
     for header, period in period_columns.items():
@@ -254,56 +255,60 @@ def _long_frame(raw, mapping, period_columns) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
+    """Parse and check the long rows; the frame of the rows kept and every problem.
+
+    Works on whole columns: the per-row loops below only visit rows with a problem.
+    """
     problems: list[Problem] = []
     rows = long[ROW_COLUMN]
-    keep = pd.Series(True, index=long.index)
+    index = rows.index
     header = {name: mapping.get(name, name) for name in CUSTOMER_VALUE_COLUMNS}
-    out = pd.DataFrame(index=long.index)
+    out: dict[str, pd.Series] = {}
 
     ids = text_values(long["customer_id"])
-    missing_id = ids == ""
+    missing_id = ~ids.to_numpy().astype(bool)  # "" is the only false string
     problems += [
         make_problem("customer_values.missing_id", row=int(r), column=header["customer_id"])
         for r in rows[missing_id]
     ]
-    keep &= ~missing_id
+    keep = ~missing_id
     out["customer_id"] = ids
 
     if "name" in long:
         names = text_values(long["name"])
-        out["name"] = names.where(names != "", None)
+        out["name"] = names.where(names.to_numpy().astype(bool), None)
     else:
-        out["name"] = pd.Series([None] * len(long), index=long.index, dtype=object)
+        out["name"] = pd.Series([None] * len(index), index=index, dtype=object)
 
     if "customer_since" in long:
         since, errors = parse_dates(long["customer_since"])
         problems += series_problems(errors, long["customer_since"], rows, header["customer_since"])
         out["customer_since"] = since.dt.normalize()
     else:
-        out["customer_since"] = pd.Series(pd.NaT, index=long.index, dtype="datetime64[ns]")
+        out["customer_since"] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
 
     periods, errors = parse_periods(long["period"])
     period_header = mapping.get("period")  # None in the wide layout: periods are headers
     problems += series_problems(errors, long["period"], rows, period_header)
-    missing_period = periods.isna() & errors.isna()
+    has_period = periods.notna().to_numpy()
+    missing_period = ~has_period & errors.isna().to_numpy()
     problems += [
         make_problem("value.missing", row=int(r), column=period_header)
         for r in rows[missing_period & keep]
     ]
-    keep &= periods.notna()
+    keep &= has_period
     out["period"] = periods
 
     revenue, errors = parse_amounts(long["revenue"], decimal=decimal)
-    for code, value, row, column in zip(
-        errors[errors.notna()], long["revenue"][errors.notna()], rows[errors.notna()], source[errors.notna()]
-    ):
+    bad = errors.notna().to_numpy()
+    for code, value, row, column in zip(errors[bad], long["revenue"][bad], rows[bad], source[bad]):
         problems.append(make_problem(code, row=int(row), column=column, value=value))
-    missing_revenue = revenue.isna() & errors.isna()
+    missing_revenue = (revenue.isna() & errors.isna()).to_numpy()
     for row, column in zip(rows[missing_revenue & keep], source[missing_revenue & keep]):
         problems.append(make_problem("value.missing", row=int(row), column=column))
-    keep &= revenue.notna()
+    keep &= revenue.notna().to_numpy()
     if not allow_negative_revenue:
-        negative = revenue < 0
+        negative = (revenue < 0).to_numpy()
         for row, column, value in zip(rows[negative], source[negative], long["revenue"][negative]):
             problems.append(
                 make_problem("customer_values.negative_revenue", row=int(row), column=column, value=value)
@@ -317,7 +322,7 @@ def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
             problems += series_problems(errors, long[name], rows, header[name])
             out[name] = values
         else:
-            out[name] = np.nan
+            out[name] = pd.Series(np.nan, index=index)
     given = out["contribution"]
     out["contribution"] = given.where(given.notna(), out["revenue"] - out["cost_to_serve"])
 
@@ -336,31 +341,43 @@ def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
         ]
         out["potential_rating"] = rating.mask(outside)
     else:
-        out["potential_rating"] = pd.array([pd.NA] * len(long), dtype="Int64")
+        unrated = pd.arrays.IntegerArray(
+            np.zeros(len(index), dtype=np.int64), np.ones(len(index), dtype=bool)  # all masked: NA
+        )
+        out["potential_rating"] = pd.Series(unrated, index=index)
     out[ROW_COLUMN] = rows.astype(np.int64)
 
-    master, master_problems = _master_values(out[~missing_id], header)
+    # customers and periods as integer codes: master data and duplicates are found on those
+    customers = pd.factorize(ids)[0]
+    master, master_problems = _master_values(out, customers, ~missing_id, header)
     problems += master_problems
-    frame = out[keep].copy()
     for field, values in master.items():
-        frame[field] = frame["customer_id"].map(values).astype(out[field].dtype)
-    frame, kind_problems = _one_period_kind(frame, period_header)
+        out[field] = pd.Series(values, index=index).astype(out[field].dtype)
+    kept = np.flatnonzero(keep)
+    period_codes, period_values = pd.factorize(periods.to_numpy()[kept])
+    stay, kind_problems = _one_period_kind(kept, period_codes, period_values, out, period_header)
     problems += kind_problems
-    frame, duplicate_problems = _drop_duplicates(frame, period_header, source)
+    kept, period_codes = kept[stay], period_codes[stay]
+    pairs = customers[kept].astype(np.int64) * len(period_values) + period_codes
+    stay, duplicate_problems = _drop_duplicates(kept, pairs, out, period_header, source)
     problems += duplicate_problems
-    frame = frame.reset_index(drop=True)[list(CUSTOMER_VALUE_OUTPUT)]
+    kept = kept[stay]
+    frame = pd.DataFrame(
+        {name: out[name].iloc[kept].reset_index(drop=True) for name in CUSTOMER_VALUE_OUTPUT}
+    )
     return frame, problems
 
 
-def _one_period_kind(frame, period_header):
-    quarter = frame["period"].str.contains("Q", regex=False)
+def _one_period_kind(kept, period_codes, period_values, out, period_header):
+    """Which kept rows stay when months and quarters are mixed (the rarer kind goes)."""
+    quarter = np.array(["Q" in p for p in period_values], dtype=bool)[period_codes]
     quarters = int(quarter.sum())
-    months = len(frame) - quarters
+    months = len(kept) - quarters
     if quarters == 0 or months == 0:
-        return frame, []
+        return np.ones(len(kept), dtype=bool), []
     drop = quarter if months >= quarters else ~quarter
     dropped_kind = "quarter" if months >= quarters else "month"
-    first_row = int(frame.loc[drop, ROW_COLUMN].min())
+    first_row = int(out[ROW_COLUMN].to_numpy()[kept[drop]].min())
     problem = make_problem(
         "customer_values.mixed_periods",
         row=first_row,
@@ -370,65 +387,90 @@ def _one_period_kind(frame, period_header):
         dropped=int(drop.sum()),
         dropped_kind=dropped_kind,
     )
-    return frame[~drop], [problem]
+    return ~drop, [problem]
 
 
-def _drop_duplicates(frame, period_header, source):
-    duplicate = frame.duplicated(["customer_id", "period"], keep="first")
+def _drop_duplicates(kept, pairs, out, period_header, source):
+    """Which kept rows stay: the first per customer and period (``pairs``, one code each).
+
+    Every later row of a pair is an error naming both rows.
+    """
+    codes, uniques = pd.factorize(pairs)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # the last write wins: each pair's first row
+    first_of_row = first[codes]
+    duplicate = first_of_row != np.arange(len(codes))
     if not duplicate.any():
-        return frame, []
-    first_rows = (
-        frame[~duplicate].set_index(["customer_id", "period"])[ROW_COLUMN]
-    )
+        return ~duplicate, []
+    row_numbers = out[ROW_COLUMN].to_numpy()
+    ids, periods, sources = out["customer_id"].to_numpy(), out["period"].to_numpy(), source.to_numpy()
     problems = []
-    for customer_id, period, row, index in zip(
-        frame.loc[duplicate, "customer_id"],
-        frame.loc[duplicate, "period"],
-        frame.loc[duplicate, ROW_COLUMN],
-        frame.index[duplicate],
-    ):
+    for position in np.flatnonzero(duplicate):
+        index = kept[position]
+        row = int(row_numbers[index])
         problems.append(
             make_problem(
                 "customer_values.duplicate",
-                row=int(row),
-                column=period_header or source[index],
-                customer_id=customer_id,
-                period=period,
-                first_row=int(first_rows[(customer_id, period)]),
-                second_row=int(row),
+                row=row,
+                column=period_header or sources[index],
+                customer_id=ids[index],
+                period=periods[index],
+                first_row=int(row_numbers[kept[first_of_row[position]]]),
+                second_row=row,
             )
         )
-    return frame[~duplicate], problems
+    return ~duplicate, problems
 
 
-def _master_values(frame, header):
-    """First non-empty name and customer-since per customer, and warnings on conflicts."""
+def _master_values(out, customers, has_id, header):
+    """First non-empty name and customer-since per customer, and warnings on conflicts.
+
+    Returns, per field with any value, the value for every row (the first one of
+    its customer in file order; NaN or NaT when the customer has none) and the
+    warnings for customers with different values.
+    """
     problems = []
     master = {}
+    row_numbers = out[ROW_COLUMN].to_numpy()
     for field in ("name", "customer_since"):
-        present = frame[frame[field].notna()]
-        if present.empty:
+        values = out[field].to_numpy()
+        present = np.flatnonzero(has_id & out[field].notna().to_numpy())
+        if not len(present):
             continue
-        counts = present.groupby("customer_id", sort=False)[field].nunique()
-        for customer_id in counts[counts > 1].index:
-            rows = present[present["customer_id"] == customer_id]
-            distinct = rows.drop_duplicates(field)
+        value_codes = pd.factorize(values[present])[0]
+        # the first row of each (customer, value) pair, in file order
+        first = np.unique(
+            customers[present].astype(np.int64) * (value_codes.max() + 1) + value_codes,
+            return_index=True,
+        )[1]
+        pair_rows = present[np.sort(first)]
+        pair_customers = customers[pair_rows]
+        conflicting = np.bincount(pair_customers)[pair_customers] > 1
+        by_customer: dict[int, list[int]] = {}  # in the order the customers first appear
+        for index, customer in zip(pair_rows[conflicting], pair_customers[conflicting]):
+            by_customer.setdefault(customer, []).append(index)
+        for positions in by_customer.values():
             shown = ", ".join(
-                f"'{_show(v)}' (row {int(r)})" for v, r in zip(distinct[field], distinct[ROW_COLUMN])
+                f"'{_show(out[field].iat[i])}' (row {int(row_numbers[i])})" for i in positions
             )
             problems.append(
                 make_problem(
                     "customer_values.conflicting_master",
-                    row=int(distinct[ROW_COLUMN].iloc[1]),
+                    row=int(row_numbers[positions[1]]),
                     column=header[field],
                     severity="warning",
-                    customer_id=customer_id,
+                    customer_id=out["customer_id"].iat[positions[0]],
                     field=header[field],
                     values=shown,
-                    first_row=int(distinct[ROW_COLUMN].iloc[0]),
+                    first_row=int(row_numbers[positions[0]]),
                 )
             )
-        master[field] = present.groupby("customer_id", sort=False)[field].first()
+        # the customer's first value on each of its rows
+        first_row = np.full(customers.max() + 1, -1, dtype=np.int64)
+        first_row[customers[present][::-1]] = present[::-1]
+        per_row = first_row[customers]
+        missing = np.nan if values.dtype == object else np.datetime64("NaT")
+        master[field] = np.where(per_row >= 0, values[np.maximum(per_row, 0)], missing)
     return master, problems
 
 

@@ -148,11 +148,71 @@ def test_blank_and_repeated_headers_get_names():
     assert list(frame.columns) == ["a", "(column B)", "a (2)", ROW_COLUMN]
 
 
-def test_too_many_values_in_a_row_names_the_row():
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a;b\n1;2\n3;4;5\n",  # wider than the first rows: read with the csv module
+        b"a;b;\n1;2;\n3;4;5\n",  # as wide as the header record: read by pandas
+    ],
+)
+def test_too_many_values_in_a_row_names_the_row(data):
     with pytest.raises(TableError) as caught:
-        read_table(b"a;b\n1;2\n3;4;5\n", "x.csv")
+        read_table(data, "x.csv")
     assert caught.value.code == "table.too_many_values"
     assert "Row 3" in str(caught.value)
+
+
+def test_a_wide_row_after_the_sample_is_read_with_the_csv_module():
+    rows = "".join(f"{i};{i * 2}\n" for i in range(10_000))
+    text = "a;b\n" + rows + "\n7;8;\n"  # an empty extra value, far beyond the first rows
+    assert tabular._read_csv_fast(text, text.encode(), ";", 1_000_000) is None
+    frame = read_table(text.encode(), "x.csv")
+    assert len(frame) == 10_001
+    assert frame.iloc[-1].tolist() == ["7", "8", 10_003]
+
+
+def test_an_ordinary_file_is_read_by_pandas():
+    text = "Kundennummer;Name;Umsatz\n00123;\"Müller; Söhne\";1.234,56\n\n00124;Bäcker;12,5\n"
+    frame = tabular._read_csv_fast(text, text.encode(), ";", 1_000_000)
+    assert frame is not None
+    pdt.assert_frame_equal(frame, read_table(text.encode(), "x.csv"))
+    assert frame[ROW_COLUMN].tolist() == [2, 4]
+
+
+_CSV_PIECES = [*'a1 ;,\t"\n\rü.-\u2028', "ab", "12", "Kunde"]
+
+
+def _csv_cells():
+    raw = st.lists(st.sampled_from(_CSV_PIECES), max_size=4).map("".join)
+    quoted = raw.map(lambda text: '"' + text.replace('"', '""') + '"')
+    return st.one_of(raw, quoted, st.sampled_from(["", " ", "Kunde", "1.234,5"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(_csv_cells(), max_size=5), min_size=1, max_size=8),
+    delimiter=st.sampled_from([";", ",", "\t"]),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    max_rows=st.integers(min_value=1, max_value=6),
+)
+def test_reading_with_pandas_agrees_with_the_csv_module(rows, delimiter, newline, max_rows):
+    text = newline.join(delimiter.join(row) for row in rows) + newline
+
+    def outcome(read):
+        try:
+            return read()
+        except TableError as error:
+            return error.code, error.params
+
+    fast = outcome(lambda: tabular._read_csv_fast(text, text.encode(), delimiter, max_rows))
+    if fast is None:  # pandas cannot split it as the csv module does; read_table uses the latter
+        return
+    reference = outcome(lambda: tabular._records_to_frame(tabular._csv_records(text, delimiter), max_rows))
+    assert type(fast) is type(reference)
+    if isinstance(fast, pd.DataFrame):
+        pdt.assert_frame_equal(fast, reference)
+    else:
+        assert fast == reference
 
 
 @pytest.mark.parametrize(
@@ -522,6 +582,47 @@ def test_fast_amount_path_agrees_with_the_full_reader(text):
     full = tabular._read_amount_full(text)
     assert fast[0] == full[0] and fast[3] == full[3]
     np.testing.assert_equal(fast[1:3], full[1:3])
+
+
+_AMOUNT_CELLS = st.one_of(
+    st.from_regex(r"-?[0-9]{1,3}([.,][0-9]{3}){0,5}([.,][0-9]{1,6})?", fullmatch=True),
+    st.from_regex(r"-?[0-9]{1,18}([.,][0-9]{1,18})?", fullmatch=True),
+    st.text(st.sampled_from(list("0123456789.,-+ €eü\u00a0")), max_size=26),
+    st.none(),
+    st.just(float("nan")),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(_AMOUNT_CELLS, max_size=12))
+def test_vectorised_amounts_agree_with_the_regular_expressions(values):
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    kinds, de_values, en_values, commas = tabular._read_amounts(cells)
+    codes, texts = tabular._distinct(pd.Series(cells, dtype=object))
+    for i, code in enumerate(codes):
+        expected = tabular._read_amount(texts[code]) if code >= 0 else tabular._read_amount("")
+        assert (kinds[i], commas[i]) == (expected[0], expected[3]), values[i]
+        # bit for bit: NaN equals NaN, -0.0 differs from 0.0
+        assert np.float64(de_values[i]).tobytes() == np.float64(expected[1]).tobytes(), values[i]
+        assert np.float64(en_values[i]).tobytes() == np.float64(expected[2]).tobytes(), values[i]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("123456789012345", 123456789012345.0),  # 15 digits: read with numpy
+        ("1234567890123456,7", 1234567890123456.7),  # more: read by the regular expressions
+        ("-0,0000001", -1e-7),
+        ("9.007.199.254.740,993", 9007199254740.993),
+    ],
+)
+def test_long_amounts_are_correctly_rounded(text, expected):
+    values, errors = parse_amounts(pd.Series([text], dtype=object), decimal=",")
+    assert errors.isna().all()
+    assert values[0] == expected
 
 
 # ---------------------------------------------------------------------------
