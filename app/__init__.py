@@ -39,11 +39,35 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     return app
 
 
+def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    """SQLite enforces foreign keys (and ON DELETE CASCADE) only when asked, per connection."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+
+def _sqlite_foreign_keys() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _enable_sqlite_foreign_keys):
+        event.listen(Engine, "connect", _enable_sqlite_foreign_keys)
+
+
 def register_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from app.i18n import register_filters, select_locale
 
     db.init_app(app)
+    from flask_sqlalchemy.session import Session
+
+    from app.customer_series import install
+
+    install(Session)  # ORM writes of customer values keep the per-customer series in step
+    _sqlite_foreign_keys()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)

@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.bulk import insert_frame
+from app.customer_series import merge_import
 from app.extensions import db
 from app.models.core import utcnow
 from segmentation.customer_values import CUSTOMER_VALUE_COLUMNS, parse_customer_values
@@ -265,6 +266,9 @@ def import_customer_values(
         changes = staged_changes()
         progress(0.6, "Writing customers and values")
         write_staged()
+        if changes["values_new"] or changes["values_changed"]:
+            progress(0.85, "Updating the segmentation data")
+            merge_import(db.session.connection(), check.frame)
         log = ImportLog(
             filename=check.filename[:255], sha256=check.sha256, created_by_id=user_id,
             rows=changes["rows"], customers_new=changes["customers_new"],

@@ -127,6 +127,7 @@ def load_users() -> list[tuple[str, str]]:
 
 def load_company(company: DemoCompany) -> int:
     """Write customers and values with bulk inserts; returns the number of customers."""
+    from app.customer_series import refresh_customers
     from app.models import Customer, CustomerValue
 
     db.session.execute(db.insert(Customer), company.customers.to_dict("records"))
@@ -137,6 +138,7 @@ def load_company(company: DemoCompany) -> int:
     rows = values.to_dict("records")
     for start in range(0, len(rows), 10_000):
         db.session.execute(db.insert(CustomerValue), rows[start:start + 10_000])
+    refresh_customers(db.session.connection(), ids.values())  # bulk inserts bypass the flush hook
     return len(company.customers)
 
 

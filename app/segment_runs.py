@@ -66,43 +66,46 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
     curve, typical series per trajectory).
     """
     params = parameters_with_defaults(params)
-    ids = totals["customer_id"]
-    abc = abc_classes(totals, "revenue", params["abc"]).set_index("customer_id")
+    ids = totals["customer_id"].to_numpy()
+    abc = abc_classes(totals, "revenue", params["abc"], order_by="input")
     basis = params["potential_basis"]
     if basis == "auto":
         basis = "potential" if totals["potential"].notna().any() else "rating"
     pm_kwargs = {"potential_col": "potential"} if basis == "potential" else {"rating_col": "potential_rating"}
     split = (params["split_revenue"], params["split_potential"])
-    pm = potential_matrix(totals, "revenue", split=split, **pm_kwargs).set_index("customer_id")
-    tiers = profit_tiers(totals, "revenue", contribution_col="contribution",
-                         thresholds=params["tiers"]).set_index("customer_id")
-    indexed = totals.set_index("customer_id")
+    pm = potential_matrix(totals, "revenue", split=split, **pm_kwargs)  # in input order
+    tiers = profit_tiers(totals, "revenue", contribution_col="contribution", thresholds=params["tiers"],
+                         order_by="input")
+    # the per-customer inputs of the burr flag, on the matrix's own index (no realignment)
+    if not np.array_equal(matrix.index.to_numpy(), ids):
+        matrix = matrix.reindex(pd.Index(ids, name="customer_id"))
+    by_customer = {name: pd.Series(totals[name].to_numpy(), index=matrix.index)
+                   for name in ("customer_since", "contribution", "revenue")}
     periods_per_year = 4 if len(matrix.columns) and "Q" in str(matrix.columns[0]) else 12
     trajectories = value_trajectories(
         matrix, periods_per_year=periods_per_year, min_periods=int(params["min_periods"]),
-        customer_since=indexed["customer_since"], contribution=indexed["contribution"],
-        revenue=indexed["revenue"], burr_min_years=float(params["burr_min_years"]),
+        customer_since=by_customer["customer_since"], contribution=by_customer["contribution"],
+        revenue=by_customer["revenue"], burr_min_years=float(params["burr_min_years"]),
         burr_max_margin=float(params["burr_max_margin"]),
-    ).set_index("customer_id").reindex(ids.to_numpy())
+    )  # in matrix order = ids order
 
-    index = pd.Index(ids.to_numpy(), name="customer_id")
     columns = {
-        "customer_id": ids.to_numpy(),
-        "abc_class": abc["abc_class"].reindex(index).to_numpy(),
-        "potential_segment": pm["potential_segment"].reindex(index).to_numpy(),
-        "profit_tier": tiers["profit_tier"].reindex(index).to_numpy(),
+        "customer_id": ids,
+        "abc_class": abc["abc_class"].to_numpy(),
+        "potential_segment": pm["potential_segment"].to_numpy(),
+        "profit_tier": tiers["profit_tier"].to_numpy(),
         "trajectory": trajectories["trajectory"].to_numpy(),
-        "burr": trajectories["burr"].fillna(False).astype(bool).to_numpy(),
-        "revenue": abc["revenue"].reindex(index).to_numpy(),
-        "rank": abc["rank"].reindex(index).to_numpy(),
-        "revenue_share": abc["share"].reindex(index).to_numpy(),
-        "cum_share_before": abc["cum_share_before"].reindex(index).to_numpy(),
-        "untapped": pm["y"].reindex(index).to_numpy(),
-        "potential_rating": indexed["potential_rating"].reindex(index).array,
-        "contribution": tiers["contribution"].reindex(index).to_numpy(),
-        "margin": tiers["margin"].reindex(index).to_numpy(),
-        "tier_rank": tiers["rank"].reindex(index).to_numpy(),
-        "tier_cum_share_before": tiers["cum_share_before"].reindex(index).to_numpy(),
+        "burr": trajectories["burr"].fillna(False).to_numpy(dtype=bool),
+        "revenue": abc["revenue"].to_numpy(),
+        "rank": abc["rank"].to_numpy(),
+        "revenue_share": abc["share"].to_numpy(),
+        "cum_share_before": abc["cum_share_before"].to_numpy(),
+        "untapped": pm["y"].to_numpy(),
+        "potential_rating": totals["potential_rating"].array,
+        "contribution": tiers["contribution"].to_numpy(),
+        "margin": tiers["margin"].to_numpy(),
+        "tier_rank": tiers["rank"].to_numpy(),
+        "tier_cum_share_before": tiers["cum_share_before"].to_numpy(),
     }
     for name in ("n_periods", "slope", "slope_rel", "p_value", "peak_index", "peak_ratio_start",
                  "peak_ratio_end", "seasonal_acf", "cycle_strength", "tenure_years"):
@@ -232,7 +235,11 @@ def run_segmentation(
         raise ValueError(_("The window ends before it starts."))
     progress(0.05, _("Summing values per customer"))
     totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
-                                         with_rating=needs_rating(params, window_start, window_end))
+                                         with_rating=params["potential_basis"] == "rating", with_cost=False)
+    if params["potential_basis"] == "auto" and not totals.empty and totals["potential"].isna().all():
+        # no potential amounts in the window: the matrix uses the 1–5 rating, so fetch it
+        totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
+                                             with_rating=True, with_cost=False)
     if totals.empty:
         raise ValueError(_("No customer has values between %(start)s and %(end)s.", start=window_start,
                            end=window_end))
@@ -249,18 +256,6 @@ def run_segmentation(
         db.session.commit()
     progress(1.0, _("Done"))
     return run
-
-
-def needs_rating(params: dict, start: str, end: str) -> bool:
-    """Whether the potential matrix will use the 1–5 rating (then the loader fetches it)."""
-    basis = params.get("potential_basis", "auto")
-    if basis != "auto":
-        return basis == "rating"
-    has_potential = db.session.scalar(
-        sa.select(sa.literal(1)).select_from(loaders.CustomerValue)
-        .where(loaders.CustomerValue.potential.is_not(None), loaders.CustomerValue.period.between(start, end))
-        .limit(1))
-    return has_potential is None
 
 
 def store_segments(run_id: int, frame: pd.DataFrame) -> None:

@@ -38,6 +38,9 @@ from .definitions import PROFIT_TIERS
 __all__ = ["abc_classes", "cross_subsidy", "pareto_curve", "profit_tiers"]
 
 _TOLERANCE = 1e-9
+_CLASSES = np.array(["A", "B", "C"], dtype=object)
+_TIERS = np.array(["A", "B", "C", "Z", None], dtype=object)
+_SERVICE_LEVELS = np.array([PROFIT_TIERS[key]["service_level"] for key in ("A", "B", "C", "Z")] + [None], dtype=object)
 
 
 def _check_thresholds(thresholds: Sequence[float]) -> tuple[float, float]:
@@ -65,14 +68,32 @@ def _per_customer(values: pd.DataFrame, id_col: str, columns: Sequence[str]) -> 
     return values[[id_col, *columns]].copy()
 
 
-def _pareto(frame: pd.DataFrame, id_col: str, value_col: str, thresholds) -> pd.DataFrame:
-    """Sort by value and add rank, share, cum_share_before and the A/B/C class."""
+def _ascending(ids: np.ndarray) -> bool:
+    """Whether ids are sorted ascending already (the loaders deliver them so)."""
+    try:
+        return bool(len(ids) < 2 or (ids[1:] >= ids[:-1]).all())
+    except TypeError:  # mixed types: let argsort decide (or fail clearly)
+        return False
+
+
+def _pareto(frame: pd.DataFrame, id_col: str, value_col: str, thresholds, order_by: str) -> tuple:
+    """Rank by value and add rank, share and cum_share_before; also the class codes (0 = A, 1 = B, 2 = C).
+
+    ``order_by="rank"`` returns the rows sorted by rank, ``"input"`` in the
+    order given (cheaper for a caller that puts the result beside its input).
+    """
+    if order_by not in ("rank", "input"):
+        raise ValueError('order_by must be "rank" or "input".')
     first, second = thresholds
-    value = pd.to_numeric(frame[value_col], errors="coerce").astype(float)
-    ordered = frame.assign(_value=value, _missing=value.isna()).sort_values(
-        ["_missing", "_value", id_col], ascending=[True, False, True], kind="mergesort"
-    )
-    positive_values = ordered["_value"].where(ordered["_value"] > 0, 0.0).to_numpy()
+    value = pd.to_numeric(frame[value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    # value descending, ties by id ascending, missing last: a stable sort on
+    # -value (missing as +inf) of the rows taken in id order
+    ids = frame[id_col].to_numpy()
+    by_id = np.arange(len(ids)) if _ascending(ids) else np.argsort(ids, kind="stable")
+    key = np.where(np.isnan(value), np.inf, -value)[by_id]
+    order = by_id[np.argsort(key, kind="stable")]
+    ordered_values = value[order]
+    positive_values = np.where(ordered_values > 0, ordered_values, 0.0)
     total = positive_values.sum()
     cumulative_before = np.concatenate(([0.0], np.cumsum(positive_values)[:-1]))
     positive = positive_values > 0
@@ -80,22 +101,26 @@ def _pareto(frame: pd.DataFrame, id_col: str, value_col: str, thresholds) -> pd.
         share = positive_values / total
         cum_before = np.where(positive, cumulative_before / total, 1.0)
     else:
-        share = np.zeros(len(ordered))
-        cum_before = np.full(len(ordered), np.nan)
-    classes = np.where(
-        ~positive,
-        "C",
-        np.where(
-            cum_before < first - _TOLERANCE,
-            "A",
-            np.where(cum_before < second - _TOLERANCE, "B", "C"),
-        ),
+        share = np.zeros(len(order))
+        cum_before = np.full(len(order), np.nan)
+    codes = np.where(
+        ~positive, 2, np.where(cum_before < first - _TOLERANCE, 0, np.where(cum_before < second - _TOLERANCE, 1, 2))
     )
-    out = ordered.drop(columns=["_value", "_missing"]).reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    rank = np.arange(1, len(order) + 1, dtype=np.int64)
+    if order_by == "rank":
+        out = frame.take(order).reset_index(drop=True)
+    else:  # put every ranked figure back at its row
+        out = frame.reset_index(drop=True)
+        rank, share, cum_before, codes = (_unsort(array, order) for array in (rank, share, cum_before, codes))
+    out["rank"] = rank
     out["share"] = share
     out["cum_share_before"] = cum_before
-    out["_class"] = classes.astype(object)
+    return out, codes
+
+
+def _unsort(array: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.empty_like(array)
+    out[order] = array
     return out
 
 
@@ -105,6 +130,7 @@ def abc_classes(
     thresholds: Sequence[float] = (0.8, 0.95),
     *,
     id_col: str = "customer_id",
+    order_by: str = "rank",
 ) -> pd.DataFrame:
     """Classify customers A/B/C by their share of revenue (Pareto).
 
@@ -117,17 +143,21 @@ def abc_classes(
     thresholds : (float, float)
         Cumulative-share limits for A and B (see the module docstring).
 
+    order_by : "rank" or "input"
+        Row order of the result: by rank (default) or as given.
+
     Returns
     -------
     DataFrame
-        Sorted by rank: ``id_col``, ``value_col``, ``rank`` (1 = largest),
+        Sorted by rank (or as given): ``id_col``, ``value_col``, ``rank`` (1 = largest),
         ``share`` (of the total positive value), ``cum_share_before``,
         ``abc_class``.
     """
     limits = _check_thresholds(thresholds)
     frame = _per_customer(values, id_col, [value_col])
-    out = _pareto(frame, id_col, value_col, limits)
-    return out.rename(columns={"_class": "abc_class"})
+    out, codes = _pareto(frame, id_col, value_col, limits, order_by)
+    out["abc_class"] = _CLASSES[codes]
+    return out
 
 
 def pareto_curve(abc: pd.DataFrame) -> pd.DataFrame:
@@ -159,6 +189,7 @@ def profit_tiers(
     thresholds: Sequence[float] = (0.8, 0.95),
     *,
     id_col: str = "customer_id",
+    order_by: str = "rank",
 ) -> pd.DataFrame:
     """Assign profit tiers A/B/C/Z and their service levels.
 
@@ -175,10 +206,13 @@ def profit_tiers(
     thresholds : (float, float)
         Cumulative-share limits for A and B on positive contribution.
 
+    order_by : "rank" or "input"
+        Row order of the result: by rank (default) or as given.
+
     Returns
     -------
     DataFrame
-        Sorted by rank: ``id_col``, ``revenue``, ``contribution``, ``margin``
+        Sorted by rank (or as given): ``id_col``, ``revenue``, ``contribution``, ``margin``
         (contribution / revenue, NaN unless revenue > 0), ``rank``, ``share``
         (of the total positive contribution), ``cum_share_before``,
         ``profit_tier`` (A/B/C/Z or None) and ``service_level``
@@ -208,14 +242,12 @@ def profit_tiers(
         where=(revenue > 0).to_numpy() & contribution.notna().to_numpy(),
     )
     base["margin"] = margin
-    out = _pareto(base, id_col, "contribution", limits)
-    tier = out.pop("_class")
-    tier = tier.where(~(out["contribution"] < 0), "Z")
-    tier = tier.where(out["contribution"].notna(), None)
-    out["profit_tier"] = tier.astype(object)
-    levels = {key: entry["service_level"] for key, entry in PROFIT_TIERS.items()}
-    out["service_level"] = out["profit_tier"].map(levels).astype(object)
-    out["service_level"] = out["service_level"].where(out["profit_tier"].notna(), None)
+    out, codes = _pareto(base, id_col, "contribution", limits, order_by)
+    contribution_sorted = out["contribution"].to_numpy(dtype=float)
+    codes = np.where(contribution_sorted < 0, 3, codes)  # Z
+    codes = np.where(np.isnan(contribution_sorted), 4, codes)  # no tier
+    out["profit_tier"] = _TIERS[codes]
+    out["service_level"] = _SERVICE_LEVELS[codes]
     return out
 
 
@@ -245,12 +277,12 @@ def cross_subsidy(
     missing = [c for c in (tier_col, contribution_col) if c not in tiers.columns]
     if missing:
         raise ValueError(f"Columns {missing} are missing; pass the result of profit_tiers().")
-    tier = tiers[tier_col]
-    contribution = pd.to_numeric(tiers[contribution_col], errors="coerce").astype(float)
-    is_z = tier == "Z"
-    is_rest = tier.isin(["A", "B", "C"])
-    z_loss = abs(float(contribution[is_z].sum()))
-    rest_profit = float(contribution[is_rest].sum())
+    tier = pd.Categorical(tiers[tier_col])  # comparisons on codes, not on a million strings
+    contribution = pd.to_numeric(tiers[contribution_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    is_z = np.asarray(tier == "Z")
+    is_rest = np.asarray(tier.isin(["A", "B", "C"]))
+    z_loss = abs(float(np.nansum(contribution[is_z])))
+    rest_profit = float(np.nansum(contribution[is_rest]))
     return {
         "z_loss": z_loss,
         "rest_profit": rest_profit,
@@ -258,6 +290,6 @@ def cross_subsidy(
         "net_contribution": rest_profit - z_loss,
         "z_customers": int(is_z.sum()),
         "rest_customers": int(is_rest.sum()),
-        "customers_by_tier": {key: int((tier == key).sum()) for key in PROFIT_TIERS},
-        "unknown_customers": int(tier.isna().sum()),
+        "customers_by_tier": {key: int(np.sum(tier == key)) for key in PROFIT_TIERS},
+        "unknown_customers": int(np.sum(tier.isna())),
     }

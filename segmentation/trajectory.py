@@ -63,9 +63,12 @@ defaults to the last day of the last column when the columns are periods.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .windows import period_end
 
@@ -100,8 +103,137 @@ def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def _tests(slope, sxx, sxy, syy, count, countf, mean, flat, curvature_sums, periods_per_year) -> dict:
+    """Slope test, relative slope, cycle strength and curvature test from the per-row sums.
+
+    ``curvature_sums`` = (sxq, sqq, sqy): the centred t² against t, itself and y.
+    """
+    rows = len(slope)
+    sse = np.maximum(syy - np.nan_to_num(slope) * sxy, 0.0)
+    dof = count - 2
+    se = np.sqrt(sse / np.maximum(dof, 1) / sxx)
+    p_value = np.full(rows, np.nan)
+    testable = (dof >= 1) & (sxx > 0) & ~flat
+    p_value[testable & (se == 0)] = 0.0
+    regular = testable & (se > 0)
+    # two-sided t-test of slope = 0 (stdtr is the t distribution's CDF)
+    p_value[regular] = 2.0 * special.stdtr(dof[regular], -np.abs(slope[regular] / se[regular]))
+    p_value[(dof >= 1) & flat] = 1.0
+    absolute_mean = np.abs(mean)
+    slope_rel = np.where(absolute_mean > 0, slope * periods_per_year / absolute_mean, np.nan)
+    cycle_strength = np.where(absolute_mean > 0, np.sqrt(sse / np.maximum(countf, 1)) / absolute_mean, np.nan)
+
+    sxq, sqq, sqy = curvature_sums
+    det = sxx * sqq - sxq**2
+    curvature = np.where(det > 0, (sxx * sqy - sxq * sxy) / det, np.nan)
+    linear_part = np.where(det > 0, (sqq * sxy - sxq * sqy) / det, np.nan)
+    sse_quadratic = np.maximum(syy - linear_part * sxy - curvature * sqy, 0.0)
+    dof_quadratic = count - 3
+    curvature_se = np.sqrt(sse_quadratic / np.maximum(dof_quadratic, 1) * sxx / det)
+    curvature_p = np.full(rows, np.nan)
+    fit = (dof_quadratic >= 1) & (det > 0) & ~flat
+    exact = fit & (curvature_se == 0)
+    curvature_p[exact] = np.where(curvature[exact] < 0, 0.0, 1.0)
+    regular_fit = fit & (curvature_se > 0)
+    # one-sided: how likely is a curvature this negative without a real hump
+    curvature_p[regular_fit] = special.stdtr(dof_quadratic[regular_fit],
+                                             curvature[regular_fit] / curvature_se[regular_fit])
+    curvature_p[(dof_quadratic >= 1) & flat] = 1.0
+    return {"p_value": p_value, "slope_rel": slope_rel, "cycle_strength": cycle_strength,
+            "curvature_p": curvature_p}
+
+
+def _seasonal_acf(first, second, n_pairs) -> np.ndarray:
+    """Correlation of two row-aligned blocks over ``n_pairs`` pairs per row (0 where no pair)."""
+    mean_first = first.sum(axis=1) / n_pairs
+    mean_second = second.sum(axis=1) / n_pairs
+    cov = _rowdot(first, second) - n_pairs * mean_first * mean_second
+    var_first = _rowdot(first, first) - n_pairs * mean_first**2
+    var_second = _rowdot(second, second) - n_pairs * mean_second**2
+    usable = (n_pairs >= 3) & (var_first > 0) & (var_second > 0)
+    return np.where(usable, cov / np.sqrt(var_first * var_second), np.nan)
+
+
+def _peak_figures(peak_index, peak, count, k, before, after, start, end) -> dict:
+    positive_peak = np.isfinite(peak) & (peak > 0)
+    return {
+        "peak_index": np.where(count > 0, peak_index, -1),
+        "peak_ratio_start": np.where(positive_peak, start / peak, np.nan),
+        "peak_ratio_end": np.where(positive_peak, end / peak, np.nan),
+        "_inner": (before >= k) & (after >= k) & positive_peak,
+    }
+
+
 def _chunk_figures(values: np.ndarray, lag: int, edge_fraction: float, periods_per_year: int) -> dict:
-    """All figures for one block of rows (no decisions)."""
+    """All figures for one block of rows (no decisions); rows without gaps take a faster path."""
+    complete = ~np.isnan(values).any(axis=1)
+    if complete.all():
+        return _complete_figures(values, lag, edge_fraction, periods_per_year)
+    if not complete.any():
+        return _gappy_figures(values, lag, edge_fraction, periods_per_year)
+    parts = (_complete_figures(values[complete], lag, edge_fraction, periods_per_year),
+             _gappy_figures(values[~complete], lag, edge_fraction, periods_per_year))
+    out = {}
+    for name, fast in parts[0].items():
+        merged = np.empty(len(values), dtype=fast.dtype)
+        merged[complete], merged[~complete] = fast, parts[1][name]
+        out[name] = merged
+    return out
+
+
+def _complete_figures(values: np.ndarray, lag: int, edge_fraction: float, periods_per_year: int) -> dict:
+    """The figures of :func:`_gappy_figures` for rows with a value in every column.
+
+    Every row shares the same time axis, so the sums over t are constants and
+    the sums against y are matrix-vector products; the arithmetic is the same.
+    """
+    rows, n = values.shape
+    count = np.full(rows, n, dtype=np.int64)
+    countf = count.astype(float)
+    t = np.arange(n, dtype=float)
+    t_centred = t - t.mean()
+    q_centred = t_centred**2 - (t_centred**2).mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = values.sum(axis=1) / n
+        y_centred = values - mean[:, None]
+        sxx = np.full(rows, t_centred @ t_centred)
+        sxy = y_centred @ t_centred
+        syy = _rowdot(y_centred, y_centred)
+        slope = np.where(sxx > 0, sxy / sxx, np.nan)
+        flat = syy <= countf * (1e-12 * np.abs(mean)) ** 2
+        slope = np.where(flat & (count >= 2), 0.0, slope)
+        curvature_sums = (np.full(rows, t_centred @ q_centred), np.full(rows, q_centred @ q_centred),
+                          y_centred @ q_centred)
+        figures = _tests(slope, sxx, sxy, syy, count, countf, mean, flat, curvature_sums, periods_per_year)
+
+        seasonal_acf = np.full(rows, np.nan)
+        if lag >= 1 and n >= 2 * lag:
+            residual = y_centred - np.nan_to_num(slope)[:, None] * t_centred
+            seasonal_acf = _seasonal_acf(residual[:, :-lag], residual[:, lag:], np.full(rows, float(n - lag)))
+            del residual
+        del y_centred
+
+        # peak of the 3-period moving average
+        sums = values.copy()
+        sums[:, 1:] += values[:, :-1]
+        sums[:, :-1] += values[:, 1:]
+        window = np.full(n, 3.0 if n > 2 else float(n))
+        if n >= 2:
+            window[0] = window[-1] = 2.0
+        smooth = sums / window
+        peak_index = np.argmax(smooth, axis=1)
+        peak = smooth[np.arange(rows), peak_index]
+        del sums, smooth
+        k_value = max(1, int(np.ceil(edge_fraction * n - 1e-9)))
+        k = np.full(rows, k_value, dtype=np.int32)
+        start = values[:, :k_value].sum(axis=1) / k_value
+        end = values[:, n - k_value:].sum(axis=1) / k_value
+        peaks = _peak_figures(peak_index, peak, count, k, peak_index, n - 1 - peak_index, start, end)
+    return {"n_periods": count, "slope": slope, **figures, "seasonal_acf": seasonal_acf, **peaks}
+
+
+def _gappy_figures(values: np.ndarray, lag: int, edge_fraction: float, periods_per_year: int) -> dict:
+    """All figures for rows that may have gaps (NaN): every sum runs over observed positions only."""
     rows, n = values.shape
     observed = ~np.isnan(values)
     count = observed.sum(axis=1)
@@ -119,62 +251,24 @@ def _chunk_figures(values: np.ndarray, lag: int, edge_fraction: float, periods_p
         slope = np.where(sxx > 0, sxy / sxx, np.nan)
         flat = syy <= countf * (1e-12 * np.abs(mean)) ** 2
         slope = np.where(flat & (count >= 2), 0.0, slope)
-        sse = np.maximum(syy - np.nan_to_num(slope) * sxy, 0.0)
-        dof = count - 2
-        se = np.sqrt(sse / np.maximum(dof, 1) / sxx)
-        p_value = np.full(rows, np.nan)
-        testable = (dof >= 1) & (sxx > 0) & ~flat
-        exact = testable & (se == 0)
-        p_value[exact] = 0.0
-        regular = testable & (se > 0)
-        t_stat = np.abs(slope[regular] / se[regular])
-        p_value[regular] = 2.0 * stats.t.sf(t_stat, dof[regular])
-        p_value[(dof >= 1) & flat] = 1.0
-        absolute_mean = np.abs(mean)
-        slope_rel = np.where(absolute_mean > 0, slope * periods_per_year / absolute_mean, np.nan)
-        cycle_strength = np.where(
-            absolute_mean > 0, np.sqrt(sse / np.maximum(countf, 1)) / absolute_mean, np.nan
-        )
 
         # quadratic term (curvature) for the bell: regress y on t and the centred t²
         t_square = np.where(observed, t_centred**2, 0.0)
         q_centred = np.where(observed, t_square - (t_square.sum(axis=1) / countf)[:, None], 0.0)
         del t_square
-        sxq = _rowdot(t_centred, q_centred)
-        sqq = _rowdot(q_centred, q_centred)
-        sqy = _rowdot(q_centred, y_centred)
+        curvature_sums = (_rowdot(t_centred, q_centred), _rowdot(q_centred, q_centred),
+                          _rowdot(q_centred, y_centred))
         del q_centred
-        det = sxx * sqq - sxq**2
-        curvature = np.where(det > 0, (sxx * sqy - sxq * sxy) / det, np.nan)
-        linear_part = np.where(det > 0, (sqq * sxy - sxq * sqy) / det, np.nan)
-        sse_quadratic = np.maximum(syy - linear_part * sxy - curvature * sqy, 0.0)
-        dof_quadratic = count - 3
-        curvature_se = np.sqrt(sse_quadratic / np.maximum(dof_quadratic, 1) * sxx / det)
-        curvature_p = np.full(rows, np.nan)
-        fit = (dof_quadratic >= 1) & (det > 0) & ~flat
-        curvature_p[fit & (curvature_se == 0)] = np.where(curvature[fit & (curvature_se == 0)] < 0, 0.0, 1.0)
-        regular_fit = fit & (curvature_se > 0)
-        # one-sided: how likely is a curvature this negative without a real hump
-        curvature_p[regular_fit] = stats.t.sf(
-            -curvature[regular_fit] / curvature_se[regular_fit], dof_quadratic[regular_fit]
-        )
-        curvature_p[(dof_quadratic >= 1) & flat] = 1.0
+        figures = _tests(slope, sxx, sxy, syy, count, countf, mean, flat, curvature_sums, periods_per_year)
 
         # de-trended values for the seasonal correlation (0 where missing)
         residual = y_centred - np.nan_to_num(slope)[:, None] * t_centred
         seasonal_acf = np.full(rows, np.nan)
         if lag >= 1 and n >= 2 * lag:
             pairs = observed[:, :-lag] & observed[:, lag:]
-            n_pairs = pairs.sum(axis=1).astype(float)
-            first = np.where(pairs, residual[:, :-lag], 0.0)
-            second = np.where(pairs, residual[:, lag:], 0.0)
-            mean_first = first.sum(axis=1) / n_pairs
-            mean_second = second.sum(axis=1) / n_pairs
-            cov = _rowdot(first, second) - n_pairs * mean_first * mean_second
-            var_first = _rowdot(first, first) - n_pairs * mean_first**2
-            var_second = _rowdot(second, second) - n_pairs * mean_second**2
-            usable = (n_pairs >= 3) & (var_first > 0) & (var_second > 0)
-            seasonal_acf = np.where(usable, cov / np.sqrt(var_first * var_second), np.nan)
+            seasonal_acf = _seasonal_acf(np.where(pairs, residual[:, :-lag], 0.0),
+                                         np.where(pairs, residual[:, lag:], 0.0),
+                                         pairs.sum(axis=1).astype(float))
         del residual
 
         # peak of the 3-period moving average, on observed positions only
@@ -199,24 +293,8 @@ def _chunk_figures(values: np.ndarray, lag: int, edge_fraction: float, periods_p
         del cumulative
         start = np.where(start_mask, filled, 0.0).sum(axis=1) / k
         end = np.where(end_mask, filled, 0.0).sum(axis=1) / k
-        positive_peak = np.isfinite(peak) & (peak > 0)
-        peak_ratio_start = np.where(positive_peak, start / peak, np.nan)
-        peak_ratio_end = np.where(positive_peak, end / peak, np.nan)
-        inner = (before >= k) & (after >= k) & positive_peak
-
-    return {
-        "n_periods": count,
-        "slope": slope,
-        "slope_rel": slope_rel,
-        "p_value": p_value,
-        "peak_index": np.where(count > 0, peak_index, -1),
-        "peak_ratio_start": peak_ratio_start,
-        "peak_ratio_end": peak_ratio_end,
-        "seasonal_acf": seasonal_acf,
-        "cycle_strength": cycle_strength,
-        "curvature_p": curvature_p,
-        "_inner": inner,
-    }
+        peaks = _peak_figures(peak_index, peak, count, k, before, after, start, end)
+    return {"n_periods": count, "slope": slope, **figures, "seasonal_acf": seasonal_acf, **peaks}
 
 
 def _classify(figures: dict, *, min_periods, alpha, min_slope_rel, bell_start_ratio, bell_end_ratio,
@@ -395,7 +473,7 @@ def value_trajectories(
         min_seasonal_acf=min_seasonal_acf,
         min_cycle_strength=min_cycle_strength,
     )
-    for start in range(0, rows, chunk_size):
+    def figures_of(start: int) -> None:
         part = slice(start, min(start + chunk_size, rows))
         chunk = _chunk_figures(values[part], periods_per_year, edge_fraction, periods_per_year)
         codes[part] = _classify(chunk, **rules)
@@ -403,7 +481,15 @@ def value_trajectories(
             block[part, position] = chunk[name]
         for name in _INTEGER_FIGURES:
             integers[name][part] = chunk[name]
-        del chunk
+
+    starts = range(0, rows, chunk_size)
+    if len(starts) > 1:
+        # numpy and scipy.special release the GIL in their loops: chunks run on all cores
+        with ThreadPoolExecutor(max_workers=min(len(starts), os.cpu_count() or 1, 8)) as pool:
+            list(pool.map(figures_of, starts))
+    else:
+        for start in starts:
+            figures_of(start)
 
     if as_of is None:
         as_of = _default_as_of(matrix.columns)

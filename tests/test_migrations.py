@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -47,5 +48,31 @@ def test_migrations_match_models(empty_database_url):
         with db.engine.connect() as conn:
             tables = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
         assert tables == set()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_series_migration_builds_series_from_stored_values(empty_database_url):
+    """Values stored before the customer_series table existed get their series on upgrade."""
+    from flask_migrate import upgrade
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="e553df45310d")  # the schema before the series
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customers (id, customer_no, name, created_at) "
+                                 "VALUES (1, '0001', 'A', '2026-01-01'), (2, '0002', 'B', '2026-01-01')"))
+            conn.execute(sa.text(
+                "INSERT INTO customer_values (customer_id, period, revenue, cost_to_serve) VALUES "
+                "(1, '2024-01', 10, 4), (1, '2024-03', 30, NULL), (2, '2024-Q2', 7, 1)"))
+        upgrade()
+        from app.loaders import segments as loaders
+
+        totals, matrix = loaders.load_window("2024-01", "2024-03")
+        assert totals["customer_id"].tolist() == [1] and totals["revenue"].tolist() == [40.0]
+        assert totals["contribution"].tolist() == [6.0]  # 10 - 4; the unknown cost leaves March out
+        assert np.isnan(matrix.iloc[0, 1])
+        assert loaders.load_window("2024-Q1", "2024-Q2")[0]["revenue"].tolist() == [7.0]
+        assert loaders.available_periods() == ["2024-01", "2024-02", "2024-03", "2024-Q2"]
         db.session.remove()
         db.engine.dispose()

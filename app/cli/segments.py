@@ -1,4 +1,4 @@
-"""`flask customers import FILE` and `flask segments run|export`."""
+"""`flask customers import FILE|rebuild-series` and `flask segments run|export`."""
 from __future__ import annotations
 
 
@@ -36,6 +36,21 @@ def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
         return
     counts = import_customer_values(check)
     click.echo(f"Imported (import id {counts['import_id']}).")
+
+
+@customers.command("rebuild-series")
+def rebuild_series() -> None:
+    """Rebuild the per-customer value series from the stored values.
+
+    The import and the app keep them in step; run this after changing
+    customer_values with SQL outside the app.
+    """
+    from app.customer_series import rebuild_all
+    from app.extensions import db
+
+    count = rebuild_all(db.session.connection())
+    db.session.commit()
+    click.echo(f"Rebuilt {count} customer series.")
 
 
 @segments.command("run")

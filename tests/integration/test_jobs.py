@@ -24,3 +24,19 @@ def test_a_failing_job_is_recorded_as_failed(app, users):
             db.session.remove()
     finally:
         JOBS.pop("test_always_fails", None)
+
+
+def test_a_job_message_is_shown_in_the_users_language(app, users, as_role):
+    from app.models import Job
+
+    with app.app_context():
+        record = Job(kind="customer_import", params={}, created_by_id=users["manager"].id, status="running",
+                     progress=0.6, message="Writing customers and values")
+        db.session.add(record)
+        db.session.commit()
+        job_id = record.id
+        db.session.remove()
+    manager = as_role("manager")
+    assert "Writing customers and values" in manager.get(f"/jobs/{job_id}").get_data(as_text=True)
+    manager.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert "Kunden und Werte schreiben" in manager.get(f"/jobs/{job_id}").get_data(as_text=True)

@@ -180,3 +180,19 @@ def test_inputs_are_not_changed():
     abc_classes(values)
     profit_tiers(values, cost_col="cost")
     pdt.assert_frame_equal(values, before)
+
+
+def test_input_order_gives_the_same_rows_as_rank_order():
+    from segmentation.pareto import abc_classes, profit_tiers
+
+    rng = np.random.default_rng(5)
+    values = pd.DataFrame({
+        "customer_id": rng.permutation(200),  # not sorted: ties broken by id all the same
+        "revenue": np.round(rng.choice([0.0, 10.0, 50.0, np.nan, -5.0, 100.0], 200), 2),
+        "cost": rng.uniform(0, 80, 200),
+    })
+    for function, kwargs in ((abc_classes, {}), (profit_tiers, {"cost_col": "cost"})):
+        by_rank = function(values, **kwargs).set_index("customer_id")
+        as_given = function(values, order_by="input", **kwargs)
+        assert as_given["customer_id"].tolist() == values["customer_id"].tolist()
+        pd.testing.assert_frame_equal(as_given.set_index("customer_id"), by_rank.loc[values["customer_id"]])

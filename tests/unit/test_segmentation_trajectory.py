@@ -262,3 +262,38 @@ def test_every_class_and_reason_has_labels():
     for key, reason in TRAJECTORY_KEYS:
         assert TRAJECTORIES[key]["label_de"] and TRAJECTORIES[key]["label_en"]
         assert TRAJECTORY_REASONS[reason]["label_de"] and TRAJECTORY_REASONS[reason]["label_en"]
+
+
+@pytest.mark.parametrize("periods,per_year", [(24, 12), (13, 12), (8, 4), (3, 12), (1, 12)])
+def test_rows_without_gaps_give_the_same_figures_on_both_paths(periods, per_year):
+    """The fast path for complete rows computes exactly what the general path does."""
+    from segmentation.trajectory import _complete_figures, _gappy_figures
+
+    rng = np.random.default_rng(periods)
+    t = np.arange(periods)
+    values = np.vstack([
+        rng.lognormal(5, 1, size=(200, periods)),                         # noise
+        100 + 5 * t + rng.normal(0, 3, size=(50, periods)),               # growth
+        100 + 30 * np.sin(2 * np.pi * t / per_year) + rng.normal(0, 2, size=(50, periods)),  # cycle
+        np.full((5, periods), 7.0),                                       # constant
+        -(np.arange(periods) - periods / 2) ** 2 + 500.0,                 # a bell, repeated below
+    ])
+    values = np.vstack([values, np.repeat(values[-1:], 4, axis=0)])
+    lag = per_year
+    fast = _complete_figures(values, lag, 0.2, per_year)
+    general = _gappy_figures(values, lag, 0.2, per_year)
+    assert fast.keys() == general.keys()
+    for name in fast:
+        np.testing.assert_allclose(fast[name], general[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_a_matrix_mixing_complete_and_gappy_rows_equals_row_by_row():
+    rng = np.random.default_rng(3)
+    values = rng.lognormal(5, 0.5, size=(300, 24))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    matrix = pd.DataFrame(values, columns=[f"2024-{m:02d}" for m in range(1, 13)] +
+                          [f"2025-{m:02d}" for m in range(1, 13)])
+    together = value_trajectories(matrix, chunk_size=64)
+    one_by_one = pd.concat([value_trajectories(matrix.iloc[[i]]) for i in range(0, 300, 7)])
+    pdt.assert_frame_equal(together.iloc[list(range(0, 300, 7))].reset_index(drop=True),
+                           one_by_one.reset_index(drop=True), check_exact=False, rtol=1e-9)

@@ -1,0 +1,184 @@
+"""The series blocks stay equal to the stored values after every write path.
+
+The reference is the database's own GROUP BY and pivot over customer_values
+(``window_totals`` / ``value_matrix``); the series loader must give the same
+frames after imports (new customers, changed values, new periods, quarters),
+ORM writes (insert, update, delete) and a full rebuild.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.extensions import db
+
+TOTALS = ["customer_id", "customer_since", "revenue", "cost_to_serve", "contribution", "potential", "potential_rating", "n_periods"]
+
+
+def _import(text: str) -> dict:
+    from app.customer_import import check_upload, import_customer_values
+
+    check = check_upload(text.encode("utf-8"), "werte.csv")
+    assert check.ok, [p.message for p in check.problems]
+    return import_customer_values(check)
+
+
+def _assert_series_match_values(start: str, end: str) -> None:
+    """Series loader == GROUP BY + pivot over customer_values, for both value bases."""
+    from app.loaders import segments as loaders
+
+    reference = loaders.window_totals(start, end)
+    for value in ("revenue", "contribution"):
+        totals, matrix = loaders.load_window(start, end, value)
+        pd.testing.assert_frame_equal(totals[TOTALS], reference[TOTALS], check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(matrix, loaders.value_matrix(start, end, value), check_exact=False, rtol=1e-12)
+
+
+def _stored_series() -> dict:
+    """Every stored value as the blocks hold it: (customer id, kind, ordinal) → figures."""
+    from app.customer_series import FIELDS, expand, read_blocks
+    from app.models import SeriesBlock
+
+    blocks = db.session.scalars(db.select(SeriesBlock.block)).all()
+    long = expand(read_blocks(db.session.connection(), blocks))
+    keys = zip(long["customer_id"].tolist(), long["kind"].tolist(), long["ordinal"].tolist())
+    rows = zip(*(long[name].tolist() for name in FIELDS))
+    return {key: tuple("nan" if value != value else value for value in row) for key, row in zip(keys, rows)}
+
+
+def test_import_then_overlapping_import_keeps_series_equal_to_values(app):
+    first = (
+        "Kundennummer;Name;Kunde seit;Periode;Umsatz;Betreuungskosten;Deckungsbeitrag;Potenzial;Potenzialbewertung\n"
+        "0001;Alpha;01.02.2015;2024-01;100,50;40;;1000;3\n"
+        "0001;Alpha;01.02.2015;2024-02;110;45;;;\n"
+        "0001;Alpha;01.02.2015;2024-04;90;;70;1000;4\n"   # a gap in March; a given contribution
+        "0002;Beta;;2024-02;0;5;;;\n"                      # no revenue, no customer-since
+    )
+    quarters = (  # quarters live in their own series, even for a customer with months
+        "Kundennummer;Periode;Umsatz;Betreuungskosten;Potenzialbewertung\n"
+        "0001;2024-Q1;300;100;2\n"
+        "0003;2024-Q1;300;100;2\n"
+        "0003;2024-Q2;330;100;\n"
+    )
+    with app.app_context():
+        _import(first)
+        _import(quarters)
+        _assert_series_match_values("2024-01", "2024-04")
+        _assert_series_match_values("2023-11", "2024-02")  # a window partly before the data
+        _assert_series_match_values("2024-Q1", "2024-Q2")
+
+        # changes one value, blanks a cost, adds new periods before and after, and a new customer
+        second = (
+            "Kundennummer;Periode;Umsatz;Betreuungskosten\n"
+            "0001;2024-02;111;\n"
+            "0001;2024-06;120;50\n"
+            "0002;2023-12;10;1\n"
+            "0004;2024-03;5;1\n"
+        )
+        counts = _import(second)
+        assert counts["values_new"] == 3 and counts["values_changed"] == 1
+        for window in (("2023-12", "2024-06"), ("2024-02", "2024-03"), ("2024-05", "2024-06")):
+            _assert_series_match_values(*window)
+        before = _stored_series()
+
+        # the same file again changes nothing, in the values or the series
+        again = _import(second)
+        assert again["values_new"] == 0 and again["values_changed"] == 0
+        assert _stored_series() == before
+
+        # a rebuild from the stored values gives byte for byte the same series
+        from app.customer_series import rebuild_all
+
+        rebuild_all(db.session.connection())
+        assert _stored_series() == before
+        db.session.commit()
+        db.session.remove()
+
+
+def test_orm_writes_keep_series_in_step(app):
+    from app.models import Customer, CustomerValue
+
+    with app.app_context():
+        customer = Customer(customer_no="0100", name="Delta")
+        customer.values = [CustomerValue(period=f"2024-{m:02d}", revenue=float(m), cost_to_serve=1.0)
+                           for m in range(1, 7)]
+        db.session.add(customer)
+        db.session.commit()
+        _assert_series_match_values("2024-01", "2024-06")
+
+        value = db.session.scalar(db.select(CustomerValue).where(CustomerValue.period == "2024-03"))
+        value.revenue = 99.0
+        db.session.delete(db.session.scalar(db.select(CustomerValue).where(CustomerValue.period == "2024-06")))
+        db.session.commit()
+        _assert_series_match_values("2024-01", "2024-06")
+        totals, matrix = _window("2024-01", "2024-06")
+        assert totals.loc[0, "n_periods"] == 5 and matrix.iloc[0, 2] == 99.0 and np.isnan(matrix.iloc[0, 5])
+
+        # the last value gone: no block, the customer drops out of the window
+        for row in db.session.scalars(db.select(CustomerValue)).all():
+            db.session.delete(row)
+        db.session.commit()
+        assert _stored_series() == {}
+        assert _window("2024-01", "2024-06")[0].empty
+        db.session.remove()
+
+
+def test_a_customer_deleted_by_sql_drops_out_of_the_window(app):
+    from app.models import Customer
+
+    with app.app_context():
+        _import("Kundennummer;Periode;Umsatz\n0200;2024-01;10\n0201;2024-01;20\n")
+        # a bulk delete in SQL (values cascade) leaves the customer in its block: the loader skips it
+        db.session.execute(db.delete(Customer).where(Customer.customer_no == "0200"))
+        db.session.commit()
+        totals, _ = _window("2024-01", "2024-01")
+        assert totals["revenue"].tolist() == [20.0]
+        _assert_series_match_values("2024-01", "2024-01")
+        db.session.remove()
+
+
+def test_customers_of_many_blocks_and_a_later_import_into_one_of_them(app):
+    """Ids across several blocks; an import touching one block leaves the others byte for byte."""
+    from app.customer_series import BLOCK_SIZE
+    from app.models import Customer, SeriesBlock
+
+    with app.app_context():
+        # customers far apart in id, so they sit in different blocks
+        for i, customer_id in enumerate((1, BLOCK_SIZE - 1, BLOCK_SIZE, 3 * BLOCK_SIZE + 5)):
+            db.session.add(Customer(id=customer_id, customer_no=f"B{i}", name=f"B{i}"))
+        db.session.commit()
+        _import("Kundennummer;Periode;Umsatz;Betreuungskosten\n"
+                "B0;2024-01;1;0\nB1;2024-02;2;0\nB2;2024-01;3;1\nB2;2024-03;4;1\nB3;2024-02;5;\n")
+        assert sorted(db.session.scalars(db.select(SeriesBlock.block)).all()) == [0, 1, 3]
+        _assert_series_match_values("2024-01", "2024-03")
+        untouched = {b.block: b.revenue for b in db.session.scalars(db.select(SeriesBlock)) if b.block != 1}
+        _import("Kundennummer;Periode;Umsatz\nB2;2024-02;7\n")
+        _assert_series_match_values("2024-01", "2024-03")
+        assert {b.block: b.revenue for b in db.session.scalars(db.select(SeriesBlock)) if b.block != 1} == untouched
+        from app.loaders import segments as loaders
+
+        assert loaders.customers_in_window("2024-01", "2024-03") == 4
+        assert loaders.available_periods() == ["2024-01", "2024-02", "2024-03"]
+        db.session.remove()
+
+
+def _window(start, end):
+    from app.loaders import segments as loaders
+
+    return loaders.load_window(start, end)
+
+
+@pytest.mark.parametrize("customers", [1, 7])
+def test_demo_like_block_of_equal_shapes(app, customers):
+    """Many customers with the same first period and length go through one stacked block."""
+    lines = ["Kundennummer;Periode;Umsatz;Betreuungskosten;Potenzial"]
+    rng = np.random.default_rng(customers)
+    for c in range(customers):
+        for m in range(1, 13):
+            lines.append(f"{c:04d};2024-{m:02d};{rng.uniform(0, 500):.2f};{rng.uniform(0, 100):.2f};5000")
+    with app.app_context():
+        _import("\n".join(lines) + "\n")
+        _assert_series_match_values("2024-01", "2024-12")
+        _assert_series_match_values("2024-03", "2024-08")
+        db.session.remove()
