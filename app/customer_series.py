@@ -195,14 +195,20 @@ def _in_chunks(values: list) -> Iterator[list]:
         yield values[start:start + _CHUNK]
 
 
-def read_blocks(connection, blocks: Iterable[int]) -> list[dict]:
-    """The stored rows of some blocks (both kinds), as dicts."""
+def read_blocks(connection, blocks: Iterable[int], lock: bool = False) -> list[dict]:
+    """The stored rows of some blocks (both kinds), as dicts.
+
+    ``lock=True`` (before rewriting them) makes a concurrent import of the same
+    blocks wait on PostgreSQL; SQLite has one writer at a time anyway.
+    """
     out = []
+    for_update = " FOR UPDATE" if lock and connection.dialect.name == "postgresql" else ""
     cursor = _raw(connection).cursor()
     try:
         for part in _in_chunks(sorted({int(b) for b in blocks})):
             cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM series_blocks "
-                           f"WHERE block IN ({_marks(connection, len(part))}) ORDER BY block, kind", part)
+                           f"WHERE block IN ({_marks(connection, len(part))}) ORDER BY block, kind{for_update}",
+                           part)
             out.extend(dict(zip(COLUMNS, row)) for row in cursor.fetchall())
     finally:
         cursor.close()
@@ -314,7 +320,7 @@ def merge_import(connection, frame: pd.DataFrame) -> int:
     ids = pd.Series(id_of, dtype=np.int64).reindex(numbers).to_numpy()
     new = from_frame(frame, ids=ids)
     blocks = np.unique(new["customer_id"] // BLOCK_SIZE).tolist()
-    old = expand(read_blocks(connection, blocks))
+    old = expand(read_blocks(connection, blocks, lock=True))
     if len(old["customer_id"]):
         # the old values the import does not touch stay; the imported rows win
         keys = pd.MultiIndex.from_arrays

@@ -299,6 +299,10 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
             block_ids, figures = matrices(row, fields)
             first = row["first_ordinal"]
             lo, hi = max(first, low), min(row["last_ordinal"], high)  # the block's overlap with the window
+            if filled + len(block_ids) > len(ids):  # an import committed between the two statements
+                grow = filled + len(block_ids) - len(ids)
+                ids = np.concatenate([ids, np.empty(grow, dtype=np.int64)])
+                data = {name: np.concatenate([matrix, np.full((grow, width), np.nan)]) for name, matrix in data.items()}
             rows = slice(filled, filled + len(block_ids))
             ids[rows] = block_ids
             for name in fields:
@@ -306,8 +310,9 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
             filled += len(block_ids)
     finally:
         cursor.close()
-    if filled != rows_total:  # written meanwhile by another transaction: read again
-        return load_window(start, end, value, with_rating, with_cost)
+    if filled < len(ids):  # fewer than counted (written meanwhile by another transaction)
+        ids = ids[:filled]
+        data = {name: matrix[:filled] for name, matrix in data.items()}
     customer_ids, customer_days = _since_days()
     days_of = np.full(max(int(customer_ids.max(initial=0)), int(ids.max(initial=0))) + 1, np.nan)
     exists = np.zeros(len(days_of), dtype=bool)
