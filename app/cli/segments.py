@@ -50,7 +50,7 @@ def rebuild_series() -> None:
 
     count = rebuild_all(db.session.connection())
     db.session.commit()
-    click.echo(f"Rebuilt {count} customer series.")
+    click.echo(f"Rebuilt {count} series blocks.")
 
 
 @segments.command("run")

@@ -56,3 +56,24 @@ def test_bad_file_exits_non_zero_with_the_problem_list(app, tmp_path):
 def test_run_without_data_is_a_clear_error(app):
     result = app.test_cli_runner().invoke(args=["segments", "run"])
     assert result.exit_code != 0 and "import them first" in result.output
+
+
+def test_rebuild_series_repairs_values_written_with_sql(app, tmp_path):
+    """Values changed with SQL outside the app reach the runs after `flask customers rebuild-series`."""
+    runner = app.test_cli_runner()
+    path = tmp_path / "values.csv"
+    path.write_text(CSV)
+    assert runner.invoke(args=["customers", "import", str(path)]).exit_code == 0
+    from app.loaders import segments as loaders
+
+    with app.app_context():
+        db.session.execute(db.text("UPDATE customer_values SET revenue = revenue + 1000"))
+        db.session.commit()
+        stale = loaders.load_window("2024-01", "2024-12")[0]["revenue"].sum()
+        db.session.remove()
+    rebuilt = runner.invoke(args=["customers", "rebuild-series"])
+    assert rebuilt.exit_code == 0 and "Rebuilt 1 series blocks" in rebuilt.output, rebuilt.output
+    with app.app_context():
+        fresh = loaders.load_window("2024-01", "2024-12")[0]["revenue"].sum()
+        db.session.remove()
+    assert fresh == stale + 1000 * 8 * 12
