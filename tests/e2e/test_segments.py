@@ -47,3 +47,32 @@ def test_manager_imports_runs_and_reads_a_customer(page, live_server):
     assert "because the customers before it make" in text
     assert "Care strategy" in text
     assert not [e for e in page.console_errors if "Failed to load resource" not in e]  # favicon 404
+
+
+def test_a_column_sort_survives_a_later_filter_change(page, live_server):
+    """Sort by a column, then filter: the list keeps that sort (a filter change used to send the old one)."""
+    sign_in(page, live_server, "manager")
+    page.goto(f"{live_server}/customers/import")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "kundenwerte.csv", "mimeType": "text/csv", "buffer": GERMAN_CSV.encode("cp1252")}])
+    page.click("button:has-text('Check file')")
+    page.click("button:has-text('Import now')")
+    page.wait_for_url(f"{live_server}/customers/")
+    page.goto(f"{live_server}/segments/run")
+    page.click("button:has-text('Run segmentation')")
+    page.wait_for_url(f"{live_server}/segments/")
+
+    page.goto(f"{live_server}/customers/")  # by default largest revenue first
+    page.click("#results th a:has-text('Revenue')")  # now smallest first
+    page.wait_for_url("**sort=revenue&dir=asc**")
+    page.check("input[name=burr]")
+    page.wait_for_url("**burr=1**")
+    assert "sort=revenue&dir=asc" in page.url
+    page.uncheck("input[name=burr]")
+    page.wait_for_function("() => !location.search.includes('burr=1')")
+    assert "sort=revenue&dir=asc" in page.url
+    page.fill("input[name=q]", "0990")  # the three customers of this file
+    page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 3")
+    assert "sort=revenue&dir=asc" in page.url
+    numbers = page.locator("#results tbody tr td:first-child").all_inner_texts()
+    assert numbers == ["09901", "09902", "09903"], numbers
