@@ -234,10 +234,14 @@ def run_segmentation(
     if window_end < window_start:
         raise ValueError(_("The window ends before it starts."))
     progress(0.05, _("Summing values per customer"))
+    basis = params["potential_basis"]
+    # the 1–5 rating is read only when the potential matrix will use it
+    with_rating = basis == "rating" or (basis == "auto" and not loaders.window_has_potential(window_start,
+                                                                                             window_end))
     totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
-                                         with_rating=params["potential_basis"] == "rating", with_cost=False)
-    if params["potential_basis"] == "auto" and not totals.empty and totals["potential"].isna().all():
-        # no potential amounts in the window: the matrix uses the 1–5 rating, so fetch it
+                                         with_rating=with_rating, with_cost=False)
+    if basis == "auto" and not with_rating and not totals.empty and totals["potential"].isna().all():
+        # potential amounts only outside the window after all: the matrix uses the rating
         totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
                                              with_rating=True, with_cost=False)
     if totals.empty:

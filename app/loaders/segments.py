@@ -87,20 +87,36 @@ def available_periods() -> list[str]:
     return sorted(periods)
 
 
+def _blocks_meeting(start: str, end: str) -> tuple[str, tuple]:
+    """The WHERE condition (driver placeholders) and its parameters for the series blocks that meet a window."""
+    from app.customer_series import period_ordinal
+
+    kind, low = period_ordinal(_check_period(start))
+    _, high = period_ordinal(_check_period(end))
+    mark = "%s" if _dialect() == "postgresql" else "?"
+    return f"kind = {mark} AND first_ordinal <= {mark} AND last_ordinal >= {mark}", (kind, high, low)
+
+
 def customers_in_window(start: str, end: str) -> int:
     """About how many customers have values in the window: those of the blocks whose range meets it.
 
     An upper bound (a block's range is the union of its customers' ranges); the
     run itself reports when nobody has values in the window.
     """
-    from app.customer_series import period_ordinal
-
-    kind, low = period_ordinal(_check_period(start))
-    _, high = period_ordinal(_check_period(end))
-    placeholder = "%s" if _dialect() == "postgresql" else "?"
+    where, params = _blocks_meeting(start, end)
     return int(db.session.connection().exec_driver_sql(
-        f"SELECT COALESCE(SUM(customers), 0) FROM series_blocks WHERE kind = {placeholder} "
-        f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder}", (kind, high, low)).scalar())
+        f"SELECT COALESCE(SUM(customers), 0) FROM series_blocks WHERE {where}", params).scalar())
+
+
+def window_has_potential(start: str, end: str) -> bool:
+    """Whether any block meeting the window holds potential amounts (else runs use the 1–5 rating).
+
+    Block-level: a block whose potential lies only outside the window answers
+    True too; the run then finds no amounts and reads the ratings after all.
+    """
+    where, params = _blocks_meeting(start, end)
+    return db.session.connection().exec_driver_sql(
+        f"SELECT 1 FROM series_blocks WHERE {where} AND potential IS NOT NULL LIMIT 1", params).first() is not None
 
 
 def default_window(periods: list[str] | None = None, length: int = 24) -> tuple[str, str] | None:
@@ -264,7 +280,7 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
     if value not in VALUE_BASES:
         raise ValueError(f"value must be one of {VALUE_BASES}")
     periods = period_range(_check_period(start), _check_period(end))
-    kind, low = period_ordinal(periods[0])
+    _, low = period_ordinal(periods[0])
     high = low + len(periods) - 1
     width = len(periods)
     fields = ["revenue", "contribution", "potential"]
@@ -272,15 +288,11 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
         fields.append("cost_to_serve")
     if with_rating:
         fields.append("potential_rating")
-    placeholder = "%s" if _dialect() == "postgresql" else "?"
     columns = ["first_ordinal", "last_ordinal", "customer_ids", *fields]
-    sql = (f"SELECT {', '.join(columns)} FROM series_blocks WHERE kind = {placeholder} "
-           f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder} ORDER BY block")
+    where, params = _blocks_meeting(start, end)
+    sql = f"SELECT {', '.join(columns)} FROM series_blocks WHERE {where} ORDER BY block"
     connection = db.session.connection()
-    params = (kind, high, low)
-    rows_total = connection.exec_driver_sql(
-        f"SELECT COALESCE(SUM(customers), 0) FROM series_blocks WHERE kind = {placeholder} "
-        f"AND first_ordinal <= {placeholder} AND last_ordinal >= {placeholder}", params).scalar()
+    rows_total = customers_in_window(start, end)
     ids = np.empty(rows_total, dtype=np.int64)
     data = {name: np.full((rows_total, width), np.nan) for name in fields}
     filled = 0

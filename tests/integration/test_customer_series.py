@@ -182,3 +182,23 @@ def test_demo_like_block_of_equal_shapes(app, customers):
         _assert_series_match_values("2024-01", "2024-12")
         _assert_series_match_values("2024-03", "2024-08")
         db.session.remove()
+
+
+@pytest.mark.parametrize("potential_outside_window", [False, True])
+def test_a_run_without_potential_amounts_uses_the_rating(app, potential_outside_window):
+    """No potential amounts in the window: the matrix uses the 1–5 rating, read from the blocks."""
+    from app.segment_runs import run_segmentation
+
+    lines = ["Kundennummer;Periode;Umsatz;Potenzial;Potenzialbewertung"]
+    for c in range(1, 9):
+        for m in range(1, 13):
+            lines.append(f"{c:04d};2024-{m:02d};{100 * c + m};;{1 + c % 5}")
+        # a potential amount in 2023 only: the blocks hold potential, the window has none
+        lines.append(f"{c:04d};2023-12;{100 * c};{5000 if potential_outside_window else ''};{1 + c % 5}")
+    with app.app_context():
+        _import("\n".join(lines) + "\n")
+        run = run_segmentation("2024-01", "2024-12")
+        assert run.summary["potential_basis"] == "rating"
+        segments = run.summary["counts"]["potential_segment"]
+        assert sum(segments.values()) == 8, segments  # every customer placed by its rating
+        db.session.remove()
