@@ -61,7 +61,9 @@ def test_language_switch_changes_the_page(page, live_server):
 def test_admin_creates_user_by_keyboard(page, live_server):
     sign_in(page, live_server, "admin")
     page.goto(f"{live_server}/admin/users/new")
-    page.keyboard.type("hotline7")  # the username field has focus
+    # the username field has focus; wait for it, a loaded browser applies autofocus late
+    page.wait_for_selector("#username:focus")
+    page.keyboard.type("hotline7")
     page.keyboard.press("Tab")
     page.keyboard.type("Hotline Sieben")
     page.select_option("#role", "service")
