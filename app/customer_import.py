@@ -4,15 +4,19 @@ The parsing and validation is the pure ``segmentation`` package; this module
 adds what needs the database:
 
 * the preview: how many customers are new or already known, how many values
-  are new, changed or unchanged (computed in SQL against a staging table);
-* the write: one transaction, upsert by customer number and by customer +
-  period, so importing the same file twice changes nothing and a later file
-  with new periods adds them. Rows go into a temporary staging table first
-  (PostgreSQL: binary ``COPY``; SQLite: multi-row ``INSERT``), then two set-based
-  ``INSERT … SELECT … ON CONFLICT DO UPDATE`` statements move them.
+  are new, changed or unchanged (:func:`plan_import`: the file compared in
+  numpy with one read of its customers and their stored values);
+* the write (:func:`write_plan`): one transaction with the effect of an upsert
+  by customer number and by customer + period, so importing the same file twice
+  changes nothing and a later file with new periods adds them. Only what the
+  comparison found is written: new rows inserted in bulk (PostgreSQL: binary
+  ``COPY``; SQLite: multi-row ``INSERT``), changed rows updated by id. That is
+  several times faster than moving every row through a staging table and an
+  ``INSERT … ON CONFLICT`` (measured in ``bench/bench_import.py``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,11 +25,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from app.bulk import insert_frame
+from app.bulk import insert_frame, update_frame
 from app.customer_series import merge_import
 from app.extensions import db
 from app.models.core import utcnow
-from segmentation.customer_values import CUSTOMER_VALUE_COLUMNS, parse_customer_values
+from segmentation.customer_values import CUSTOMER_VALUE_COLUMNS, amount_headers, parse_customer_values
 from segmentation.tabular import (
     ROW_COLUMN,
     Problem,
@@ -36,7 +40,6 @@ from segmentation.tabular import (
     resolve_columns,
 )
 
-STAGING = "staging_customer_values"
 VALUE_FIELDS = ("revenue", "cost_to_serve", "contribution", "potential", "potential_rating")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -70,7 +73,7 @@ def parse_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
     """Read and validate a file; never raises for bad input (problems instead)."""
     check = ImportCheck(filename=filename, sha256=hashlib.sha256(data).hexdigest())
     try:
-        raw = read_table(data, filename, sheet=sheet or None)
+        raw = read_table(data, filename, sheet=sheet or None, amounts=amount_headers)
     except TableError as error:
         check.problems = [Problem(None, None, error.message, code=error.code, params=error.params)]
         return check
@@ -113,10 +116,9 @@ def check_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
     check = parse_upload(data, filename, sheet)
     if check.ok:
         try:
-            stage_rows(check.frame)
-            check.preview = staged_changes()
+            check.preview = plan_import(check.frame).changes
         finally:
-            db.session.rollback()  # the staging table goes with the transaction
+            db.session.rollback()  # only read: end the transaction the comparison opened
         check.preview["previous_import"] = previous_import(check.sha256)
     return check
 
@@ -130,119 +132,183 @@ def previous_import(sha256: str):
     )
 
 
-# --- staging -----------------------------------------------------------------
+# --- comparing with the database ---------------------------------------------------
 
-_COLUMNS = ("customer_no", "name", "customer_since", "period", *VALUE_FIELDS)
+#: Values per ``IN (…)`` list when reading the stored rows of the file's customers.
+_LOOKUP_CHUNK = 5000
+
+
+@dataclass
+class ImportPlan:
+    """What writing a parsed file changes: the preview counts and the rows behind them.
+
+    Worked out in Python from one read of the file's customers and of their
+    stored values, so the write touches only what differs: new customers and
+    values are inserted, changed ones updated by id, equal ones left alone.
+    """
+
+    changes: dict
+    customers_new: pd.DataFrame  # customer_no, name, customer_since
+    customers_changed: pd.DataFrame  # id, name, customer_since
+    values_new: pd.DataFrame  # customer_no, period, VALUE_FIELDS
+    values_changed: pd.DataFrame  # id, VALUE_FIELDS
 
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _distinct(a: str, b: str) -> str:
-    """Null-safe "differs" in the current dialect."""
-    return f"({a} IS DISTINCT FROM {b})" if _dialect() == "postgresql" else f"({a} IS NOT {b})"
+def _select_in(sql: str, keys) -> list[tuple]:
+    """Rows of ``sql`` (one ``{keys}`` placeholder for an IN list) for many keys, in chunks."""
+    keys = list(keys)
+    raw = db.session.connection().connection.dbapi_connection
+    mark = "%s" if _dialect() == "postgresql" else "?"
+    rows: list[tuple] = []
+    cursor = raw.cursor()
+    try:
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            part = keys[start:start + _LOOKUP_CHUNK]
+            cursor.execute(sql.format(keys=", ".join([mark] * len(part))), part)
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
 
 
-def _staging_frame(frame: pd.DataFrame, dialect: str) -> pd.DataFrame:
-    """The staging rows; customer_since as a date for PostgreSQL, as ISO text for SQLite."""
-    # few distinct dates: each is converted once (None for a missing one)
-    days, uniques = pd.factorize(pd.to_datetime(frame["customer_since"]))
-    dates = uniques.date if dialect == "postgresql" else uniques.strftime("%Y-%m-%d")
-    since = np.array([*dates, None], dtype=object)[days]
-    out = pd.DataFrame({
-        "customer_no": frame["customer_id"].astype(str),
-        "name": frame["name"].astype(object),
-        "customer_since": pd.Series(since, index=frame.index),
-        "period": frame["period"].astype(str),
-    })
-    for name in VALUE_FIELDS:
-        out[name] = frame[name]
-    return out
+def _iso_dates(values) -> np.ndarray:
+    """Dates (datetime64, date objects or ISO text, missing as NaT/None) as ISO text or None."""
+    codes, uniques = pd.factorize(pd.to_datetime(pd.Series(values, dtype=object)))
+    return np.array([*uniques.strftime("%Y-%m-%d"), None], dtype=object)[codes]
 
 
-def stage_rows(frame: pd.DataFrame) -> int:
-    """Put the parsed rows into a temporary table of this transaction."""
-    connection = db.session.connection()
-    dialect = _dialect()
-    if dialect == "postgresql":
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (customer_no text, name text, customer_since date, "
-            "period text, revenue double precision, cost_to_serve double precision, "
-            "contribution double precision, potential double precision, potential_rating smallint) "
-            "ON COMMIT DROP"
-        )
-        connection.exec_driver_sql(f"TRUNCATE {STAGING}")
-    else:
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (customer_no TEXT, name TEXT, customer_since TEXT, "
-            "period TEXT, revenue REAL, cost_to_serve REAL, contribution REAL, potential REAL, "
-            "potential_rating INTEGER)"
-        )
-        connection.exec_driver_sql(f"DELETE FROM {STAGING}")
-    staged = _staging_frame(frame, dialect)
-    insert_frame(STAGING, staged, _COLUMNS)
-    return len(staged)
+def _figures(frame: pd.DataFrame) -> np.ndarray:
+    """The value fields as a float matrix, NaN for every missing or non-finite value.
+
+    A non-finite amount is written as NULL (see :func:`app.bulk.python_columns`),
+    so it compares as one.
+    """
+    figures = np.column_stack([
+        pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for name in VALUE_FIELDS
+    ]) if len(frame) else np.empty((0, len(VALUE_FIELDS)))
+    figures[~np.isfinite(figures)] = np.nan
+    return figures
 
 
-def staged_changes() -> dict:
-    """Counts of what writing the staged rows would change."""
-    connection = db.session.connection()
-    differs = " OR ".join(_distinct(f"v.{f}", f"s.{f}") for f in VALUE_FIELDS)
-    totals = connection.exec_driver_sql(
-        f"SELECT COUNT(*), COUNT(DISTINCT customer_no), COUNT(DISTINCT period), SUM(revenue), "
-        f"MIN(period), MAX(period) FROM {STAGING}"
-    ).one()
-    customers_known = connection.exec_driver_sql(
-        f"SELECT COUNT(*) FROM (SELECT DISTINCT customer_no FROM {STAGING}) s "
-        "JOIN customers c ON c.customer_no = s.customer_no"
-    ).scalar_one()
-    values = connection.exec_driver_sql(
-        f"SELECT COUNT(v.id), SUM(CASE WHEN v.id IS NOT NULL AND ({differs}) THEN 1 ELSE 0 END) "
-        f"FROM {STAGING} s JOIN customers c ON c.customer_no = s.customer_no "
-        "LEFT JOIN customer_values v ON v.customer_id = c.id AND v.period = s.period"
-    ).one()
-    existing_values, changed = int(values[0] or 0), int(values[1] or 0)
-    rows = int(totals[0] or 0)
-    return {
-        "rows": rows,
-        "customers": int(totals[1] or 0),
-        "periods": int(totals[2] or 0),
-        "total_revenue": float(totals[3] or 0.0),
-        "first_period": totals[4],
-        "last_period": totals[5],
-        "customers_new": int(totals[1] or 0) - int(customers_known or 0),
-        "customers_known": int(customers_known or 0),
-        "values_new": rows - existing_values,
-        "values_changed": changed,
-        "values_unchanged": existing_values - changed,
-    }
+def plan_import(frame: pd.DataFrame) -> ImportPlan:
+    """Compare the parsed rows with the stored customers and values (reads only).
 
+    The rules are those of an upsert by customer number and by customer +
+    period: a file name or customer-since date replaces the stored one when
+    given and different; a value row is new, changed (any field differs, a
+    NULL only equals a NULL) or unchanged.
+    """
+    numbers, periods = frame["customer_id"].astype(str).to_numpy(), frame["period"].astype(str).to_numpy()
+    codes, customer_numbers = pd.factorize(numbers)
+    first = np.empty(len(customer_numbers), dtype=np.int64)  # each customer's first row
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    # the parser gives every row of a customer the same master data, so its first row speaks for it
+    names = frame["name"].to_numpy(dtype=object)[first]
+    names = np.where(pd.isna(names), "", names).astype(object)
+    since = _iso_dates(frame["customer_since"].to_numpy()[first])
 
-def write_staged() -> None:
-    """Move the staged rows into customers and customer_values (upsert, no-op when equal)."""
-    connection = db.session.connection()
-    now = utcnow()
-    name_differs = _distinct("customers.name", "excluded.name")
-    since_differs = _distinct("customers.customer_since", "COALESCE(excluded.customer_since, customers.customer_since)")
-    since = "CAST(MAX(customer_since) AS DATE)" if _dialect() == "postgresql" else "MAX(customer_since)"
-    connection.execute(sa.text(
-        f"INSERT INTO customers (customer_no, name, customer_since, created_at) "
-        f"SELECT customer_no, COALESCE(MAX(name), ''), {since}, :now FROM {STAGING} WHERE 1 = 1 GROUP BY customer_no "
-        "ON CONFLICT (customer_no) DO UPDATE SET "
-        "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE customers.name END, "
-        "customer_since = COALESCE(excluded.customer_since, customers.customer_since) "
-        f"WHERE (excluded.name <> '' AND {name_differs}) OR {since_differs}"
-    ), {"now": now if _dialect() == "postgresql" else str(now)})
-    differs = " OR ".join(_distinct(f"customer_values.{f}", f"excluded.{f}") for f in VALUE_FIELDS)
-    updates = ", ".join(f"{f} = excluded.{f}" for f in VALUE_FIELDS)
-    connection.exec_driver_sql(
-        f"INSERT INTO customer_values (customer_id, period, {', '.join(VALUE_FIELDS)}) "
-        f"SELECT c.id, s.period, {', '.join('s.' + f for f in VALUE_FIELDS)} FROM {STAGING} s "
-        "JOIN customers c ON c.customer_no = s.customer_no WHERE 1 = 1 "
-        f"ON CONFLICT (customer_id, period) DO UPDATE SET {updates} WHERE {differs}"
+    stored = pd.DataFrame(
+        _select_in("SELECT customer_no, id, name, customer_since FROM customers WHERE customer_no IN ({keys})",
+                   customer_numbers),
+        columns=["customer_no", "id", "name", "customer_since"],
     )
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGING}")
+    known = pd.Index(stored["customer_no"]).get_indexer(customer_numbers)
+    is_known = known >= 0
+    stored = stored.iloc[known[is_known]].reset_index(drop=True)  # in the file's customer order
+    stored_since = _iso_dates(stored["customer_since"].to_numpy())
+    file_names, file_since = names[is_known], since[is_known]
+    new_name = np.where(file_names != "", file_names, stored["name"].to_numpy(dtype=object))
+    new_since = np.where(pd.isna(file_since), stored_since, file_since)
+    master_changed = (new_name != stored["name"].to_numpy(dtype=object)) | (
+        pd.notna(file_since) & (file_since != stored_since))
+    customers_changed = pd.DataFrame({"id": stored["id"].to_numpy()[master_changed],
+                                      "name": new_name[master_changed], "customer_since": new_since[master_changed]})
+    customers_new = pd.DataFrame({"customer_no": customer_numbers[~is_known], "name": names[~is_known],
+                                  "customer_since": since[~is_known]})
+
+    # each file row against the stored row of its customer and period (one int64 key per pair)
+    ids = np.full(len(customer_numbers), -1, dtype=np.int64)
+    ids[is_known] = stored["id"].to_numpy(dtype=np.int64)
+    row_ids = ids[codes]
+    values = pd.DataFrame(
+        _select_in(f"SELECT id, customer_id, period, {', '.join(VALUE_FIELDS)} FROM customer_values "
+                   "WHERE customer_id IN ({keys})", ids[is_known].tolist()),
+        columns=["id", "customer_id", "period", *VALUE_FIELDS],
+    )
+    period_codes, all_periods = pd.factorize(np.concatenate([periods, values["period"].to_numpy(dtype=object)]))
+    width = max(len(all_periods), 1)
+    stored_keys = values["customer_id"].to_numpy(dtype=np.int64) * width + period_codes[len(periods):]
+    match = pd.Index(stored_keys).get_indexer(row_ids * width + period_codes[:len(periods)])
+    match[row_ids < 0] = -1  # a new customer has no stored values
+    matched = match >= 0
+    imported, current = _figures(frame)[matched], _figures(values)[match[matched]]
+    differs = ((imported != current) & ~(np.isnan(imported) & np.isnan(current))).any(axis=1)
+    changed_rows = np.flatnonzero(matched)[differs]
+
+    values_new = frame.loc[~matched, ["customer_id", "period", *VALUE_FIELDS]].rename(
+        columns={"customer_id": "customer_no"})
+    values_changed = frame.iloc[changed_rows][list(VALUE_FIELDS)].reset_index(drop=True)
+    values_changed.insert(0, "id", values["id"].to_numpy()[match[changed_rows]])
+    existing, changed = int(matched.sum()), len(changed_rows)
+    changes = {
+        "rows": len(frame),
+        "customers": len(customer_numbers),
+        "periods": int(len(pd.unique(periods))),
+        "total_revenue": float(frame["revenue"].sum()),
+        "first_period": periods.min() if len(periods) else None,
+        "last_period": periods.max() if len(periods) else None,
+        "customers_new": int((~is_known).sum()),
+        "customers_known": int(is_known.sum()),
+        "values_new": len(frame) - existing,
+        "values_changed": changed,
+        "values_unchanged": existing - changed,
+    }
+    return ImportPlan(changes, customers_new, customers_changed, values_new, values_changed)
+
+
+# --- writing -------------------------------------------------------------------------
+
+def _dates_for(dialect: str, iso: np.ndarray) -> pd.Series:
+    """ISO dates as the driver takes them: date objects for PostgreSQL, the text itself for SQLite."""
+    if dialect == "postgresql":
+        iso = np.array([None if d is None else dt.date.fromisoformat(d) for d in iso], dtype=object)
+    return pd.Series(iso, dtype=object)
+
+
+def write_plan(plan: ImportPlan) -> None:
+    """Carry out a plan in the session's transaction: insert what is new, update what changed."""
+    dialect = _dialect()
+    if len(plan.customers_new):
+        now = utcnow()
+        customers = plan.customers_new.assign(
+            customer_since=_dates_for(dialect, plan.customers_new["customer_since"].to_numpy()).to_numpy(),
+            created_at=pd.Series([now if dialect == "postgresql" else str(now)] * len(plan.customers_new),
+                                 dtype=object).to_numpy(),
+        )
+        insert_frame("customers", customers, ["customer_no", "name", "customer_since", "created_at"])
+    if len(plan.customers_changed):
+        changed = plan.customers_changed.assign(
+            customer_since=_dates_for(dialect, plan.customers_changed["customer_since"].to_numpy()).to_numpy())
+        update_frame("customers", changed, ["name", "customer_since"])
+    if len(plan.values_new):
+        numbers = plan.values_new["customer_no"].to_numpy()
+        unique_numbers = pd.unique(numbers)
+        ids = dict(_select_in("SELECT customer_no, id FROM customers WHERE customer_no IN ({keys})",
+                              unique_numbers))
+        rows = plan.values_new.drop(columns="customer_no")
+        rows.insert(0, "customer_id", pd.Series(ids).reindex(numbers).to_numpy(dtype=np.int64))
+        insert_frame("customer_values", rows, ["customer_id", "period", *VALUE_FIELDS])
+    if len(plan.values_changed):
+        update_frame("customer_values", plan.values_changed, VALUE_FIELDS)
+
+
+class ImportConflict(Exception):
+    """A concurrent import wrote the same customers or values; nothing of this one was written."""
 
 
 def import_customer_values(
@@ -253,34 +319,49 @@ def import_customer_values(
     """Write a clean check in one transaction and log it; returns the counts.
 
     The caller's session is committed here: the import is all or nothing.
+    When a concurrent import inserted some of the same customers or values
+    between the comparison and the write, the unique constraints stop this
+    write; it is rolled back and done once more against the new state (which
+    is what an upsert would have done). A second collision raises
+    :class:`ImportConflict` with a message for the user.
     """
     from app.models import ImportLog
 
     if not check.ok:
         raise ValueError("the file has problems; fix them before importing")
     progress = progress or (lambda fraction, message: None)
-    try:
-        progress(0.1, "Staging rows")
-        stage_rows(check.frame)
-        progress(0.4, "Comparing with the database")
-        changes = staged_changes()
-        progress(0.6, "Writing customers and values")
-        write_staged()
-        if changes["values_new"] or changes["values_changed"]:
-            progress(0.85, "Updating the segmentation data")
-            merge_import(db.session.connection(), check.frame)
-        log = ImportLog(
-            filename=check.filename[:255], sha256=check.sha256, created_by_id=user_id,
-            rows=changes["rows"], customers_new=changes["customers_new"],
-            customers_updated=changes["customers_known"], values_new=changes["values_new"],
-            values_changed=changes["values_changed"], first_period=changes["first_period"],
-            last_period=changes["last_period"],
-        )
-        db.session.add(log)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    # the bulk writes run on the driver's connection, so its own exception class arrives unwrapped
+    collisions = (sa.exc.IntegrityError, db.session.get_bind().dialect.loaded_dbapi.IntegrityError)
+    for attempt in (1, 2):
+        try:
+            progress(0.1, "Comparing with the database")
+            plan = plan_import(check.frame)
+            changes = plan.changes
+            progress(0.4, "Writing customers and values")
+            write_plan(plan)
+            if changes["values_new"] or changes["values_changed"]:
+                progress(0.85, "Updating the segmentation data")
+                merge_import(db.session.connection(), check.frame)
+            log = ImportLog(
+                filename=check.filename[:255], sha256=check.sha256, created_by_id=user_id,
+                rows=changes["rows"], customers_new=changes["customers_new"],
+                customers_updated=changes["customers_known"], values_new=changes["values_new"],
+                values_changed=changes["values_changed"], first_period=changes["first_period"],
+                last_period=changes["last_period"],
+            )
+            db.session.add(log)
+            db.session.commit()
+            break
+        except collisions as error:
+            db.session.rollback()
+            if attempt == 2:
+                raise ImportConflict(
+                    "Another import wrote values for the same customers at the same time; nothing of "
+                    "this file was written. Import it again."
+                ) from error
+        except Exception:
+            db.session.rollback()
+            raise
     progress(1.0, "Done")
     changes["import_id"] = log.id
     return changes
@@ -293,6 +374,6 @@ def problem_rows(problems: list[Problem], limit: int = 500) -> list[Problem]:
 
 
 __all__ = [
-    "ImportCheck", "check_upload", "import_customer_values", "parse_upload",
-    "previous_import", "problem_rows", "stage_rows", "staged_changes", "write_staged",
+    "ImportCheck", "ImportConflict", "ImportPlan", "check_upload", "import_customer_values", "parse_upload",
+    "plan_import", "previous_import", "problem_rows", "write_plan",
 ]

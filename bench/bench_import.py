@@ -4,10 +4,11 @@ Writes a German Excel-style CSV (``;``, decimal comma, Windows-1252) with
 1,000,000 rows, then measures in the same run:
 
 * the baseline: ``pandas.read_csv`` of the same file alone;
-* the import: read_table + parse_customer_values (validation) + the write
-  (staging table via binary COPY on PostgreSQL / multi-row INSERTs on SQLite,
-  the preview counts, and the upsert), all in one transaction, into an empty
-  database.
+* the import: read_table (amount columns read as numbers) +
+  parse_customer_values (validation) + the write (the comparison with the
+  stored customers and values that gives the preview counts, then the new rows
+  by binary COPY on PostgreSQL / multi-row INSERTs on SQLite), all in one
+  transaction, into an empty database.
 
 The database is a temporary SQLite file, or a fresh PostgreSQL database when
 BENCH_DATABASE_URL is set. Usage: python bench/bench_import.py [--quick]

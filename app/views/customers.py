@@ -10,7 +10,7 @@ from flask_login import current_user
 from app import segment_charts as charts
 from app import segment_jobs  # noqa: F401  (registers the import and run jobs)
 from app import uploads
-from app.customer_import import check_upload, import_customer_values, parse_upload, problem_rows
+from app.customer_import import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
 from app.extensions import db, htmx
 from app.i18n import lang
 from app.loaders import segments as loaders
@@ -201,7 +201,11 @@ def import_confirm(token: str):
     if not check.ok:
         flash(_("The file has problems; upload it again to see them."), "error")
         return redirect(url_for("customers.import_upload"), code=303)
-    counts = import_customer_values(check, user_id=current_user.id)
+    try:
+        counts = import_customer_values(check, user_id=current_user.id)
+    except ImportConflict as conflict:  # rolled back: the file can simply be imported again
+        flash(_(str(conflict)), "error")
+        return redirect(url_for("customers.import_upload"), code=303)
     uploads.discard(token)
     flash(_("Imported %(rows)s rows: %(new)s new customers, %(values_new)s new and %(changed)s changed values.",
             rows=counts["rows"], new=counts["customers_new"], values_new=counts["values_new"],

@@ -819,3 +819,42 @@ def test_safe_frame_neutralises_text_columns_only():
     assert out["name"].tolist() == ["'=1+1", "ok"]
     assert out["revenue"].tolist() == [-5.0, 3.0]
     assert frame["name"].tolist() == ["=1+1", "ok"]  # input unchanged
+
+
+# --- amounts read as numbers (read_table's ``amounts``) -----------------------------
+
+def _amounts(names):
+    return [name for name in names if name in ("Umsatz", "Kosten")]
+
+
+@pytest.mark.parametrize("text, typed", [
+    ("Kunde;Umsatz;Kosten\n007;1.234,50;12\n008;;3,5\n", {"Umsatz", "Kosten"}),
+    ("Kunde;Umsatz;Kosten\r\n007;1.234,50;12\r\n008;7;3,5", {"Umsatz", "Kosten"}),
+    ("Kunde;Umsatz;Kosten\n007;-4;12\n008;5;1.5\n", {"Kosten"}),  # negative: quoted as written
+    ("Kunde;Umsatz;Kosten\n007;12,50 €;12\n", {"Kosten"}),  # not a plain amount
+    ("Kunde;Umsatz;Kosten\n007;12,50;1.5\n008;1,5;2,5\n", {"Umsatz"}),  # mixed decimal separators: an error
+    ('Kunde;Umsatz;Kosten\n"007";12;1\n', set()),  # quotes: the general reader
+    ("Kunde;Umsatz;Kosten\n007;12;1\n\n008;3;4\n", set()),  # a blank line: the general reader
+    ("Kunde;Umsatz;Kosten\n007;12;1;\n", set()),  # a row wider than the header
+])
+def test_amount_columns_are_numbers_only_when_that_changes_nothing(text, typed):
+    from segmentation.customer_values import amount_headers, parse_customer_values
+
+    data = text.encode("cp1252")
+    as_text = read_table(data, "werte.csv")
+    fast = read_table(data, "werte.csv", amounts=_amounts)
+    assert {c for c in fast.columns if fast[c].dtype == float} == typed
+    assert fast[ROW_COLUMN].tolist() == as_text[ROW_COLUMN].tolist()
+    for column in ("Umsatz", "Kosten"):
+        expected, _ = parse_amounts(as_text[column])
+        got, _ = parse_amounts(fast[column])
+        assert got.to_numpy().tobytes() == expected.to_numpy().tobytes()  # bit for bit
+    with_periods = text.replace("Kunde;", "Kunde;Periode;", 1)
+    # the customer-values parser gives the same frame and problems either way
+    rows = with_periods.split("\n")
+    data = "\n".join([rows[0], *(r.replace(";", ";2024-01;", 1) if r.strip() else r for r in rows[1:])])
+    data = data.encode("cp1252")
+    plain = parse_customer_values(read_table(data, "werte.csv"))
+    quick = parse_customer_values(read_table(data, "werte.csv", amounts=amount_headers))
+    pd.testing.assert_frame_equal(quick.frame, plain.frame)
+    assert [p.message for p in quick.problems] == [p.message for p in plain.problems]
