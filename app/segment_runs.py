@@ -111,25 +111,25 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
                  "peak_ratio_end", "seasonal_acf", "cycle_strength", "tenure_years"):
         columns[name] = trajectories[name].to_numpy()
     columns["trajectory_reason"] = trajectories["reason"].to_numpy()
-    out = pd.DataFrame(columns)
+    out = pd.DataFrame(columns, copy=False)  # the arrays as they are, not copied into 2-D blocks
 
     subsidy = cross_subsidy(tiers)
+    abc_tally = _tally(out["abc_class"], ("A", "B", "C"), out["revenue"])
+    segment_tally = _tally(out["potential_segment"], POTENTIAL_SEGMENT_KEYS, out["revenue"])
+    tier_tally = _tally(out["profit_tier"], TIER_KEYS, out["contribution"])
     summary = {
         "customers": int(len(out)),
         "total_revenue": float(np.nansum(out["revenue"].to_numpy(dtype=float))),
         "total_contribution": float(np.nansum(out["contribution"].to_numpy(dtype=float))),
         "counts": {
-            "abc_class": _counts(out["abc_class"], ("A", "B", "C")),
-            "potential_segment": _counts(out["potential_segment"], POTENTIAL_SEGMENT_KEYS),
-            "profit_tier": _counts(out["profit_tier"], TIER_KEYS),
-            "trajectory": _counts(out["trajectory"], TRAJECTORY_KEYS),
+            "abc_class": abc_tally[0],
+            "potential_segment": segment_tally[0],
+            "profit_tier": tier_tally[0],
+            "trajectory": _tally(out["trajectory"], TRAJECTORY_KEYS)[0],
             "burr": int(out["burr"].sum()),
         },
-        "revenue_by": {
-            "abc_class": _sums(out, "abc_class", "revenue"),
-            "potential_segment": _sums(out, "potential_segment", "revenue"),
-        },
-        "contribution_by_tier": _sums(out, "profit_tier", "contribution"),
+        "revenue_by": {"abc_class": abc_tally[1], "potential_segment": segment_tally[1]},
+        "contribution_by_tier": tier_tally[1],
         "split_revenue": _finite(pm["split_x"].iloc[0]) if len(pm) else None,
         "split_potential": _finite(pm["split_y"].iloc[0]) if len(pm) else None,
         "potential_basis": basis,
@@ -141,14 +141,23 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
     return out, summary
 
 
-def _counts(series: pd.Series, keys) -> dict:
-    counts = series.value_counts()
-    return {key: int(counts.get(key, 0)) for key in keys}
+def _tally(classes: pd.Series, keys, amounts: pd.Series | None = None) -> tuple[dict, dict]:
+    """Customers per class (every key, 0 when none) and the sum of ``amounts`` per class present.
 
-
-def _sums(frame: pd.DataFrame, by: str, value: str) -> dict:
-    sums = frame.groupby(by)[value].sum()
-    return {str(k): float(v) for k, v in sums.items()}
+    One pass of hashing for both (a million class names); customers without a
+    class are left out, a missing amount counts as 0, as in a pandas group-by sum.
+    """
+    codes, names = pd.factorize(classes)
+    classed = codes >= 0
+    counts = np.bincount(codes[classed], minlength=len(names))
+    found = dict(zip(names, counts.tolist()))
+    sums = {}
+    if amounts is not None:
+        weights = np.nan_to_num(amounts.to_numpy(dtype=float, na_value=np.nan)[classed], nan=0.0)
+        totals = np.bincount(codes[classed], weights=weights, minlength=len(names))
+        by_name = sorted(enumerate(names), key=lambda pair: pair[1])
+        sums = {str(name): float(totals[position]) for position, name in by_name}
+    return {key: int(found.get(key, 0)) for key in keys}, sums
 
 
 def _finite(value) -> float | None:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .definitions import PROFIT_TIERS
+from .windows import repeats
 
 __all__ = ["abc_classes", "cross_subsidy", "pareto_curve", "profit_tiers"]
 
@@ -61,7 +62,7 @@ def _per_customer(values: pd.DataFrame, id_col: str, columns: Sequence[str]) -> 
         raise ValueError(
             f"Columns {missing} are missing; pass one row per customer, e.g. from aggregate_window()."
         )
-    if values[id_col].duplicated().any():
+    if repeats(values[id_col]):
         raise ValueError(
             f"{id_col} repeats; aggregate to one row per customer first (aggregate_window())."
         )
@@ -91,7 +92,7 @@ def _pareto(frame: pd.DataFrame, id_col: str, value_col: str, thresholds, order_
     ids = frame[id_col].to_numpy()
     by_id = np.arange(len(ids)) if _ascending(ids) else np.argsort(ids, kind="stable")
     key = np.where(np.isnan(value), np.inf, -value)[by_id]
-    order = by_id[np.argsort(key, kind="stable")]
+    order = by_id[_stable_argsort(key)]
     ordered_values = value[order]
     positive_values = np.where(ordered_values > 0, ordered_values, 0.0)
     total = positive_values.sum()
@@ -116,6 +117,23 @@ def _pareto(frame: pd.DataFrame, id_col: str, value_col: str, thresholds, order_
     out["share"] = share
     out["cum_share_before"] = cum_before
     return out, codes
+
+
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``, about twice as fast on a million floats.
+
+    The unstable sort is several times faster than the stable one; equal keys
+    are then put back in position order: as positions are below n,
+    ``group * n + position`` orders the rows of each run of equal keys by
+    position, and one integer sort does it for all runs at once.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    ties = ordered[1:] == ordered[:-1]
+    if not ties.any():
+        return order
+    group = np.concatenate(([0], np.cumsum(~ties)))
+    return np.sort(group * len(key) + order) % len(key)
 
 
 def _unsort(array: np.ndarray, order: np.ndarray) -> np.ndarray:

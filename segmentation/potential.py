@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .windows import repeats
+
 __all__ = ["SEGMENT_RULES", "potential_matrix"]
 
 #: (high revenue, high potential) -> segment key.
@@ -81,7 +83,7 @@ def potential_matrix(
     missing = [c for c in (id_col, revenue_col, y_col) if c not in values.columns]
     if missing:
         raise ValueError(f"Columns {missing} are missing; pass one row per customer.")
-    if values[id_col].duplicated().any():
+    if repeats(values[id_col]):
         raise ValueError(f"{id_col} repeats; aggregate to one row per customer first (aggregate_window()).")
     if split is not None and len(split) != 2:
         raise ValueError("split must be a pair (x, y); use None for a median.")

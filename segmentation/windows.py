@@ -94,6 +94,18 @@ def period_end(period: str) -> pd.Timestamp:
     return period_start(following) - pd.Timedelta(days=1)
 
 
+def repeats(ids: pd.Series) -> bool:
+    """Whether a customer id occurs twice; ids in strictly ascending order (as the loaders give them)
+    are answered by one comparison instead of a hash of every id."""
+    values = ids.to_numpy()
+    try:
+        if len(values) < 2 or bool((values[1:] > values[:-1]).all()):
+            return False
+    except TypeError:  # ids that do not compare: the hash decides
+        pass
+    return bool(ids.duplicated().any())
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], hint: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -46,11 +48,15 @@ def _window_filter() -> str:
     return f"{column} >= ? AND {column} <= ?"
 
 
-def read_frame(sql: str, params: tuple, columns: list[str], text: tuple[str, ...] = ("customer_since",)) -> pd.DataFrame:
-    """Run a raw SELECT (``?`` placeholders) and return its rows as a frame, fast."""
-    connection = db.session.connection()
+def read_frame(sql: str, params: tuple, columns: list[str], text: tuple[str, ...] = ("customer_since",),
+               connection=None) -> pd.DataFrame:
+    """Run a raw SELECT (``?`` placeholders) and return its rows as a frame, fast.
+
+    On the session's connection unless another SQLAlchemy connection is given.
+    """
+    connection = connection if connection is not None else db.session.connection()
     raw = connection.connection.dbapi_connection
-    if _dialect() == "postgresql":
+    if connection.dialect.name == "postgresql":
         buffer = io.BytesIO()
         with raw.cursor() as cursor:
             statement = f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)"
@@ -243,20 +249,68 @@ def customer_numbers() -> pd.Series:
     return pd.Series(frame["customer_no"].astype(str).to_numpy(), index=frame["id"].astype(np.int64).to_numpy())
 
 
-def _since_days() -> tuple[np.ndarray, np.ndarray]:
+_NO_DATE = -2**31  # int4's minimum: no date in PostgreSQL's range lies that far before 1970
+
+
+def _since_days(connection) -> tuple[np.ndarray, np.ndarray]:
     """Every customer's id and customer_since as days since 1970-01-01 (NaN when unknown)."""
-    if _dialect() == "postgresql":
-        since = read_frame("SELECT id, customer_since - DATE '1970-01-01' FROM customers", (), ["id", "days"])
-        return (since["id"].to_numpy(dtype=np.int64),
-                pd.to_numeric(since["days"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    if connection.dialect.name == "postgresql":
+        # one bytea of big-endian (int8 id, int4 days) pairs, built by the server: nothing
+        # per row on the client (a CSV of a million lines cost a third of a second to parse)
+        packed = connection.exec_driver_sql(
+            "SELECT string_agg(int8send(id) || int4send(COALESCE(customer_since - DATE '1970-01-01', "
+            f"{_NO_DATE})), ''::bytea) FROM customers").scalar()
+        pairs = np.frombuffer(packed or b"", dtype=[("id", ">i8"), ("days", ">i4")])
+        days = pairs["days"].astype(float)
+        days[pairs["days"] == _NO_DATE] = np.nan
+        return pairs["id"].astype(np.int64), days
     # SQLite: one CSV text of "id,days" lines, parsed by pandas' C reader, beats a million result rows
-    text = db.session.connection().exec_driver_sql(
+    text = connection.exec_driver_sql(
         "SELECT group_concat(id || ',' || IFNULL(CAST(julianday(customer_since) - 2440587.5 AS INTEGER), ''), "
         "char(10)) FROM customers").scalar()
     if not text:
         return np.empty(0, dtype=np.int64), np.empty(0)
     pairs = pd.read_csv(io.StringIO(text), header=None, names=["id", "days"], dtype={"id": np.int64, "days": float})
     return pairs["id"].to_numpy(), pairs["days"].to_numpy()
+
+
+def _may_read_beside(connection) -> bool:
+    """Whether a second connection would see what this one sees.
+
+    Not for an in-memory SQLite database (each connection has its own), and
+    not once this transaction has written anything (another connection would
+    miss the uncommitted rows). A transaction that has written has a
+    transaction id on PostgreSQL and is open on SQLite.
+    """
+    if connection.dialect.name == "postgresql":
+        return bool(connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned() IS NULL").scalar())
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
+        return False
+    return not connection.connection.dbapi_connection.in_transaction
+
+
+@contextmanager
+def _customer_days():
+    """Yields a function that returns :func:`_since_days`, read meanwhile on a second connection.
+
+    The customers' start dates take about as long to read as the series
+    blocks of a window; where :func:`_may_read_beside` allows, a thread reads
+    them on its own connection while the caller reads the blocks (both
+    drivers leave the GIL while the database works).
+    """
+    connection = db.session.connection()
+    if not _may_read_beside(connection):
+        yield lambda: _since_days(connection)
+        return
+    engine = connection.engine
+
+    def read():
+        with engine.connect() as beside:
+            return _since_days(beside)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(read).result
 
 
 def load_window(start: str, end: str, value: str = "revenue", with_rating: bool = True,
@@ -275,30 +329,107 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
     contribution, potential, potential_rating, n_periods; only customers with
     at least one value in the window, by customer id.
     """
-    from app.customer_series import matrices, period_ordinal
+    from app.customer_series import period_ordinal
 
     if value not in VALUE_BASES:
         raise ValueError(f"value must be one of {VALUE_BASES}")
     periods = period_range(_check_period(start), _check_period(end))
     _, low = period_ordinal(periods[0])
     high = low + len(periods) - 1
-    width = len(periods)
-    fields = ["revenue", "contribution", "potential"]
-    if with_cost:
-        fields.append("cost_to_serve")
-    if with_rating:
-        fields.append("potential_rating")
+    fields = ["revenue", "contribution", "potential"] + (["cost_to_serve"] if with_cost else []) + \
+        (["potential_rating"] if with_rating else [])
     columns = ["first_ordinal", "last_ordinal", "customer_ids", *fields]
     where, params = _blocks_meeting(start, end)
     sql = f"SELECT {', '.join(columns)} FROM series_blocks WHERE {where} ORDER BY block"
-    connection = db.session.connection()
-    rows_total = customers_in_window(start, end)
-    ids = np.empty(rows_total, dtype=np.int64)
-    data = {name: np.full((rows_total, width), np.nan) for name in fields}
+    with _customer_days() as read_days:
+        joined, matrix = _read_window(sql, params, columns, fields, value, (low, high),
+                                      customers_in_window(start, end))
+        customer_ids, customer_days = read_days()
+    ids = joined["customer_id"]
+    days_of = np.full(max(int(customer_ids.max(initial=0)), int(ids.max(initial=0))) + 1, np.nan)
+    exists = np.zeros(len(days_of), dtype=bool)
+    days_of[customer_ids], exists[customer_ids] = customer_days, True
+    keep = exists[ids]  # an id deleted by SQL since its block was written is skipped
+    if not keep.all():
+        ids, matrix = ids[keep], matrix[keep]
+        joined = {name: array[keep] for name, array in joined.items()}
+    days = days_of[ids]
+    since_dates = np.where(np.isnan(days), 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+    since_dates[np.isnan(days)] = np.datetime64("NaT")
+    totals = {"customer_id": ids, "customer_since": since_dates, "revenue": joined["revenue"]}
+    if with_cost:
+        totals["cost_to_serve"] = joined["cost_to_serve"]
+    totals["contribution"] = joined["contribution"]
+    totals["potential"] = joined["potential"]
+    if with_rating:
+        ratings = joined["potential_rating"]
+        rated = ~np.isnan(ratings)
+        totals["potential_rating"] = pd.arrays.IntegerArray(np.where(rated, ratings, 0).astype(np.int64), ~rated)
+    else:
+        totals["potential_rating"] = pd.arrays.IntegerArray(np.zeros(len(ids), dtype=np.int64),
+                                                            np.ones(len(ids), dtype=bool))  # all NA
+    totals["n_periods"] = joined["n_periods"].astype(np.int64)
+    # copy=False: the columns stay as they are instead of being copied into 2-D blocks
+    frame = pd.DataFrame(totals, copy=False)
+    wide = pd.DataFrame(matrix, index=pd.Index(ids, name="customer_id"),
+                        columns=pd.Index(periods, name="period", dtype=object), copy=False)
+    return frame, wide
+
+
+def _read_window(sql: str, params: tuple, columns: list[str], fields: list[str], value: str,
+                 window_ordinals: tuple[int, int], expected: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The blocks' customers with a value in the window: per-customer figures and the ``value`` matrix.
+
+    Only that matrix is assembled for all customers; every other figure is
+    reduced to its window total (the rating: its latest value) block by block,
+    while the block is still in the CPU cache. ``expected`` is the number of
+    rows to allocate (:func:`customers_in_window`).
+    """
+    from app.customer_series import matrices
+
+    low, high = window_ordinals
+    width = high - low + 1
+    rating = fields[-1] == "potential_rating"
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ["customer_id", "n_periods", *fields]}
+    # filled in place from np.empty: a block that covers the window (the usual case) writes each cell once
+    matrix = np.empty((expected, width))
     filled = 0
-    raw = connection.connection.dbapi_connection
+    for row in _window_blocks(sql, params, columns):
+        block_ids, figures = matrices(row, fields)
+        first = row["first_ordinal"]
+        lo, hi = max(first, low), min(row["last_ordinal"], high)  # the block's overlap with the window
+        window = {name: figures[name][:, lo - first:hi - first + 1] for name in fields}
+        present = ~np.isnan(window["revenue"])
+        has = present.any(axis=1)
+        if not has.all():  # customers of the block without a value in the window
+            block_ids, present = block_ids[has], present[has]
+            window = {name: cells[has] for name, cells in window.items()}
+        count = len(block_ids)
+        if filled + count > len(matrix):  # an import committed between the two statements
+            matrix = np.concatenate([matrix, np.empty((filled + count - len(matrix), width))])
+        target = matrix[filled:filled + count]
+        if lo > low or hi < high:
+            target[:] = np.nan
+        target[:, lo - low:hi - low + 1] = window[value]
+        filled += count
+        parts["customer_id"].append(block_ids)
+        parts["n_periods"].append(present.sum(axis=1))
+        for name in fields[:-1] if rating else fields:
+            parts[name].append(_window_sum(window[name]))
+        if rating:
+            parts["potential_rating"].append(_latest(window["potential_rating"]))
+    joined = {name: np.concatenate(arrays) if arrays else np.empty(0) for name, arrays in parts.items()}
+    joined["customer_id"] = joined["customer_id"].astype(np.int64, copy=False)
+    return joined, matrix[:filled]
+
+
+def _window_blocks(sql: str, params: tuple, columns: list[str]):
+    """The rows of a series-block query as mappings, one at a time (memory for one block only).
+
+    PostgreSQL: a server-side cursor streams them in binary (bytea as bytes, not hex text).
+    """
+    raw = db.session.connection().connection.dbapi_connection
     postgres = _dialect() == "postgresql"
-    # PostgreSQL: a server-side cursor streams the blocks in binary (bytea as bytes, not hex text)
     cursor = raw.cursor(name="series_blocks_window") if postgres else raw.cursor()
     try:
         if postgres:
@@ -306,65 +437,27 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
             cursor.execute(sql, params, binary=True)
         else:
             cursor.execute(sql, params)
-        for row in iter(cursor.fetchone, None):  # one block at a time: memory for one copy only
-            row = dict(zip(columns, row))
-            block_ids, figures = matrices(row, fields)
-            first = row["first_ordinal"]
-            lo, hi = max(first, low), min(row["last_ordinal"], high)  # the block's overlap with the window
-            if filled + len(block_ids) > len(ids):  # an import committed between the two statements
-                grow = filled + len(block_ids) - len(ids)
-                ids = np.concatenate([ids, np.empty(grow, dtype=np.int64)])
-                data = {name: np.concatenate([matrix, np.full((grow, width), np.nan)]) for name, matrix in data.items()}
-            rows = slice(filled, filled + len(block_ids))
-            ids[rows] = block_ids
-            for name in fields:
-                data[name][rows, lo - low:hi - low + 1] = figures[name][:, lo - first:hi - first + 1]
-            filled += len(block_ids)
+        for row in iter(cursor.fetchone, None):
+            yield dict(zip(columns, row))
     finally:
         cursor.close()
-    if filled < len(ids):  # fewer than counted (written meanwhile by another transaction)
-        ids = ids[:filled]
-        data = {name: matrix[:filled] for name, matrix in data.items()}
-    customer_ids, customer_days = _since_days()
-    days_of = np.full(max(int(customer_ids.max(initial=0)), int(ids.max(initial=0))) + 1, np.nan)
-    exists = np.zeros(len(days_of), dtype=bool)
-    days_of[customer_ids], exists[customer_ids] = customer_days, True
-    # customers with values in the window; an id deleted by SQL since its block was written is skipped
-    keep = ~np.isnan(data["revenue"]).all(axis=1) & exists[ids]
-    if not keep.all():
-        ids = ids[keep]
-        data = {name: matrix[keep] for name, matrix in data.items()}
-    n_periods = (~np.isnan(data["revenue"])).sum(axis=1)
 
-    def total(matrix):  # SUM in SQL: NULL when the customer has no such figure in the window
-        present = ~np.isnan(matrix)
-        sums = np.sum(matrix, axis=1, where=present)
-        return np.where(present.any(axis=1), sums, np.nan)
 
-    days = days_of[ids]
-    since = np.where(np.isnan(days), 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
-    since[np.isnan(days)] = np.datetime64("NaT")
-    totals = pd.DataFrame({
-        "customer_id": ids,
-        "customer_since": since,
-        "revenue": total(data["revenue"]),
-    })
-    if with_cost:
-        totals["cost_to_serve"] = total(data["cost_to_serve"])
-    totals["contribution"] = total(data["contribution"])
-    totals["potential"] = total(data["potential"])
-    rating = pd.arrays.IntegerArray(np.zeros(len(ids), dtype=np.int64), np.ones(len(ids), dtype=bool))  # all NA
-    if with_rating and len(ids):
-        ratings = data["potential_rating"]
-        rated = ~np.isnan(ratings)
-        latest = width - 1 - np.argmax(rated[:, ::-1], axis=1)
-        has = rated.any(axis=1)
-        rating = pd.array(np.where(has, ratings[np.arange(len(ids)), latest], 0).astype(np.int64), dtype="Int64")
-        rating[~has] = pd.NA
-    totals["potential_rating"] = rating
-    totals["n_periods"] = n_periods.astype(np.int64)
-    matrix = data[value]
-    del data
-    wide = pd.DataFrame(matrix, index=pd.Index(ids, name="customer_id"),
-                        columns=pd.Index(periods, name="period", dtype=object), copy=False)
-    return totals, wide
+def _window_sum(cells: np.ndarray) -> np.ndarray:
+    """Row sums over the values present, like SQL's SUM: NaN for a row without any."""
+    sums = cells.sum(axis=1)  # right for every row without a gap; the rest are NaN and summed again
+    gappy = np.isnan(sums)
+    if gappy.any():
+        rows = cells[gappy]
+        present = ~np.isnan(rows)
+        sums[gappy] = np.where(present.any(axis=1), np.sum(rows, axis=1, where=present), np.nan)
+    return sums
+
+
+def _latest(cells: np.ndarray) -> np.ndarray:
+    """Each row's last value present (NaN for a row without any)."""
+    present = ~np.isnan(cells)
+    if not len(cells) or not cells.shape[1]:
+        return np.full(len(cells), np.nan)
+    last = cells.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
+    return np.where(present.any(axis=1), cells[np.arange(len(cells)), last], np.nan)

@@ -202,3 +202,68 @@ def test_a_run_without_potential_amounts_uses_the_rating(app, potential_outside_
         segments = run.summary["counts"]["potential_segment"]
         assert sum(segments.values()) == 8, segments  # every customer placed by its rating
         db.session.remove()
+
+
+VALUES = (
+    "Kundennummer;Name;Kunde seit;Periode;Umsatz;Betreuungskosten;Potenzial\n"
+    "0001;Alpha;01.02.2015;2024-01;100;40;1000\n"
+    "0001;Alpha;01.02.2015;2024-02;110;45;\n"
+    "0002;Beta;15.06.2021;2024-02;50;60;\n"
+)
+
+
+def _customer_with_value(customer_no: str, since: str, revenue: float) -> int:
+    """A customer and one value written through the ORM and flushed, not committed."""
+    import datetime as dt
+
+    from app.models import Customer, CustomerValue
+
+    customer = Customer(customer_no=customer_no, name=customer_no, customer_since=dt.date.fromisoformat(since))
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add(CustomerValue(customer_id=customer.id, period="2024-02", revenue=revenue))
+    db.session.flush()
+    return customer.id
+
+
+def _window_reads_beside_and_sees_uncommitted_rows(reads_beside_when_clean: bool) -> None:
+    from app.loaders import segments as loaders
+
+    _import(VALUES)
+    assert loaders._may_read_beside(db.session.connection()) is reads_beside_when_clean
+    _assert_series_match_values("2024-01", "2024-02")
+    totals, _ = loaders.load_window("2024-01", "2024-02")
+    assert totals["customer_since"].dt.strftime("%Y-%m-%d").tolist() == ["2015-02-01", "2021-06-15"]
+
+    # this transaction has written: a second connection would not see the new customer
+    new_id = _customer_with_value("0003", "2019-03-04", 70.0)
+    assert loaders._may_read_beside(db.session.connection()) is False
+    totals, matrix = loaders.load_window("2024-01", "2024-02")
+    row = totals.set_index("customer_id").loc[new_id]
+    assert (row["revenue"], str(row["customer_since"].date())) == (70.0, "2019-03-04")
+    assert matrix.loc[new_id, "2024-02"] == 70.0
+    db.session.rollback()
+
+
+def test_window_reads_customers_beside_the_blocks_only_when_that_sees_the_same(app):
+    """PostgreSQL reads the customers on a second connection while no write is pending.
+
+    On the suite's in-memory SQLite each connection has its own database, so
+    the window is read on one connection there.
+    """
+    with app.app_context():
+        _window_reads_beside_and_sees_uncommitted_rows(db.engine.dialect.name == "postgresql")
+
+
+def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path):
+    from app import create_app
+    from config import TestConfig
+
+    file_app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'series.sqlite'}")
+    with file_app.app_context():
+        db.create_all()
+        try:
+            _window_reads_beside_and_sees_uncommitted_rows(True)
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -125,3 +125,11 @@ def test_to_wide_does_not_change_input(long_values):
     before = long_values.copy()
     to_wide(long_values, "contribution", complete=False)
     pdt.assert_frame_equal(long_values, before)
+
+
+def test_repeats_finds_a_repeated_id_in_any_order():
+    from segmentation.windows import repeats
+
+    assert not repeats(pd.Series([1, 2, 5])) and not repeats(pd.Series([7])) and not repeats(pd.Series([5, 2, 9]))
+    assert repeats(pd.Series([1, 1, 2])) and repeats(pd.Series([3, 1, 3]))
+    assert repeats(pd.Series(["b", "a", "b"], dtype=object)) and not repeats(pd.Series([1, "a"], dtype=object))
