@@ -226,14 +226,25 @@ def _customer_with_value(customer_no: str, since: str, revenue: float) -> int:
     return customer.id
 
 
-def _window_reads_beside_and_sees_uncommitted_rows(reads_beside_when_clean: bool) -> None:
+def _window_reads_beside_and_sees_uncommitted_rows(reads_beside_when_clean: bool, monkeypatch) -> None:
+    from app.customer_series import BLOCK_SIZE
     from app.loaders import segments as loaders
+    from app.models import Customer
 
     _import(VALUES)
+    # three more customers in further blocks, so that a split read has halves to read
+    for number, customer_id in (("0010", 2 * BLOCK_SIZE), ("0011", 3 * BLOCK_SIZE + 1), ("0012", 5 * BLOCK_SIZE)):
+        db.session.add(Customer(id=customer_id, customer_no=number, name=number))
+    db.session.commit()
+    _import("Kundennummer;Periode;Umsatz\n0010;2024-01;5\n0011;2024-02;6\n0012;2024-01;7\n0012;2024-02;8\n")
+    monkeypatch.setattr(loaders, "SPLIT_CUSTOMERS", 2)  # PostgreSQL then reads the window in two halves
+    halves = loaders._halves(db.session.connection(), *loaders._blocks_meeting("2024-01", "2024-02"))
+    assert [count for _, _, count in halves] == [3, 2]
     assert loaders._may_read_beside(db.session.connection()) is reads_beside_when_clean
     _assert_series_match_values("2024-01", "2024-02")
     totals, _ = loaders.load_window("2024-01", "2024-02")
-    assert totals["customer_since"].dt.strftime("%Y-%m-%d").tolist() == ["2015-02-01", "2021-06-15"]
+    assert totals["customer_since"].dt.strftime("%Y-%m-%d").tolist()[:2] == ["2015-02-01", "2021-06-15"]
+    assert totals["revenue"].tolist() == [210.0, 50.0, 5.0, 6.0, 15.0]
 
     # this transaction has written: a second connection would not see the new customer
     new_id = _customer_with_value("0003", "2019-03-04", 70.0)
@@ -245,17 +256,18 @@ def _window_reads_beside_and_sees_uncommitted_rows(reads_beside_when_clean: bool
     db.session.rollback()
 
 
-def test_window_reads_customers_beside_the_blocks_only_when_that_sees_the_same(app):
-    """PostgreSQL reads the customers on a second connection while no write is pending.
+def test_window_reads_customers_beside_the_blocks_only_when_that_sees_the_same(app, monkeypatch):
+    """PostgreSQL reads the customers on a second connection while no write is pending, and a
+    large window's blocks in two halves on two more (here: "large" is 2 customers).
 
     On the suite's in-memory SQLite each connection has its own database, so
     the window is read on one connection there.
     """
     with app.app_context():
-        _window_reads_beside_and_sees_uncommitted_rows(db.engine.dialect.name == "postgresql")
+        _window_reads_beside_and_sees_uncommitted_rows(db.engine.dialect.name == "postgresql", monkeypatch)
 
 
-def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path):
+def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path, monkeypatch):
     from app import create_app
     from config import TestConfig
 
@@ -263,7 +275,7 @@ def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path):
     with file_app.app_context():
         db.create_all()
         try:
-            _window_reads_beside_and_sees_uncommitted_rows(True)
+            _window_reads_beside_and_sees_uncommitted_rows(True, monkeypatch)
         finally:
             db.session.remove()
             db.engine.dispose()
