@@ -137,6 +137,29 @@ def default_window(periods: list[str] | None = None, length: int = 24) -> tuple[
     return full[max(0, len(full) - length)], end
 
 
+def window_revenue(start: str, end: str) -> float:
+    """All customers' revenue in a window, summed from the series blocks (revenue only).
+
+    For the start page: a GROUP BY over customer_values read about 12 M rows
+    for the latest twelve months of a million customers (16 s on SQLite).
+    """
+    from app.customer_series import matrices, period_ordinal
+
+    _, low = period_ordinal(_check_period(start))
+    _, high = period_ordinal(_check_period(end))
+    where, params = _blocks_meeting(start, end)
+    columns = ["first_ordinal", "last_ordinal", "customer_ids", "revenue"]
+    total = 0.0
+    connection = db.session.connection()
+    for row in _window_blocks(connection, f"SELECT {', '.join(columns)} FROM series_blocks WHERE {where}",
+                              params, columns):
+        _, figures = matrices(row, ["revenue"])
+        first = row["first_ordinal"]
+        overlap = slice(max(first, low) - first, min(row["last_ordinal"], high) - first + 1)
+        total += float(np.nansum(figures["revenue"][:, overlap]))
+    return total
+
+
 _CONTRIBUTION = "COALESCE(v.contribution, v.revenue - v.cost_to_serve)"
 
 

@@ -4,27 +4,30 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.extensions import db
-from app.models import Customer, CustomerValue, Metric, Touchpoint
+from app.models import Customer, Metric, Touchpoint
 from app.rendering import render
 from app.security import any_user, has_role
+from segmentation.windows import period_range
 
 bp = Blueprint("main", __name__)
 
 
-def company_overview() -> dict:
-    """Counts and the revenue of the latest twelve periods, in two queries."""
+def company_overview(with_revenue: bool = True) -> dict:
+    """Counts and the revenue of the latest twelve months (quarters where no months are held).
+
+    The periods and the revenue come from the series blocks, not from a pass
+    over customer_values (see :func:`app.loaders.segments.window_revenue`).
+    """
+    from app.loaders import segments as loaders
+
     customers = db.session.scalar(db.select(db.func.count(Customer.id))) or 0
-    periods = db.session.scalars(
-        db.select(CustomerValue.period).distinct().order_by(CustomerValue.period.desc()).limit(12)
-    ).all()
-    revenue = 0.0
-    if periods:
-        revenue = db.session.scalar(
-            db.select(db.func.sum(CustomerValue.revenue)).where(CustomerValue.period.in_(periods))
-        ) or 0.0
+    held = loaders.available_periods()
+    window = loaders.default_window([p for p in held if "Q" not in p] or held, length=12)  # months first
+    periods = period_range(*window) if window else []
+    revenue = loaders.window_revenue(*window) if window and with_revenue else 0.0
     return {
         "customers": customers,
-        "periods": sorted(periods),
+        "periods": periods,
         "revenue_12": revenue,
         "touchpoints": db.session.scalar(db.select(db.func.count(Touchpoint.id))) or 0,
         "metrics": db.session.scalar(db.select(db.func.count(Metric.id))) or 0,
@@ -34,7 +37,7 @@ def company_overview() -> dict:
 @bp.route("/")
 @any_user
 def index():
-    overview = company_overview()
     # Service staff do not see revenue figures (issue: service sees care, not margins).
     show_money = has_role("manager", "leadership")
+    overview = company_overview(with_revenue=show_money)
     return render("main/index.html", overview=overview, show_money=show_money)

@@ -279,3 +279,23 @@ def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path, mon
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_start_page_revenue_of_the_latest_twelve_months_from_the_blocks(app, as_role):
+    """The start page sums the latest twelve periods of the latest kind, like SQL over the values;
+    quarters held beside the months are not added on top."""
+    from app.views.main import company_overview
+
+    months = [str(p) for p in pd.period_range("2024-01", periods=14, freq="M")]
+    lines = ["Kundennummer;Periode;Umsatz"] + [f"{c};{m};{10 * i + c}" for c in (1, 2) for i, m in enumerate(months)]
+    with app.app_context():
+        _import("\n".join(lines) + "\n")
+        _import("Kundennummer;Periode;Umsatz\n1;2025-Q1;5000\n")
+        expected = db.session.execute(db.text(
+            "SELECT SUM(revenue) FROM customer_values WHERE period >= '2024-03' AND period <= '2025-02'")).scalar()
+        overview = company_overview()
+        assert overview["periods"] == months[2:] and overview["revenue_12"] == pytest.approx(expected)
+        assert company_overview(with_revenue=False)["revenue_12"] == 0.0
+        db.session.remove()
+    page = as_role("manager").get("/").get_data(as_text=True)
+    assert f"€{expected:,.0f}" in page and "(2024-03 – 2025-02)" in page
