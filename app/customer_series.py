@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation import windows
+
 BLOCK_SIZE = 1024
 FIELDS = ("revenue", "contribution", "cost_to_serve", "potential", "potential_rating")
 OPTIONAL = ("cost_to_serve", "potential", "potential_rating")
@@ -47,21 +49,19 @@ _CHUNK = 900  # values per IN list (below SQLite's parameter limit on old versio
 
 # --- periods as ordinals ---------------------------------------------------------
 
+_KIND_CODES = {"month": "M", "quarter": "Q"}
+_KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
+
+
 def period_ordinal(period: str) -> tuple[str, int]:
     """('M', year × 12 + month − 1) for YYYY-MM, ('Q', year × 4 + quarter − 1) for YYYY-Qn."""
-    year = int(period[:4])
-    if period[5] == "Q":
-        return "Q", year * 4 + int(period[6]) - 1
-    return "M", year * 12 + int(period[5:7]) - 1
+    kind, ordinal = windows.period_ordinal(period)
+    return _KIND_CODES[kind], ordinal
 
 
 def period_name(kind: str, ordinal: int) -> str:
     """The period string of an ordinal (inverse of :func:`period_ordinal`)."""
-    if kind == "Q":
-        year, quarter = divmod(ordinal, 4)
-        return f"{year:04d}-Q{quarter + 1}"
-    year, month = divmod(ordinal, 12)
-    return f"{year:04d}-{month + 1:02d}"
+    return windows.period_from_ordinal(_KIND_NAMES[kind], ordinal)
 
 
 def _ordinals(periods) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,8 @@ __all__ = [
     "aggregate_window",
     "normalize_period",
     "period_end",
+    "period_from_ordinal",
+    "period_ordinal",
     "period_range",
     "period_start",
     "shift_period",
@@ -45,7 +47,8 @@ def normalize_period(period) -> str:
     return value
 
 
-def _ordinal(period: str) -> tuple[str, int]:
+def period_ordinal(period: str) -> tuple[str, int]:
+    """("month", year × 12 + month − 1) for YYYY-MM, ("quarter", year × 4 + quarter − 1) for YYYY-Qn."""
     kind = period_kind(period)
     year = int(period[:4])
     if kind == "month":
@@ -53,7 +56,8 @@ def _ordinal(period: str) -> tuple[str, int]:
     return kind, year * 4 + int(period[-1]) - 1
 
 
-def _from_ordinal(kind: str, ordinal: int) -> str:
+def period_from_ordinal(kind: str, ordinal: int) -> str:
+    """The period of an ordinal (inverse of :func:`period_ordinal`)."""
     if kind == "month":
         year, month = divmod(ordinal, 12)
         return f"{year:04d}-{month + 1:02d}"
@@ -63,24 +67,24 @@ def _from_ordinal(kind: str, ordinal: int) -> str:
 
 def shift_period(period: str, steps: int) -> str:
     """Return the period ``steps`` periods after ``period`` (negative: before)."""
-    kind, ordinal = _ordinal(normalize_period(period))
-    return _from_ordinal(kind, ordinal + int(steps))
+    kind, ordinal = period_ordinal(normalize_period(period))
+    return period_from_ordinal(kind, ordinal + int(steps))
 
 
 def period_range(start: str, end: str) -> list[str]:
     """Return all periods from ``start`` to ``end`` inclusive (same kind)."""
-    start_kind, first = _ordinal(normalize_period(start))
-    end_kind, last = _ordinal(normalize_period(end))
+    start_kind, first = period_ordinal(normalize_period(start))
+    end_kind, last = period_ordinal(normalize_period(end))
     if start_kind != end_kind:
         raise ValueError(f"{start!r} and {end!r} are different kinds of period; use months or quarters.")
     if last < first:
         raise ValueError(f"The window ends ({end}) before it starts ({start}); swap them.")
-    return [_from_ordinal(start_kind, i) for i in range(first, last + 1)]
+    return [period_from_ordinal(start_kind, i) for i in range(first, last + 1)]
 
 
 def period_start(period: str) -> pd.Timestamp:
     """Return the first day of a period."""
-    kind, ordinal = _ordinal(normalize_period(period))
+    kind, ordinal = period_ordinal(normalize_period(period))
     if kind == "month":
         year, month = divmod(ordinal, 12)
         return pd.Timestamp(year=year, month=month + 1, day=1)
