@@ -41,13 +41,6 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _window_filter() -> str:
-    """The window condition; on SQLite ``+`` keeps the planner off the period index,
-    which would turn the GROUP BY's sequential scan into random lookups."""
-    column = "+v.period" if _dialect() == "sqlite" else "v.period"
-    return f"{column} >= ? AND {column} <= ?"
-
-
 def read_frame(sql: str, params: tuple, columns: list[str], text: tuple[str, ...] = ("customer_since",),
                connection=None) -> pd.DataFrame:
     """Run a raw SELECT (``?`` placeholders) and return its rows as a frame, fast.
@@ -177,7 +170,7 @@ def window_totals(start: str, end: str) -> pd.DataFrame:
         f"SUM({_CONTRIBUTION}), SUM(v.potential), "
         "MAX(CASE WHEN v.potential_rating IS NOT NULL THEN v.period || ':' || CAST(v.potential_rating AS TEXT) END), "
         "COUNT(*) FROM customer_values v JOIN customers c ON c.id = v.customer_id "
-        f"WHERE {_window_filter()} GROUP BY v.customer_id ORDER BY v.customer_id"
+        "WHERE v.period >= ? AND v.period <= ? GROUP BY v.customer_id ORDER BY v.customer_id"
     )
     columns = ["customer_id", "customer_since", "revenue", "cost_to_serve", "contribution", "potential",
                "potential_rating", "n_periods"]
@@ -227,7 +220,7 @@ def value_matrix(start: str, end: str, value: str = "revenue") -> pd.DataFrame:
     cells = ", ".join(f"SUM(CASE WHEN v.period = '{p}' THEN {expression} END)" for p in periods)
     sql = (
         f"SELECT v.customer_id, {cells} FROM customer_values v "
-        f"WHERE {_window_filter()} GROUP BY v.customer_id ORDER BY v.customer_id"
+        "WHERE v.period >= ? AND v.period <= ? GROUP BY v.customer_id ORDER BY v.customer_id"
     )
     frame = read_frame(sql, (start, end), ["customer_id", *periods])
     matrix = frame.set_index("customer_id")

@@ -73,7 +73,9 @@ class CustomerValue(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     # No index of its own: the unique (customer_id, period) index serves lookups by customer.
     customer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
-    period: so.Mapped[str] = so.mapped_column(sa.String(7), index=True)
+    # No index either: windows are read from the series blocks, and keeping one up to date
+    # cost a third of an import's insert on SQLite.
+    period: so.Mapped[str] = so.mapped_column(sa.String(7))
     revenue: so.Mapped[float] = so.mapped_column(sa.Float)
     cost_to_serve: so.Mapped[float | None] = so.mapped_column(sa.Float)
     contribution: so.Mapped[float | None] = so.mapped_column(sa.Float)
