@@ -107,6 +107,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -726,6 +727,41 @@ def _read_csv_typed(
         return None
     header = _header(cells)
     width = len(header)
+    names = _header_names(header)
+    wanted = set(amounts(names))
+    numeric = [j for j, name in enumerate(names) if name in wanted and header[j]]
+    # pandas' tokenizer leaves the GIL while it splits the file: the text columns are
+    # read on another core while numpy finds the cells and reads the amounts here
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        texts = pool.submit(_text_columns, data, delimiter, width, [j for j in range(width) if j not in numeric])
+        found = _plain_cells(data, header_end, delimiter, width, max_rows)
+        if found is None:
+            return None
+        chars, starts, lengths = found
+        columns: dict[int, np.ndarray] = {}
+        for j in numeric:
+            values = _unsigned_amounts(chars, starts[:, j] + header_end + 1, lengths[:, j])
+            if values is not None:
+                columns[j] = values
+        read = texts.result()
+    rows = len(starts)
+    if read is None or len(read) != rows:
+        return None
+    columns.update({j: read[j].to_numpy() for j in read.columns})
+    rest = [j for j in numeric if j not in columns]  # amount columns with a cell to quote as written
+    if rest:
+        read = _text_columns(data, delimiter, width, rest)
+        if read is None or len(read) != rows:
+            return None
+        columns.update({j: read[j].to_numpy() for j in rest})
+    frame = pd.DataFrame({j: columns[j] for j in range(width)})
+    return _finish_frame(frame, header, np.arange(2, rows + 2))
+
+
+def _plain_cells(data: bytes, header_end: int, delimiter: str, width: int, max_rows: int):
+    """The bytes after the header as a padded array and each data cell's start and length there
+    (rows × ``width``), when every line is a record of exactly ``width`` cells that is surely not
+    blank (see :func:`_read_csv_typed`); else None."""
     chars = np.frombuffer(data + bytes(_PLAIN_MAX_CHARS), dtype=np.uint8)  # padded for the amount reader
     body = chars[header_end + 1 : len(data)]
     ends = np.flatnonzero((body == ord(delimiter)) | (body == ord("\n")))
@@ -749,27 +785,21 @@ def _read_csv_typed(
         return None
     if rows > max_rows:
         raise TableError.from_code("table.too_many_rows", limit=max_rows)
+    return chars, starts, lengths
 
-    names = _header_names(header)
-    wanted = set(amounts(names))
-    columns: dict[int, np.ndarray] = {}
-    for j, name in enumerate(names):
-        if name in wanted and header[j]:
-            values = _unsigned_amounts(chars, starts[:, j] + header_end + 1, lengths[:, j])
-            if values is not None:
-                columns[j] = values
-    text_columns = [j for j in range(width) if j not in columns]
-    if text_columns:
-        texts = pd.read_csv(
+
+def _text_columns(data: bytes, delimiter: str, width: int, columns: list[int]) -> pd.DataFrame | None:
+    """The given columns of a simple file's data lines as text, read by pandas (None when it cannot)."""
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(data.count(b"\n") - 1))
+    try:
+        return pd.read_csv(
             io.BytesIO(data), sep=delimiter, header=None, skiprows=1, names=range(width),
-            usecols=text_columns, index_col=False, dtype=object, na_filter=False,
+            usecols=columns, index_col=False, dtype=object, na_filter=False,
             skip_blank_lines=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c",
         )
-        if len(texts) != rows:
-            return None
-        columns.update({j: texts[j].to_numpy() for j in text_columns})
-    frame = pd.DataFrame({j: columns[j] for j in range(width)})
-    return _finish_frame(frame, header, np.arange(2, rows + 2))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return None
 
 
 def _unsigned_amounts(chars: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
@@ -1078,7 +1108,8 @@ def match_columns(
 
 
 def _no_errors(index: pd.Index) -> pd.Series:
-    return pd.Series([None] * len(index), index=index, dtype=object)
+    # from an array: a list of a million Nones costs pandas 60 ms to convert
+    return pd.Series(np.full(len(index), None, dtype=object), index=index, dtype=object)
 
 
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
