@@ -485,11 +485,17 @@ def read_table(
             "file.too_large", size_mb=math.ceil(len(data) / MB), limit_mb=max_bytes // MB
         )
     if extension in _CSV_EXTENSIONS:
-        text, utf8 = _decode_text(data)
-        delimiter = "\t" if extension == ".tsv" else _sniff_delimiter(text)
-        frame = None if amounts is None else _read_csv_typed(utf8, delimiter, max_rows, amounts)
+        text, body, encoding = _decode_text(data)
+        # a Windows-1252 file is decoded only where the fast reader cannot take it as it is
+        # (one byte per character: its first _SAMPLE_CHARS bytes are the sniffer's sample)
+        sample = text if text is not None else body[:_SAMPLE_CHARS].decode(encoding)
+        delimiter = "\t" if extension == ".tsv" else _sniff_delimiter(sample)
+        frame = None if amounts is None else _read_csv_typed(body, delimiter, max_rows, amounts, encoding)
+        if frame is None and text is None:
+            text = body.decode(encoding)
+            body = text.encode("utf-8")
         if frame is None:
-            frame = _read_csv_fast(text, utf8, delimiter, max_rows)
+            frame = _read_csv_fast(text, body, delimiter, max_rows)
         if frame is None:
             frame = _records_to_frame(_csv_records(text, delimiter), max_rows)
         return frame
@@ -497,8 +503,17 @@ def read_table(
     return _read_xlsx(data, sheet, max_rows)
 
 
-def _decode_text(data: bytes) -> tuple[str, bytes | memoryview]:
-    """The file's text, and the same text as UTF-8 bytes (without a BOM)."""
+#: Bytes that Python's Windows-1252 codec refuses (no character is assigned to them).
+_CP1252_UNASSIGNED = b"\x81\x8d\x8f\x90\x9d"
+
+
+def _decode_text(data: bytes) -> tuple[str | None, bytes | memoryview, str]:
+    """The file's text, its bytes without a BOM, and their encoding ('utf-8' or 'cp1252').
+
+    A UTF-16 file comes back re-encoded as UTF-8. A Windows-1252 file is only
+    checked, not decoded (the text is None): the fast reader takes its bytes as
+    they are, and decoding a large file twice costs a tenth of a second.
+    """
     if data.startswith(b"PK\x03\x04"):
         raise TableError.from_code("file.xlsx_named_csv")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -510,23 +525,25 @@ def _decode_text(data: bytes) -> tuple[str, bytes | memoryview]:
             raise TableError.from_code("file.not_decodable") from exc
         if _CONTROL_CHARS.search(text):
             raise TableError.from_code("file.binary")
-        return text, text.encode("utf-8")
+        return text, text.encode("utf-8"), "utf-8"
     if b"\x00" in data:
         raise TableError.from_code("file.binary")
     try:
         text = data.decode("utf-8-sig")
-        utf8 = memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        body, encoding = (memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else data), "utf-8"
+        refused = _CONTROL_BYTES
     except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise TableError.from_code("file.not_decodable") from exc
-        utf8 = None
+        # Windows-1252 has a character for every other byte
+        text, body, encoding = None, data, "cp1252"
+        refused = _CONTROL_BYTES + _CP1252_UNASSIGNED
     # In UTF-8 and Windows-1252 a control character is its own byte, so the bytes
-    # are checked (deleting them is much faster than a regex over the text).
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+    # are checked (deleting them is much faster than a regex over the text); one
+    # pass for both checks, the message told apart only when one fails
+    if len(data.translate(None, refused)) != len(data):
+        if text is None and len(data.translate(None, _CP1252_UNASSIGNED)) != len(data):
+            raise TableError.from_code("file.not_decodable")
         raise TableError.from_code("file.binary")
-    return text, utf8 if utf8 is not None else text.encode("utf-8")
+    return text, body, encoding
 
 
 def _sniff_delimiter(text: str, sample_lines: int = 50) -> str:
@@ -692,7 +709,8 @@ def _read_csv_fast(
 
 
 def _read_csv_typed(
-    utf8: bytes | memoryview, delimiter: str, max_rows: int, amounts: Callable[[list[str]], Iterable[str]]
+    body: bytes | memoryview, delimiter: str, max_rows: int, amounts: Callable[[list[str]], Iterable[str]],
+    encoding: str = "utf-8",
 ) -> pd.DataFrame | None:
     """:func:`_read_csv_fast` of a simple file, with its amount columns read as numbers from the bytes.
 
@@ -710,9 +728,11 @@ def _read_csv_typed(
     holds only empty cells and unsigned plain amounts read without an error
     becomes float. pandas reads the other columns as text, exactly as
     :func:`_read_csv_fast` would. None for any other file: the caller reads it
-    the general way.
+    the general way. ``encoding`` is the bytes' (UTF-8 or Windows-1252: in
+    both, the delimiters, line ends and the characters of a plain amount are
+    single ASCII bytes, and every other character's bytes are not ASCII).
     """
-    data = bytes(utf8)
+    data = bytes(body)
     if b'"' in data:
         return None
     if b"\r" in data:
@@ -722,7 +742,7 @@ def _read_csv_typed(
     if not data.endswith(b"\n"):
         data += b"\n"
     header_end = data.index(b"\n")
-    cells = data[:header_end].decode("utf-8").split(delimiter)
+    cells = data[:header_end].decode(encoding).split(delimiter)
     if not cells[-1].strip():
         return None
     header = _header(cells)
@@ -733,7 +753,8 @@ def _read_csv_typed(
     # pandas' tokenizer leaves the GIL while it splits the file: the text columns are
     # read on another core while numpy finds the cells and reads the amounts here
     with ThreadPoolExecutor(max_workers=1) as pool:
-        texts = pool.submit(_text_columns, data, delimiter, width, [j for j in range(width) if j not in numeric])
+        texts = pool.submit(_text_columns, data, encoding, delimiter, width,
+                            [j for j in range(width) if j not in numeric])
         found = _plain_cells(data, header_end, delimiter, width, max_rows)
         if found is None:
             return None
@@ -750,7 +771,7 @@ def _read_csv_typed(
     columns.update({j: read[j].to_numpy() for j in read.columns})
     rest = [j for j in numeric if j not in columns]  # amount columns with a cell to quote as written
     if rest:
-        read = _text_columns(data, delimiter, width, rest)
+        read = _text_columns(data, encoding, delimiter, width, rest)
         if read is None or len(read) != rows:
             return None
         columns.update({j: read[j].to_numpy() for j in rest})
@@ -788,7 +809,7 @@ def _plain_cells(data: bytes, header_end: int, delimiter: str, width: int, max_r
     return chars, starts, lengths
 
 
-def _text_columns(data: bytes, delimiter: str, width: int, columns: list[int]) -> pd.DataFrame | None:
+def _text_columns(data: bytes, encoding: str, delimiter: str, width: int, columns: list[int]) -> pd.DataFrame | None:
     """The given columns of a simple file's data lines as text, read by pandas (None when it cannot)."""
     if not columns:
         return pd.DataFrame(index=pd.RangeIndex(data.count(b"\n") - 1))
@@ -796,7 +817,7 @@ def _text_columns(data: bytes, delimiter: str, width: int, columns: list[int]) -
         return pd.read_csv(
             io.BytesIO(data), sep=delimiter, header=None, skiprows=1, names=range(width),
             usecols=columns, index_col=False, dtype=object, na_filter=False,
-            skip_blank_lines=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c",
+            skip_blank_lines=False, quoting=csv.QUOTE_NONE, encoding=encoding, engine="c",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
         return None

@@ -858,3 +858,26 @@ def test_amount_columns_are_numbers_only_when_that_changes_nothing(text, typed):
     quick = parse_customer_values(read_table(data, "werte.csv", amounts=amount_headers))
     pd.testing.assert_frame_equal(quick.frame, plain.frame)
     assert [p.message for p in quick.problems] == [p.message for p in plain.problems]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "utf-8-sig"])
+def test_the_fast_reader_gives_windows_1252_and_utf8_files_the_same_frame(encoding):
+    """A Windows-1252 file is read from its bytes as they are (not transcoded): same texts, same numbers."""
+    text = ("Kunde;Name;Umsatz;Kosten\n" + "".join(
+        f"{i:04d};Müller & Söhne „Straße“ {i % 3} €;{i},5{i % 10};1.{i:03d},25\n" for i in range(1, 200)))
+    expected = read_table(text.encode("utf-8"), "werte.csv")  # the general reader, as text
+    fast = read_table(text.encode(encoding), "werte.csv", amounts=_amounts)
+    assert {c for c in fast.columns if fast[c].dtype == float} == {"Umsatz", "Kosten"}
+    pd.testing.assert_frame_equal(fast[["Kunde", "Name", ROW_COLUMN]], expected[["Kunde", "Name", ROW_COLUMN]])
+    assert fast["Name"].iloc[0] == "Müller & Söhne „Straße“ 1 €"
+    for column in ("Umsatz", "Kosten"):
+        assert fast[column].to_numpy().tobytes() == parse_amounts(expected[column])[0].to_numpy().tobytes()
+
+
+def test_a_windows_1252_file_with_an_unassigned_byte_is_refused_as_undecodable():
+    with pytest.raises(TableError) as raised:
+        read_table("Kunde;Umsatz\n007;12\n".encode("cp1252") + b"008;\x81\n", "werte.csv", amounts=_amounts)
+    assert raised.value.code == "file.not_decodable"
+    with pytest.raises(TableError) as raised:
+        read_table("Kunde;Umsatz\nMüller;12\n".encode("cp1252") + b"008;\x01\n", "werte.csv", amounts=_amounts)
+    assert raised.value.code == "file.binary"
