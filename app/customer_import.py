@@ -152,6 +152,13 @@ class ImportPlan:
     customers_changed: pd.DataFrame  # id, name, customer_since
     values_new: pd.DataFrame  # customer_no, period, VALUE_FIELDS
     values_changed: pd.DataFrame  # id, VALUE_FIELDS
+    # the file's customers by code: number and stored id (-1: new); each file row's customer
+    # code; the file rows of values_new. The write resolves the new customers' ids once and
+    # hands every row's id on, so nothing looks customers up by number again.
+    customer_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    customer_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    row_customers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    new_value_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 def _dialect() -> str:
@@ -250,7 +257,8 @@ def plan_import(frame: pd.DataFrame) -> ImportPlan:
     differs = ((imported != current) & ~(np.isnan(imported) & np.isnan(current))).any(axis=1)
     changed_rows = np.flatnonzero(matched)[differs]
 
-    values_new = frame.loc[~matched, ["customer_id", "period", *VALUE_FIELDS]].rename(
+    new_value_rows = np.flatnonzero(~matched)
+    values_new = frame.iloc[new_value_rows][["customer_id", "period", *VALUE_FIELDS]].rename(
         columns={"customer_id": "customer_no"})
     values_changed = frame.iloc[changed_rows][list(VALUE_FIELDS)].reset_index(drop=True)
     values_changed.insert(0, "id", values["id"].to_numpy()[match[changed_rows]])
@@ -268,7 +276,9 @@ def plan_import(frame: pd.DataFrame) -> ImportPlan:
         "values_changed": changed,
         "values_unchanged": existing - changed,
     }
-    return ImportPlan(changes, customers_new, customers_changed, values_new, values_changed)
+    return ImportPlan(changes, customers_new, customers_changed, values_new, values_changed,
+                      customer_numbers=customer_numbers, customer_ids=ids, row_customers=codes,
+                      new_value_rows=new_value_rows)
 
 
 # --- writing -------------------------------------------------------------------------
@@ -280,9 +290,13 @@ def _dates_for(dialect: str, iso: np.ndarray) -> pd.Series:
     return pd.Series(iso, dtype=object)
 
 
-def write_plan(plan: ImportPlan) -> None:
-    """Carry out a plan in the session's transaction: insert what is new, update what changed."""
+def write_plan(plan: ImportPlan) -> np.ndarray:
+    """Carry out a plan in the session's transaction: insert what is new, update what changed.
+
+    Returns the customer id of every row of the planned frame.
+    """
     dialect = _dialect()
+    ids = plan.customer_ids.copy()
     if len(plan.customers_new):
         now = utcnow()
         customers = plan.customers_new.assign(
@@ -291,23 +305,25 @@ def write_plan(plan: ImportPlan) -> None:
                                  dtype=object).to_numpy(),
         )
         insert_frame("customers", customers, ["customer_no", "name", "customer_since", "created_at"])
+        new = np.flatnonzero(ids < 0)
+        inserted = dict(_select_in("SELECT customer_no, id FROM customers WHERE customer_no IN ({keys})",
+                                   plan.customer_numbers[new]))
+        ids[new] = pd.Series(inserted, dtype=np.int64).reindex(plan.customer_numbers[new]).to_numpy()
     if len(plan.customers_changed):
         changed = plan.customers_changed.assign(
             customer_since=_dates_for(dialect, plan.customers_changed["customer_since"].to_numpy()).to_numpy())
         update_frame("customers", changed, ["name", "customer_since"])
+    row_ids = ids[plan.row_customers]
     if len(plan.values_new):
-        numbers = plan.values_new["customer_no"].to_numpy()
-        unique_numbers = pd.unique(numbers)
-        ids = dict(_select_in("SELECT customer_no, id FROM customers WHERE customer_no IN ({keys})",
-                              unique_numbers))
         rows = plan.values_new.drop(columns="customer_no")
-        rows.insert(0, "customer_id", pd.Series(ids).reindex(numbers).to_numpy(dtype=np.int64))
+        rows.insert(0, "customer_id", row_ids[plan.new_value_rows])
         # a figure the file leaves empty throughout is not sent at all: the column is NULL anyway
         # (no default), and each bound value costs SQLite's insert about a tenth of a second a million
         given = [name for name in VALUE_FIELDS if rows[name].notna().any()]
         insert_frame("customer_values", rows, ["customer_id", "period", *given])
     if len(plan.values_changed):
         update_frame("customer_values", plan.values_changed, VALUE_FIELDS)
+    return row_ids
 
 
 class ImportConflict(Exception):
@@ -341,10 +357,10 @@ def import_customer_values(
             plan = plan_import(check.frame)
             changes = plan.changes
             progress(0.4, "Writing customers and values")
-            write_plan(plan)
+            row_ids = write_plan(plan)
             if changes["values_new"] or changes["values_changed"]:
                 progress(0.85, "Updating the segmentation data")
-                merge_import(db.session.connection(), check.frame)
+                merge_import(db.session.connection(), check.frame, row_ids)
             log = ImportLog(
                 filename=check.filename[:255], sha256=check.sha256, created_by_id=user_id,
                 rows=changes["rows"], customers_new=changes["customers_new"],

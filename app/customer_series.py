@@ -296,28 +296,17 @@ def rebuild_all(connection) -> int:
         _stored_values(connection, run[0] * BLOCK_SIZE, (run[-1] + 1) * BLOCK_SIZE)))) for run in _consecutive(blocks))
 
 
-def merge_import(connection, frame: pd.DataFrame) -> int:
+def merge_import(connection, frame: pd.DataFrame, ids: np.ndarray) -> int:
     """Lay an import's rows over the blocks of the imported customers (after the upsert).
 
-    ``frame`` is the parsed import (customer number in ``customer_id``). Each
-    imported (customer, period) row replaces all of that period's figures,
-    exactly as the upsert into customer_values does; every other value stays.
-    So the result equals a rebuild from the stored rows, without reading them.
+    ``frame`` is the parsed import (customer number in ``customer_id``),
+    ``ids`` each row's customer id (the write knows them). Each imported
+    (customer, period) row replaces all of that period's figures, exactly as
+    the upsert into customer_values does; every other value stays. So the
+    result equals a rebuild from the stored rows, without reading them.
     """
     if frame.empty:
         return 0
-    numbers = frame["customer_id"].astype(str).to_numpy()
-    unique_numbers = [str(n) for n in pd.unique(numbers)]
-    id_of: dict[str, int] = {}
-    cursor = _raw(connection).cursor()
-    try:
-        for part in _in_chunks(unique_numbers):
-            cursor.execute(f"SELECT customer_no, id FROM customers WHERE customer_no IN "
-                           f"({_marks(connection, len(part))})", part)
-            id_of.update(cursor.fetchall())
-    finally:
-        cursor.close()
-    ids = pd.Series(id_of, dtype=np.int64).reindex(numbers).to_numpy()
     new = from_frame(frame, ids=ids)
     blocks = np.unique(new["customer_id"] // BLOCK_SIZE).tolist()
     old = expand(read_blocks(connection, blocks, lock=True))
