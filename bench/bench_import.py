@@ -3,12 +3,13 @@
 Writes a German Excel-style CSV (``;``, decimal comma, Windows-1252) with
 1,000,000 rows, then measures in the same run:
 
-* the baseline: ``pandas.read_csv`` of the same file alone;
-* the import: read_table (amount columns read as numbers) +
-  parse_customer_values (validation) + the write (the comparison with the
-  stored customers and values that gives the preview counts, then the new rows
-  by binary COPY on PostgreSQL / multi-row INSERTs on SQLite), all in one
-  transaction, into an empty database.
+* the baseline: ``pandas.read_csv`` of the same file alone (median of three);
+* the import (median of three, each into a fresh, empty database): read_table
+  (amount columns read as numbers) + parse_customer_values (validation) + the
+  write (the comparison with the stored customers and values that gives the
+  preview counts, then the new rows by binary COPY on PostgreSQL / multi-row
+  INSERTs on SQLite), all in one transaction;
+* once more the same file into the last database (changes nothing).
 
 The database is a temporary SQLite file, or a fresh PostgreSQL database when
 BENCH_DATABASE_URL is set. Usage: python bench/bench_import.py [--quick]
@@ -49,6 +50,84 @@ def write_csv(path: Path, rows: int) -> None:
     frame.to_csv(path, sep=";", decimal=",", index=False, encoding="cp1252")
 
 
+RUNS = 3  # the baseline and the import are each timed this often (the import into a fresh database each time)
+
+
+def fresh_database(server: str | None, tmpdir: Path, number: int) -> tuple[str, str | None]:
+    """The URL of a new, empty database, and its name on the server (None: an SQLite file)."""
+    if not server:
+        return f"sqlite:///{tmpdir}/bench-{number}.sqlite", None
+    import psycopg
+
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url(server), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{admin_url(server).rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1), name
+
+
+def admin_url(server: str) -> str:
+    return server.replace("postgresql+psycopg://", "postgresql://")
+
+
+def import_once(url: str, data: bytes, filename: str, last: bool) -> dict:
+    """Parse, validate and import the file into an empty database; the times of its phases.
+
+    On the ``last`` run the same file is imported once more (changes nothing).
+    """
+    from app import create_app
+    from app.extensions import db
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.create_all()
+        import app.customer_import as customer_import
+        from app.customer_import import import_customer_values, parse_upload
+
+        # time the two big phases of parse_upload by wrapping what it calls
+        phases: dict[str, float] = {}
+
+        def timed(name, function):
+            def run(*args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    phases[name] = time.perf_counter() - start
+            return run
+
+        originals = customer_import.read_table, customer_import.parse_customer_values
+        customer_import.read_table = timed("read_table", originals[0])
+        customer_import.parse_customer_values = timed("parse_customer_values", originals[1])
+        marks = {}
+        t1 = time.perf_counter()
+        check = parse_upload(data, filename)
+        t2 = time.perf_counter()
+        customer_import.read_table, customer_import.parse_customer_values = originals
+        assert check.ok, check.problems[:5]
+
+        def progress(fraction, message):
+            marks[message] = time.perf_counter()
+
+        counts = import_customer_values(check, progress=progress)
+        t3 = time.perf_counter()
+        steps = list(marks.items())
+        result = {
+            "dialect": db.engine.dialect.name, "total": t3 - t1, "parse": t2 - t1, "write": t3 - t2,
+            "steps": {name.lower(): (steps[i + 1][1] if i + 1 < len(steps) else t3) - at
+                      for i, (name, at) in enumerate(steps[:-1])},
+            "read_table": phases["read_table"], "parse_customer_values": phases["parse_customer_values"],
+            "counts": counts,
+        }
+        if last:
+            t4 = time.perf_counter()
+            result["again"] = import_customer_values(parse_upload(data, filename))
+            result["again_time"] = time.perf_counter() - t4
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     rows = int(os.environ.get("BENCH_ROWS", 50_000 if quick else 1_000_000))
@@ -56,95 +135,52 @@ def main() -> None:
     csv_path = tmpdir / "kundenwerte.csv"
     write_csv(csv_path, rows)
     size_mb = csv_path.stat().st_size / 1e6
-
-    t0 = time.perf_counter()
-    baseline_frame = pd.read_csv(csv_path, sep=";", decimal=",", encoding="cp1252", dtype={"Kundennummer": str})
-    baseline = time.perf_counter() - t0
-    assert len(baseline_frame) == rows
-    del baseline_frame
-
-    server = os.environ.get("BENCH_DATABASE_URL")
-    dbname = None
-    admin_url = None
-    if server:
-        import psycopg
-
-        dbname = f"bench_import_{uuid.uuid4().hex[:8]}"
-        admin_url = server.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {dbname}")
-        url = f"{admin_url.rsplit('/', 1)[0]}/{dbname}".replace("postgresql://", "postgresql+psycopg://", 1)
-    else:
-        url = f"sqlite:///{tmpdir}/bench.sqlite"
     os.environ.setdefault("INSTANCE_PATH", str(tmpdir))
-    from app import create_app
-    from app.extensions import db
-    from config import TestConfig
-
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    server = os.environ.get("BENCH_DATABASE_URL")
+    created = []
     try:
-        with app.app_context():
-            db.create_all()
-            import app.customer_import as customer_import
-            from app.customer_import import import_customer_values, parse_upload
+        baselines = []
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            baseline_frame = pd.read_csv(csv_path, sep=";", decimal=",", encoding="cp1252",
+                                         dtype={"Kundennummer": str})
+            baselines.append(time.perf_counter() - t0)
+            assert len(baseline_frame) == rows
+            del baseline_frame
+        baseline = float(np.median(baselines))
 
-            # time the two big phases of parse_upload by wrapping what it calls
-            phases: dict[str, float] = {}
-
-            def timed(name, function):
-                def run(*args, **kwargs):
-                    start = time.perf_counter()
-                    try:
-                        return function(*args, **kwargs)
-                    finally:
-                        phases[name] = time.perf_counter() - start
-                return run
-
-            originals = customer_import.read_table, customer_import.parse_customer_values
-            customer_import.read_table = timed("read_table", originals[0])
-            customer_import.parse_customer_values = timed("parse_customer_values", originals[1])
-            marks = {}
-            t1 = time.perf_counter()
-            data = csv_path.read_bytes()
-            check = parse_upload(data, csv_path.name)
-            t2 = time.perf_counter()
-            customer_import.read_table, customer_import.parse_customer_values = originals
-            assert check.ok, check.problems[:5]
-
-            def progress(fraction, message):
-                marks[message] = time.perf_counter()
-
-            counts = import_customer_values(check, progress=progress)
-            t3 = time.perf_counter()
-            total = t3 - t1
-            print(f"database: {db.engine.dialect.name}; file: {rows:,} rows, {size_mb:.0f} MB")
-            print(f"pandas.read_csv alone: {baseline:.1f} s")
-            steps = list(marks.items())
-            detail = ", ".join(
-                f"{name.lower()} {(steps[i + 1][1] if i + 1 < len(steps) else t3) - at:.1f} s"
-                for i, (name, at) in enumerate(steps[:-1])
-            )
-            print(f"import (parse + validate + write): {total:.1f} s  [read + parse + validate {t2 - t1:.1f} s; "
-                  f"write {t3 - t2:.1f} s: {detail}]")
-            print(f"  parse phases: read_table {phases['read_table']:.1f} s, parse_customer_values "
-                  f"{phases['parse_customer_values']:.1f} s, rest of parse_upload "
-                  f"{t2 - t1 - sum(phases.values()):.1f} s (reading the file, hash, formula names)")
-            print(f"ratio import / read_csv = {total / baseline:.1f}× (goal ≤ 8×: {'met' if total / baseline <= 8 else 'NOT met'})")
-            print(f"written: {counts['customers_new']:,} customers, {counts['values_new']:,} values")
-            print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-            # A second import of the same file changes nothing (and shows what the no-op costs).
-            t4 = time.perf_counter()
-            again = import_customer_values(parse_upload(data, csv_path.name))
-            print(f"re-import of the same file: {time.perf_counter() - t4:.1f} s, "
-                  f"{again['values_new']} new, {again['values_changed']} changed")
-            db.session.remove()
-            db.engine.dispose()
+        data = csv_path.read_bytes()
+        runs = []
+        for number in range(RUNS):
+            url, name = fresh_database(server, tmpdir, number)
+            created += [name] if name else []
+            runs.append(import_once(url, data, csv_path.name, last=number == RUNS - 1))
+        median = sorted(runs, key=lambda run: run["total"])[RUNS // 2]
+        total = median["total"]
+        print(f"database: {median['dialect']}; file: {rows:,} rows, {size_mb:.0f} MB")
+        print(f"pandas.read_csv alone, median of {RUNS}: {baseline:.2f} s "
+              f"(each: {', '.join(f'{t:.2f}' for t in baselines)} s)")
+        detail = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in median["steps"].items())
+        print(f"import (parse + validate + write), median of {RUNS} into a fresh database each: {total:.2f} s "
+              f"(each: {', '.join(f'{run_total:.2f}' for run_total in (run['total'] for run in runs))} s)")
+        print(f"  median run: read + parse + validate {median['parse']:.1f} s [read_table {median['read_table']:.1f} s, "
+              f"parse_customer_values {median['parse_customer_values']:.1f} s, rest of parse_upload "
+              f"{median['parse'] - median['read_table'] - median['parse_customer_values']:.1f} s (reading the file, "
+              f"hash, formula names)]; write {median['write']:.1f} s [{detail}]")
+        print(f"ratio import / read_csv = {total / baseline:.1f}× (goal ≤ 8×: {'met' if total / baseline <= 8 else 'NOT met'})")
+        counts = median["counts"]
+        print(f"written: {counts['customers_new']:,} customers, {counts['values_new']:,} values")
+        print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        last = runs[-1]
+        print(f"re-import of the same file: {last['again_time']:.1f} s, {last['again']['values_new']} new, "
+              f"{last['again']['values_changed']} changed")
     finally:
-        if dbname:
+        if created:
             import psycopg
 
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+            with psycopg.connect(admin_url(server), autocommit=True) as admin:
+                for name in created:
+                    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         for path in tmpdir.glob("*"):
             path.unlink()
         tmpdir.rmdir()
