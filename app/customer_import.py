@@ -155,10 +155,10 @@ class ImportPlan:
     # the file's customers by code: number and stored id (-1: new); each file row's customer
     # code; the file rows of values_new. The write resolves the new customers' ids once and
     # hands every row's id on, so nothing looks customers up by number again.
-    customer_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
-    customer_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    row_customers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    new_value_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    customer_numbers: np.ndarray
+    customer_ids: np.ndarray
+    row_customers: np.ndarray
+    new_value_rows: np.ndarray
 
 
 def _dialect() -> str:
@@ -277,8 +277,7 @@ def plan_import(frame: pd.DataFrame) -> ImportPlan:
         "values_unchanged": existing - changed,
     }
     return ImportPlan(changes, customers_new, customers_changed, values_new, values_changed,
-                      customer_numbers=customer_numbers, customer_ids=ids, row_customers=codes,
-                      new_value_rows=new_value_rows)
+                      customer_numbers, ids, codes, new_value_rows)
 
 
 # --- writing -------------------------------------------------------------------------
