@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -67,27 +68,34 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
     """
     params = parameters_with_defaults(params)
     ids = totals["customer_id"].to_numpy()
-    abc = abc_classes(totals, "revenue", params["abc"], order_by="input")
     basis = params["potential_basis"]
     if basis == "auto":
         basis = "potential" if totals["potential"].notna().any() else "rating"
     pm_kwargs = {"potential_col": "potential"} if basis == "potential" else {"rating_col": "potential_rating"}
     split = (params["split_revenue"], params["split_potential"])
-    pm = potential_matrix(totals, "revenue", split=split, **pm_kwargs)  # in input order
-    tiers = profit_tiers(totals, "revenue", contribution_col="contribution", thresholds=params["tiers"],
-                         order_by="input")
+
+    def ranked():  # the methods on the totals; their sorts leave the GIL
+        return (abc_classes(totals, "revenue", params["abc"], order_by="input"),
+                potential_matrix(totals, "revenue", split=split, **pm_kwargs),  # in input order
+                profit_tiers(totals, "revenue", contribution_col="contribution", thresholds=params["tiers"],
+                             order_by="input"))
+
     # the per-customer inputs of the burr flag, on the matrix's own index (no realignment)
     if not np.array_equal(matrix.index.to_numpy(), ids):
         matrix = matrix.reindex(pd.Index(ids, name="customer_id"))
     by_customer = {name: pd.Series(totals[name].to_numpy(), index=matrix.index)
                    for name in ("customer_since", "contribution", "revenue")}
     periods_per_year = 4 if len(matrix.columns) and "Q" in str(matrix.columns[0]) else 12
-    trajectories = value_trajectories(
-        matrix, periods_per_year=periods_per_year, min_periods=int(params["min_periods"]),
-        customer_since=by_customer["customer_since"], contribution=by_customer["contribution"],
-        revenue=by_customer["revenue"], burr_min_years=float(params["burr_min_years"]),
-        burr_max_margin=float(params["burr_max_margin"]),
-    )  # in matrix order = ids order
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # beside the trajectories, which keep both cores busy only part of the time
+        ranking = pool.submit(ranked)
+        trajectories = value_trajectories(
+            matrix, periods_per_year=periods_per_year, min_periods=int(params["min_periods"]),
+            customer_since=by_customer["customer_since"], contribution=by_customer["contribution"],
+            revenue=by_customer["revenue"], burr_min_years=float(params["burr_min_years"]),
+            burr_max_margin=float(params["burr_max_margin"]),
+        )  # in matrix order = ids order
+        abc, pm, tiers = ranking.result()
 
     columns = {
         "customer_id": ids,
