@@ -381,10 +381,14 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
         # them meanwhile (both drivers leave the GIL while the database works)
         days = pool.submit(_on, beside, _since_days) if beside else None
         if halves:
+            # both halves fill one matrix, the second below the first's expected rows
+            shared = np.empty((sum(expected for _, _, expected in halves), high - low + 1))
+            places = np.cumsum([0] + [expected for _, _, expected in halves])
             parts = [pool.submit(_on, beside, _read_window, f"{sql_head} AND {condition} ORDER BY block",
-                                 params + extra, columns, fields, value, (low, high), expected)
-                     for condition, extra, expected in halves]
-            joined, matrix = _joined([part.result() for part in parts])
+                                 params + extra, columns, fields, value, (low, high), expected,
+                                 shared[places[number]:places[number + 1]])
+                     for number, (condition, extra, expected) in enumerate(halves)]
+            joined, matrix = _joined([part.result() for part in parts], shared)
         else:
             joined, matrix = _read_window(connection, f"{sql_head} ORDER BY block", params, columns, fields, value,
                                           (low, high), customers_in_window(start, end))
@@ -421,7 +425,8 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
 
 
 def _read_window(connection, sql: str, params: tuple, columns: list[str], fields: list[str], value: str,
-                 window_ordinals: tuple[int, int], expected: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                 window_ordinals: tuple[int, int], expected: int,
+                 matrix: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The blocks' customers with a value in the window: per-customer figures and the ``value`` matrix.
 
     Only that matrix is assembled for all customers; every other figure is
@@ -436,7 +441,7 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
     rating = fields[-1] == "potential_rating"
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ["customer_id", "n_periods", *fields]}
     # filled in place from np.empty: a block that covers the window (the usual case) writes each cell once
-    matrix = np.empty((expected, width))
+    matrix = np.empty((expected, width)) if matrix is None else matrix
     filled = 0
     for row in _window_blocks(connection, sql, params, columns):
         block_ids, figures = matrices(row, fields)
@@ -483,10 +488,27 @@ def _halves(connection, where: str, params: tuple) -> list[tuple[str, tuple, int
             (f"block > {mark}", (last,), int(counts[cut + 1:].sum()))]
 
 
-def _joined(parts: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The results of :func:`_read_window` for consecutive block ranges, as one."""
-    return ({name: np.concatenate([joined[name] for joined, _ in parts]) for name in parts[0][0]},
-            np.concatenate([matrix for _, matrix in parts]))
+def _joined(parts: list[tuple[dict[str, np.ndarray], np.ndarray]],
+            shared: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The results of :func:`_read_window` for consecutive block ranges, as one.
+
+    Their matrices are views of ``shared``, each at its expected rows: where
+    every part filled all of them, they already form one matrix; else
+    (customers of a block without a value in the window) the later parts move
+    up. A part that outgrew its rows holds a matrix of its own; it and the
+    parts after it are then copied.
+    """
+    joined = {name: np.concatenate([figures[name] for figures, _ in parts]) for name in parts[0][0]}
+    filled = 0
+    for number, (_, matrix) in enumerate(parts):
+        if not len(matrix):
+            continue
+        if not np.shares_memory(matrix, shared):
+            return joined, np.concatenate([shared[:filled], *(rest for _, rest in parts[number:])])
+        if matrix.ctypes.data != shared[filled:].ctypes.data:
+            shared[filled:filled + len(matrix)] = matrix  # up into the gap (numpy copes with the overlap)
+        filled += len(matrix)
+    return joined, shared[:filled]
 
 
 def _window_blocks(connection, sql: str, params: tuple, columns: list[str]):

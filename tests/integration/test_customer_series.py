@@ -299,3 +299,74 @@ def test_start_page_revenue_of_the_latest_twelve_months_from_the_blocks(app, as_
         db.session.remove()
     page = as_role("manager").get("/").get_data(as_text=True)
     assert f"€{expected:,.0f}" in page and "(2024-03 – 2025-02)" in page
+
+
+def test_halves_join_in_one_matrix_without_copying_and_close_gaps():
+    """_joined: parts that filled their expected rows are one matrix already (a view, no copy);
+    a part with fewer rows (customers without a value in the window) has the next one moved up;
+    a part that outgrew its rows is copied together with the rest."""
+    from app.loaders.segments import _joined
+
+    def parts_in(shared, expected, filled, own=None):
+        places = np.cumsum([0, *expected])
+        parts = []
+        for number, rows in enumerate(filled):
+            view = shared[places[number]:places[number + 1]]
+            view[:min(rows, len(view))] = np.arange(rows)[:len(view), None] + 100 * (number + 1)
+            matrix = own[number] if own and number in own else view[:rows]
+            parts.append(({"customer_id": np.arange(rows) + 100 * (number + 1)}, matrix))
+        return parts
+
+    def expected_matrix(filled):
+        return np.concatenate([np.arange(rows)[:, None] + 100 * (number + 1) + np.zeros((1, 3))
+                               for number, rows in enumerate(filled)])
+
+    shared = np.full((5, 3), np.nan)
+    joined, matrix = _joined(parts_in(shared, [3, 2], [3, 2]), shared)
+    assert np.shares_memory(matrix, shared) and np.array_equal(matrix, expected_matrix([3, 2]))
+    assert joined["customer_id"].tolist() == [100, 101, 102, 200, 201]
+
+    for filled in ([1, 2], [0, 2], [3, 0], [2, 1], [0, 0]):
+        shared = np.full((5, 3), np.nan)
+        joined, matrix = _joined(parts_in(shared, [3, 2], filled), shared)
+        assert np.array_equal(matrix, expected_matrix(filled)), filled
+        assert matrix.shape == (sum(filled), 3)
+
+    # the first half outgrew its rows (a block grew between counting and reading)
+    shared = np.full((5, 3), np.nan)
+    grown = np.arange(4)[:, None] + 100 + np.zeros((1, 3))
+    joined, matrix = _joined(parts_in(shared, [3, 2], [3, 2], own={0: grown}), shared)
+    assert np.array_equal(matrix, np.concatenate([grown, expected_matrix([3, 2])[3:]]))
+    # the second did, after a gap in the first was closed
+    shared = np.full((5, 3), np.nan)
+    grown = np.arange(3)[:, None] + 200 + np.zeros((1, 3))
+    joined, matrix = _joined(parts_in(shared, [3, 2], [1, 2], own={1: grown}), shared)
+    assert np.array_equal(matrix, np.concatenate([expected_matrix([1, 2])[:1], grown]))
+
+
+def test_split_read_with_customers_without_a_value_in_the_window(app, monkeypatch):
+    """PostgreSQL's two halves, where the first half's blocks hold customers that have no value in
+    the window: the matrix still has one row per customer with values, in id order, equal to SQL's."""
+    from app.customer_series import BLOCK_SIZE
+    from app.loaders import segments as loaders
+    from app.models import Customer
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the window is read in halves on PostgreSQL")
+        for number, customer_id in (("0001", 1), ("0002", 2), ("0003", 3), ("0010", 2 * BLOCK_SIZE),
+                                    ("0011", 3 * BLOCK_SIZE + 1), ("0012", 5 * BLOCK_SIZE)):
+            db.session.add(Customer(id=customer_id, customer_no=number, name=number))
+        db.session.commit()
+        # 0002 and 0003 only before the window: their block counts them, the window has none of theirs
+        _import("Kundennummer;Periode;Umsatz\n0001;2024-01;10\n0002;2023-06;20\n0003;2023-07;30\n"
+                "0010;2024-01;5\n0011;2024-02;6\n0012;2024-01;7\n0012;2024-02;8\n")
+        monkeypatch.setattr(loaders, "SPLIT_CUSTOMERS", 2)
+        halves = loaders._halves(db.session.connection(), *loaders._blocks_meeting("2024-01", "2024-02"))
+        assert [count for _, _, count in halves] == [3, 3]  # block 0's three customers expected, one has values
+        _assert_series_match_values("2024-01", "2024-02")
+        totals, matrix = loaders.load_window("2024-01", "2024-02")
+        assert totals["customer_id"].tolist() == [1, 2 * BLOCK_SIZE, 3 * BLOCK_SIZE + 1, 5 * BLOCK_SIZE]
+        assert np.array_equal(matrix.to_numpy(), np.array([[10, np.nan], [5, np.nan], [np.nan, 6], [7, 8]]),
+                              equal_nan=True)
+        db.session.remove()
