@@ -751,7 +751,8 @@ def _read_csv_typed(
     wanted = set(amounts(names))
     numeric = [j for j, name in enumerate(names) if name in wanted and header[j]]
     # pandas' tokenizer leaves the GIL while it splits the file: the text columns are
-    # read on another core while numpy finds the cells and reads the amounts here
+    # read on another core while numpy finds the cells and reads the amounts here (for a
+    # file that then turns out not to be simple, that reading is waited for and wasted)
     with ThreadPoolExecutor(max_workers=1) as pool:
         texts = pool.submit(_text_columns, data, encoding, delimiter, width,
                             [j for j in range(width) if j not in numeric])
