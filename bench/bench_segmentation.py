@@ -10,14 +10,16 @@ server-side generated rows, then measures:
   the import keeps them up to date), without storing the per-customer rows;
   on PostgreSQL after VACUUM ANALYZE and a CHECKPOINT of the filled database
   (not measured), so that background work on the fresh rows does not compete;
-* storing the per-customer rows (bulk insert / COPY) separately;
 * peak memory (RSS) after the first segmentation;
 * the ratio to the baseline, one plain pandas group-by sum over the same rows
-  (in memory): three more segmentation runs, each followed by a baseline
+  (in memory): five more segmentation runs, each followed by a baseline
   run, and the medians compared (single baseline runs varied by up to 40 %
   between runs of this script);
 * the DB GROUP BY over the stored rows (the design before the series) vs
-  loading every row into pandas and grouping there.
+  loading every row into pandas and grouping there;
+* last, storing the per-customer rows (bulk insert / COPY): on PostgreSQL a
+  million fresh rows set autovacuum to work on one of the two cores, which
+  inflated a baseline run to 0.95 s when this came before the ratio.
 
 Usage: python bench/bench_segmentation.py [--quick]   (BENCH_CUSTOMERS=… to choose a size)
 """
@@ -39,7 +41,7 @@ import pandas as pd  # noqa: E402
 import sqlalchemy  # noqa: E402
 
 PERIODS = 24
-RUNS = 3  # segmentation and baseline are timed this often, in turns; the medians are compared
+RUNS = 5  # segmentation and baseline are timed this often, in turns; the medians are compared
 
 
 def peak_rss_mb() -> float:
@@ -182,18 +184,6 @@ def main() -> None:
             print(f"peak memory (RSS) after segmentation: {peak:,.0f} MB")
             print(f"classes: {summary['counts']}")
 
-            t4 = time.perf_counter()
-            from app.models import SegmentationRun
-
-            run = SegmentationRun(parameters={}, window_start=start, window_end=end, summary={}, status="done")
-            db.session.add(run)
-            db.session.flush()
-            store_segments(run.id, frame)
-            db.session.commit()
-            print(f"storing {len(frame):,} per-customer rows: {time.perf_counter() - t4:.1f} s")
-            del frame
-            db.session.remove()
-
             # Loading every row instead of GROUP BY in the database.
             t5 = time.perf_counter()
             rows = loaders.read_frame(
@@ -231,6 +221,18 @@ def main() -> None:
                   f"{'met' if segmentation / group_by <= 5 else 'NOT met'}); goal time < 20 s: "
                   f"{'met' if max(first[0], segmentation) < 20 else 'NOT met'}; goal memory < 4 GB: "
                   f"{'met' if peak < 4096 else 'NOT met'}")
+            # last: a million fresh rows would give autovacuum work that competes with the runs above
+            t4 = time.perf_counter()
+            from app.models import SegmentationRun
+
+            run = SegmentationRun(parameters={}, window_start=start, window_end=end, summary={}, status="done")
+            db.session.add(run)
+            db.session.flush()
+            store_segments(run.id, frame)
+            db.session.commit()
+            print(f"storing {len(frame):,} per-customer rows: {time.perf_counter() - t4:.1f} s")
+            del frame
+            db.session.remove()
             print(f"peak memory (RSS) at the end: {peak_rss_mb():,.0f} MB")
             db.session.remove()
             db.engine.dispose()
