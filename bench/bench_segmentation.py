@@ -201,8 +201,9 @@ def main() -> None:
             del totals
 
             # The ratio: segmentation and baseline (one plain pandas group-by sum over the same rows,
-            # in memory) timed in turns, RUNS times each, medians compared. Single runs of the
-            # baseline varied from 0.26 to 0.45 s between runs of this script on this machine.
+            # in memory) timed in turns, RUNS times each, medians compared. On this machine the
+            # baseline's median varied from 0.26 to 0.45 s between runs of this script, and a single
+            # run now and then took twice its neighbours' time.
             pairs = []
             for _ in range(RUNS):
                 timing, *_ = segment()
