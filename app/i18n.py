@@ -45,11 +45,14 @@ def fmt_number(value, digits: int = 0) -> str:
 
 
 def fmt_money(value, digits: int = 2) -> str:
-    """1.234,56 € in German, €1,234.56 in English."""
+    """1.234,56 € in German, €1,234.56 in English; a loss -7.726 € or -€7,726."""
     if _missing(value):
         return "–"
-    number = fmt_number(value, digits)
-    return f"{number} €" if lang() == "de" else f"€{number}"
+    number = fmt_number(abs(value), digits)
+    if number.strip("0.,") == "":  # rounds to zero: no sign
+        value = 0
+    sign = "-" if value < 0 else ""
+    return f"{sign}{number} €" if lang() == "de" else f"{sign}€{number}"
 
 
 def fmt_percent(value, digits: int = 1) -> str:

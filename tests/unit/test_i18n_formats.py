@@ -32,6 +32,20 @@ def test_formats(babel_app, locale, money, date, number, percent):
         assert fmt_percent(0.125) == percent
 
 
+@pytest.mark.parametrize(
+    "locale,value,digits,expected",
+    [
+        ("de", -7726.4, 0, "-7.726 €"),
+        ("en", -7726.4, 0, "-€7,726"),
+        ("en", -0.004, 2, "€0.00"),
+        ("de", -0.4, 0, "0 €"),
+    ],
+)
+def test_a_loss_carries_its_sign_before_the_amount(babel_app, locale, value, digits, expected):
+    with babel_app.test_request_context(), force_locale(locale):
+        assert fmt_money(value, digits) == expected
+
+
 def test_missing_values_show_a_dash(babel_app):
     with babel_app.test_request_context(), force_locale("de"):
         assert fmt_money(None) == "–" and fmt_number(float("nan")) == "–" and fmt_date(None) == "–"
