@@ -117,11 +117,12 @@ def problem_text(problem: Problem) -> str:
     try:
         text = gettext(template).format(**problem.params)
         if problem.row is not None and problem.column is not None:
-            return gettext(MESSAGES["location.row_column"]).format(row=problem.row, column=problem.column, message=text)
+            return gettext("Row %(row)s, column %(column)s: %(message)s", row=problem.row, column=problem.column,
+                           message=text)
         if problem.row is not None:
-            return gettext(MESSAGES["location.row"]).format(row=problem.row, message=text)
+            return gettext("Row %(row)s: %(message)s", row=problem.row, message=text)
         if problem.column is not None:
-            return gettext(MESSAGES["location.column"]).format(column=problem.column, message=text)
+            return gettext("Column %(column)s: %(message)s", column=problem.column, message=text)
         return text
     except (KeyError, IndexError, ValueError):
         return problem.message

@@ -117,6 +117,12 @@ def test_errors_name_spreadsheet_rows_and_nothing_is_written(app, as_role, custo
     assert "appears twice for 2025-04-01 (rows 5 and 6)" in html
     assert 'name="token"' not in html
     assert _count(app) == 0
+    # in German, the place is German too, not only the reason
+    client.post("/language", data={"lang": "de", "next": "/"})
+    german = _upload(client, text).get_data(as_text=True)
+    assert "Zeile 3, Spalte Kundennummer: Kunde 999999 ist unbekannt" in german
+    assert "Row 3" not in german
+    assert _count(app) == 0
 
 
 def test_missing_column_and_unreadable_file(app, as_role, customers):

@@ -1,0 +1,51 @@
+"""Every text the UI marks for translation has a German translation with the same placeholders."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+# as babel.cfg says: Python under app/, Jinja templates under app/templates/
+METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def ui_texts() -> dict[str, str]:
+    """msgid -> first place it is used."""
+    found: dict[str, str] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        ROOT / "app", METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    ):
+        for text in message if isinstance(message, tuple) else (message,):
+            if text:
+                found.setdefault(text, f"app/{filename}:{lineno}")
+    return found
+
+
+def german() -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for po in sorted((ROOT / "app" / "translations" / "de").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="de"):
+                if message.id and message.string:
+                    catalog[message.id if isinstance(message.id, str) else message.id[0]] = (
+                        message.string if isinstance(message.string, str) else message.string[0])
+    return catalog
+
+
+def test_every_ui_text_has_a_german_translation():
+    texts, catalog = ui_texts(), german()
+    assert len(texts) > 500  # the extraction found the app's texts at all
+    missing = [f"{where}: {text!r}" for text, where in sorted(texts.items(), key=lambda kv: kv[1])
+               if text not in catalog]
+    assert not missing, "\n".join(missing)
+
+
+def test_translations_keep_the_placeholders():
+    wrong = [f"{text!r} -> {translated!r}" for text, translated in german().items()
+             if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(translated))]
+    assert not wrong, "\n".join(wrong)
