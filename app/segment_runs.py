@@ -17,6 +17,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.loaders import segments as loaders
 from app.models import CustomerSegment, SegmentationRun
+from segmentation.definitions import DEFINITIONS
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
 from segmentation.potential import potential_matrix
 from segmentation.trajectory import value_trajectories
@@ -313,7 +314,13 @@ def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame()
     frame = frame.fillna("—")
-    return frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    # the classes either run has, in their defined order (Stars before Fokus …), as rows and
+    # as columns, so the matrix is square and its diagonal is "stayed"; unclassified ("—") last
+    present = set(frame["from"]) | set(frame["to"])
+    keys = [key for key in DEFINITIONS[dimension] if key in present]
+    keys += sorted(present - set(keys), key=lambda k: (k == "—", str(k)))
+    matrix = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    return matrix.reindex(index=keys, columns=keys, fill_value=0).astype(int)
 
 
 # --- words and exports ---------------------------------------------------------

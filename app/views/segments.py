@@ -128,12 +128,16 @@ def compare():
     if dimension not in DIMENSIONS:
         dimension = "potential_segment"
     matrix = None
+    kept = total = 0
     if run_a and run_b:
         matrix = transition_matrix(run_a, run_b, dimension)
+        if not matrix.empty:
+            total = int(matrix.to_numpy().sum())
+            kept = int(sum(matrix.at[key, key] for key in matrix.index))
     kind = dimension
     return render("segments/compare.html", runs=all_runs, run_a=run_a, run_b=run_b, dimension=dimension,
-                  dimensions=DIMENSIONS, matrix=matrix,
-                  label=lambda key: class_label(kind, key, lang()) if key != "—" else "—")
+                  dimensions=DIMENSIONS, matrix=matrix, kept=kept, total=total,
+                  label=lambda key: class_label(kind, key, lang()) if key != "—" else _("not classified"))
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")

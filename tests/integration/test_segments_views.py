@@ -1,6 +1,7 @@
 """Segmentation screens, runs, exports and roles."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -139,8 +140,16 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
     assert f"export.csv" in history
     compare = client.get(f"/segments/compare?a={ids[0]}&b={ids[1]}&dimension=abc_class").get_data(as_text=True)
     table = compare[compare.find('id="transitions"'):]
-    cells = [int(v.replace(",", "")) for v in re.findall(r'<td class="num">([\d,]+)</td>', table)]
-    assert sum(cells) == segmented["customers"]
+    cells = {(a, b): int(v.replace(",", "")) for a, b, v in
+             re.findall(r'data-from="(\w+)" data-to="(\w+)">([\d,]+)</td>', table)}
+    assert sum(cells.values()) == segmented["customers"]
+    assert {a for a, _ in cells} == {"A", "B", "C"} and len(cells) == 9  # square, in the classes' order
+    assert re.findall(r'data-from="(\w)"', table)[::3] == ["A", "B", "C"]
+    kept = sum(n for (a, b), n in cells.items() if a == b)
+    # the stricter thresholds of the second run move some customers out of A
+    assert 0 < kept < segmented["customers"] and cells[("A", "B")] > 0
+    assert f"{kept:,} of {segmented['customers']:,} customers in both runs kept their class" in compare
+    assert 'class="num same" data-from="A" data-to="A"' in table
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
@@ -206,6 +215,7 @@ def test_demo_company_shows_every_class(app):
     from app.demo import DEMO_STEPS, step_company
     from app.models import SegmentationRun
     from app.segment_demo import step_segmentation
+    from app.segment_runs import transition_matrix
 
     assert ("segmentation", step_segmentation) in DEMO_STEPS
     with app.app_context():
@@ -213,9 +223,19 @@ def test_demo_company_shows_every_class(app):
         step_company(ctx)  # the default demo size and seed
         step_segmentation(ctx)
         db.session.commit()
-        run = db.session.scalar(db.select(SegmentationRun))
+        earlier, run = db.session.scalars(db.select(SegmentationRun).order_by(SegmentationRun.id)).all()
         counts = run.summary["counts"]
+        windows = [(r.window_start, r.window_end) for r in (earlier, run)]
+        dated = earlier.created_at < run.created_at - dt.timedelta(days=360)
+        transitions = transition_matrix(earlier.id, run.id, "potential_segment")
         db.session.remove()
+    # the current run covers all 24 months; the earlier one the first year, dated a year back
+    assert windows[1][1] > windows[0][1] and windows[0][0] == windows[1][0] and dated, windows
+    # the comparison page has something to show: customers of both runs, some of whom moved
+    cells = transitions.stack()
+    assert int(cells.sum()) == run.n_customers
+    moved = sum(int(n) for (before, after), n in cells.items() if before != after)
+    assert 0 < moved < run.n_customers
     assert all(counts["potential_segment"][k] > 0 for k in ("star", "focus", "cash_cow", "time_waster"))
     assert all(counts["profit_tier"][k] > 0 for k in ("A", "B", "C", "Z"))
     assert all(counts["trajectory"][k] > 0 for k in ("growth", "shrinking", "bell", "cyclic", "stable"))
