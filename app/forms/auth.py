@@ -16,8 +16,11 @@ ROLE_LABELS = {
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    # autocomplete tokens: password managers fill the sign-in and offer to generate new passwords
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Stay signed in"))
 
 
@@ -29,12 +32,14 @@ class UserCreateForm(FlaskForm):
             Length(min=2, max=64),
             Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash and underscore only.")),
         ],
+        render_kw={"autocomplete": "off"},  # another person's account, not the admin's own
     )
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def validate_username(self, field):
@@ -56,7 +61,9 @@ class PasswordResetForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )

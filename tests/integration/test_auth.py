@@ -19,6 +19,18 @@ def test_login_success_redirects_to_start(client, users):
     assert "Manager" in page.get_data(as_text=True)
 
 
+def test_password_fields_tell_password_managers_what_they_hold(client, users):
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    assert re.search(r'autocomplete="username"[^>]*name="username"', page)
+    assert re.search(r'autocomplete="current-password"[^>]*name="password"', page)
+    login(client, "admin")
+    new_user = client.get("/admin/users/new").get_data(as_text=True)
+    assert re.search(r'autocomplete="new-password"[^>]*name="password"', new_user)
+    assert re.search(r'autocomplete="off"[^>]*name="username"', new_user)
+
+
 @pytest.mark.parametrize("username,password", [("manager", "wrong-password"), ("nobody", PASSWORD)])
 def test_login_failure_is_generic(client, users, username, password):
     response = login(client, username, password)
