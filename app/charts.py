@@ -51,6 +51,20 @@ def to_svg(fig, title: str = "") -> Markup:
     return Markup(svg)
 
 
+def number_ticks(axis, digits: int = 0) -> None:
+    """Tick labels in the UI language's number format (1.400 / 1,400; 0,5 / 0.5)."""
+    from app.i18n import fmt_number
+
+    axis.set_major_formatter(lambda value, _pos: fmt_number(value, digits))
+
+
+def percent_ticks(axis) -> None:
+    """Tick labels of shares as percentages in the UI language's format (80 %)."""
+    from app.i18n import fmt_percent
+
+    axis.set_major_formatter(lambda value, _pos: fmt_percent(value, 0))
+
+
 def insufficient(message: str) -> Markup:
     """What a chart says when there is too little data to draw it honestly."""
     return Markup('<p class="insufficient">{}</p>').format(message)

@@ -5,7 +5,7 @@ import numpy as np
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.charts import PALETTE, figure, insufficient, to_svg
+from app.charts import PALETTE, figure, insufficient, number_ticks, percent_ticks, to_svg
 
 SEGMENT_COLORS = {"star": "#1f5fa8", "focus": "#2e7d32", "cash_cow": "#ef6c00", "time_waster": "#8a6d3b"}
 TRAJECTORY_COLORS = {"growth": "#2e7d32", "shrinking": "#b3261e", "bell": "#7b1fa2", "cyclic": "#ef6c00",
@@ -30,8 +30,8 @@ def pareto_chart(points: list, thresholds: tuple[float, float]) -> Markup:
         ax.set_ylim(0, 1.01)
         ax.set_xlabel(_("Share of customers (by revenue, largest first)"))
         ax.set_ylabel(_("Cumulative share of revenue"))
-        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+        percent_ticks(ax.xaxis)
+        percent_ticks(ax.yaxis)
         return to_svg(fig, _("Pareto curve with the A, B and C bands"))
 
 
@@ -54,12 +54,14 @@ def matrix_chart(x, y, segments, split_x: float | None, split_y: float | None, c
             ax.scatter(x[mask], y_plot[mask], s=7, color=color, alpha=0.55, lw=0,
                        label=f"{labels.get(key, key)} ({counts.get(key, 0)})")
         ax.set_xscale("log")
+        number_ticks(ax.xaxis)
         if log_y:
             ax.set_yscale("log")
+            number_ticks(ax.yaxis)
         ax.axvline(split_x, color=PALETTE["ink"], lw=0.9, ls="--")
         ax.axhline(max(split_y, floor) if log_y else split_y, color=PALETTE["ink"], lw=0.9, ls="--")
-        ax.set_xlabel(_("Revenue in the window (log scale)"))
-        ax.set_ylabel(_("Potential rating (1–5)") if rating else _("Untapped potential (log scale)"))
+        ax.set_xlabel(_("Revenue in the window (€, log scale)"))
+        ax.set_ylabel(_("Potential rating (1–5)") if rating else _("Untapped potential (€, log scale)"))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8, markerscale=2)
         return to_svg(fig, _("Potential matrix"))
 
@@ -81,6 +83,7 @@ def trajectory_multiples(typical: dict, labels: dict, counts: dict) -> Markup:
             ax.set_title(f"{labels.get(key, key)}\n({counts.get(key, 0)})", fontsize=8)
             ax.set_xticks([])
             ax.tick_params(labelsize=7)
+        number_ticks(axes[0].yaxis, 1)
         axes[0].set_ylabel(_("value / customer mean"), fontsize=7)
         return to_svg(fig, _("Typical value series per trajectory type"))
 
@@ -100,6 +103,7 @@ def history_chart(periods: list[str], revenue, contribution) -> Markup:
         step = max(1, len(periods) // 8)
         ax.set_xticks(positions[::step])
         ax.set_xticklabels(periods[::step], fontsize=7)
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+        number_ticks(ax.yaxis)
+        ax.set_ylabel("€")
         ax.legend(fontsize=8, loc="upper left")
         return to_svg(fig, _("Value history"))

@@ -47,6 +47,23 @@ def test_overview_for_managers_and_leadership_has_charts_and_money(as_role, segm
         assert MONEY.search(html)
 
 
+def test_chart_axes_speak_the_ui_language(as_role, segmented):
+    """Tick labels follow the number format of the language (the SVG keeps them as text)."""
+    client = as_role("manager")
+    english = client.get("/segments/").get_data(as_text=True)
+    client.post("/language", data={"lang": "de", "next": "/"})
+    german = client.get("/segments/").get_data(as_text=True)
+    detail = client.get(f"/customers/{segmented['star_id']}").get_data(as_text=True)
+
+    def ticks(html):
+        return set(re.findall(r"<text[^>]*>([^<]+)</text>", html))
+
+    assert {"0 %", "20 %", "100 %"} <= ticks(german) and {"0 %", "100 %"} <= ticks(english)
+    assert "1,0" in ticks(german) and "1.0" in ticks(english)  # the trajectories' value / customer mean
+    assert "Umsatz im Zeitraum (€, log. Skala)" in ticks(german)
+    assert "€" in ticks(detail) and not any(re.fullmatch(r"\d{1,3}(,\d{3})+", t) for t in ticks(detail))
+
+
 def test_service_sees_segments_and_care_but_no_money(as_role, segmented):
     client = as_role("service")
     overview = client.get("/segments/").get_data(as_text=True)
