@@ -6,7 +6,7 @@ falls back to the English message for a code it does not know.
 """
 from __future__ import annotations
 
-from segmentation.tabular import Problem
+from segmentation.tabular import MESSAGES, Problem, format_message
 
 MESSAGES_DE: dict[str, str] = {
     "location.row_column": "Zeile {row}, Spalte {column}: {message}",
@@ -87,3 +87,27 @@ def problem_text(problem: Problem, lang: str) -> str:
         return text
     except (KeyError, IndexError, ValueError):
         return problem.message
+
+
+def reason_text(problem: Problem, lang: str) -> str:
+    """The reason alone, for a table that shows the problem's row and column beside it."""
+    if problem.code == "table.too_many_values":  # its text is about the row itself
+        return problem_text(problem, lang)
+    try:
+        if lang == "de" and problem.code in MESSAGES_DE:
+            return MESSAGES_DE[problem.code].format(**problem.params)
+        if problem.code in MESSAGES:
+            return format_message(problem.code, **problem.params)
+    except (KeyError, IndexError, ValueError):
+        pass
+    # an English text composed elsewhere: drop the place it starts with, as make_problem writes it
+    if problem.row is not None and problem.column is not None:
+        place = format_message("location.row_column", row=problem.row, column=problem.column, message="")
+    elif problem.row is not None:
+        place = format_message("location.row", row=problem.row, message="")
+    elif problem.column is not None:
+        place = format_message("location.column", column=problem.column, message="")
+    else:
+        place = ""
+    message = problem_text(problem, lang)
+    return message[len(place):] if place and message.startswith(place) else message

@@ -175,9 +175,9 @@ def import_upload():
         if check.ok:
             token = uploads.stage(data, filename, UPLOAD_KIND, current_user.id)
     status = 422 if form.errors or (check is not None and not check.ok) else 200
-    from app.import_messages import problem_text
+    from app.import_messages import reason_text
 
-    return render("customers/import.html", form=form, check=check, problem_text=problem_text, language=lang(),
+    return render("customers/import.html", form=form, check=check, reason_text=reason_text, language=lang(),
                   token=token, sheet=form.sheet.data or "",
                   problems=problem_rows(check.problems) if check else [],
                   background=check is not None and check.ok and len(data) > BACKGROUND_BYTES,

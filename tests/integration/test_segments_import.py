@@ -87,6 +87,7 @@ def test_problems_are_reported_by_row_and_column_and_nothing_is_written(app, as_
                       (5, "negative"), (7, "appears twice")):
         assert re.search(rf"<td class=\"num\">{row}</td>.*?{re.escape(text)}", html, re.S), (row, text)
     assert "/customers/import/" not in html, "no confirm form for a bad file"
+    assert not re.search(r"<td>(Row|Column) \d", html), "the place is in its own cells"
     assert counts(app) == (0, 0)
 
 
@@ -116,6 +117,7 @@ def test_bad_files_get_a_clear_report(app, as_role, data, filename, message):
     assert "Traceback" not in html
     assert "The file cannot be imported" in html
     assert message in html
+    assert "<td>Row " not in html  # a located problem's reason does not repeat its row
     assert counts(app) == (0, 0)
 
 
@@ -181,6 +183,8 @@ def test_problem_report_in_german(app, as_role):
     client = as_role("manager")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
     html = upload(client, "Kundennummer;Periode;Umsatz\n1;2024-01;zwölf\n".encode("cp1252")).get_data(as_text=True)
-    assert "Zeile 2, Spalte Umsatz: &#39;zwölf&#39; ist keine Zahl" in html
+    # row and column stand in their own cells; the reason beside them does not repeat them
+    assert re.search(r'<td class="num">2</td><td>Umsatz</td><td>.*?</td><td>&#39;zwölf&#39; ist keine Zahl</td>', html)
+    assert "Zeile 2" not in html
     empty = upload(client, b"", "leer.csv").get_data(as_text=True)
     assert "Die Datei ist leer." in empty
