@@ -399,11 +399,11 @@ def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_mone
                      peak=_period_at(run, segment.peak_index), start=fmt_percent(segment.peak_ratio_start, 0),
                      end=fmt_percent(segment.peak_ratio_end, 0))
         elif reason in ("significant_rise", "significant_fall"):
-            text = _("Linear trend of %(rel)s per year, p %(p)s (significant below 0.05).",
-                     rel=fmt_percent(segment.slope_rel, 0), p=_p_text(segment.p_value))
+            text = _("Linear trend of %(rel)s per year over %(n)s periods, p %(p)s (significant below 0.05).",
+                     rel=fmt_percent(segment.slope_rel, 0), n=segment.n_periods, p=_p_text(segment.p_value))
         else:
-            text = _("No significant trend (p %(p)s) and no yearly pattern (r = %(acf)s).",
-                     p=_p_text(segment.p_value), acf=fmt_number(segment.seasonal_acf, 2))
+            text = _("No significant trend over %(n)s periods (p %(p)s) and no yearly pattern (r = %(acf)s).",
+                     n=segment.n_periods, p=_p_text(segment.p_value), acf=fmt_number(segment.seasonal_acf, 2))
         reasons["trajectory"] = text
     if segment.burr:
         reasons["burr"] = _("Customer for %(years)s years with a contribution margin near zero or negative.",

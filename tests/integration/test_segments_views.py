@@ -89,6 +89,24 @@ def test_customer_page_explains_every_class(as_role, segmented):
     assert "Value history" in html and "<svg" in html
 
 
+@pytest.mark.parametrize("reason, expected", [
+    ("significant_rise", "Linear trend of 35 % per year over 18 periods, p < 0.001"),
+    ("none", "No significant trend over 18 periods (p = 0.420)"),
+])
+def test_a_trend_reason_names_the_periods_it_rests_on(app, reason, expected):
+    from flask_babel import force_locale
+
+    from app.models import CustomerSegment, SegmentationRun
+    from app.segment_runs import explain
+
+    run = SegmentationRun(parameters={}, summary={}, window_start="2025-01", window_end="2026-06")
+    segment = CustomerSegment(trajectory="growth" if reason != "none" else "stable", trajectory_reason=reason,
+                              n_periods=18, slope_rel=0.35, p_value=0.0002 if reason != "none" else 0.42,
+                              seasonal_acf=0.1)
+    with app.test_request_context(), force_locale("en"):
+        assert expected in explain(segment, run, "en", show_money=True)["trajectory"]
+
+
 def test_customer_list_filters_sorts_searches_and_renders_a_fragment(app, as_role, segmented):
     client = as_role("manager")
     full = client.get("/customers/?segment=star&abc=A")
