@@ -66,6 +66,20 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def phone(browser):
+    """A page on a 390 px wide touch screen."""
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
 def sign_in(page, base: str, username: str, password: str = "demo-passwort") -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)

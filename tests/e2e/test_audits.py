@@ -15,19 +15,6 @@ pytestmark = pytest.mark.e2e
 AUDIT_TITLE = "Touchpoint-Audit 2026/Q4"
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.console_errors = errors
-    yield page
-    context.close()
-
-
 def _first_values(page, n):
     return [t.strip() for t in page.locator("#recent tbody tr td:nth-child(3)").all_inner_texts()[:n]]
 

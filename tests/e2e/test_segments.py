@@ -76,3 +76,23 @@ def test_a_column_sort_survives_a_later_filter_change(page, live_server):
     assert "sort=revenue&dir=asc" in page.url
     numbers = page.locator("#results tbody tr td:first-child").all_inner_texts()
     assert numbers == ["09901", "09902", "09903"], numbers
+
+
+def test_service_staff_read_the_customer_list_as_cards_on_a_phone(phone, live_server):
+    """On 390 px each customer is a card of labelled classes; nothing scrolls sideways; no money."""
+    page = phone
+    sign_in(page, live_server, "service")
+    page.goto(f"{live_server}/customers/")
+    first = page.locator("#results tbody tr").first
+    shown = first.locator("td[data-label]").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    assert shown == ['"ABC"', '"Segment"', '"Tier"', '"Trajectory"'], shown  # no money columns for service
+    assert "€" not in first.inner_text()
+    # label and value sit on one line, the label to the left of its value
+    cell = first.locator("td[data-label=Segment]")
+    box = cell.bounding_box()
+    assert box["height"] < 40 and box["width"] > 300, box
+    wrap = page.evaluate("() => { const w = document.querySelector('#results .table-wrap');"
+                         " return [w.scrollWidth, w.clientWidth, document.documentElement.scrollWidth, innerWidth]; }")
+    assert wrap[0] <= wrap[1] and wrap[2] <= wrap[3], wrap
+    assert not page.console_errors
