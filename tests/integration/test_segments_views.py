@@ -248,7 +248,7 @@ def test_segmentation_area_access_walk(app, users, segmented):
 
 def test_demo_company_shows_every_class(app):
     """Under the default rules the demo data has every segment, tier, trajectory and burr customers."""
-    from app.demo import DEMO_STEPS, step_company
+    from app.demo import DEMO_STEPS, step_company, step_users
     from app.models import SegmentationRun
     from app.segment_demo import step_segmentation
     from app.segment_runs import transition_matrix
@@ -256,6 +256,7 @@ def test_demo_company_shows_every_class(app):
     assert ("segmentation", step_segmentation) in DEMO_STEPS
     with app.app_context():
         ctx: dict = {}
+        step_users(ctx)
         step_company(ctx)  # the default demo size and seed
         step_segmentation(ctx)
         db.session.commit()
@@ -263,10 +264,12 @@ def test_demo_company_shows_every_class(app):
         counts = run.summary["counts"]
         windows = [(r.window_start, r.window_end) for r in (earlier, run)]
         dated = earlier.created_at < run.created_at - dt.timedelta(days=360)
+        by = {r.created_by.username for r in (earlier, run)}
         transitions = transition_matrix(earlier.id, run.id, "potential_segment")
         db.session.remove()
     # the current run covers all 24 months; the earlier one the first year, dated a year back
     assert windows[1][1] > windows[0][1] and windows[0][0] == windows[1][0] and dated, windows
+    assert by == {"manager"}  # the run history names who ran them
     # the comparison page has something to show: customers of both runs, some of whom moved
     cells = transitions.stack()
     assert int(cells.sum()) == run.n_customers
