@@ -174,6 +174,10 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
         db.session.remove()
     history = client.get("/segments/runs").get_data(as_text=True)
     assert f"export.csv" in history
+    assert history.count('data-status="done"><span class="badge ok">finished</span>') == 2
+    client.post("/language", data={"lang": "de", "next": "/"})
+    assert "fertig</span>" in client.get("/segments/runs").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/"})
     compare = client.get(f"/segments/compare?a={ids[0]}&b={ids[1]}&dimension=abc_class").get_data(as_text=True)
     table = compare[compare.find('id="transitions"'):]
     cells = {(a, b): int(v.replace(",", "")) for a, b, v in
