@@ -54,14 +54,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+def _open_page(browser, **context_options):
+    """A page in a fresh context that collects the console's errors in ``page.console_errors``."""
+    context = browser.new_context(locale="en-US", **context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.console_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _open_page(browser, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
 
@@ -69,13 +75,7 @@ def page(browser):
 @pytest.fixture
 def phone(browser):
     """A page on a 390 px wide touch screen."""
-    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.console_errors = errors
+    context, page = _open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     yield page
     context.close()
 
