@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/python -m app.i18n
+	$(BIN)/python -c "from app.web.i18n import compile_catalogs; print(len(compile_catalogs()), 'catalogs compiled')"
 
 # Set up (venv, packages, migrations, demo data into an empty database) and serve.
 run: install

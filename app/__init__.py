@@ -11,14 +11,37 @@ import os
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 import logging
+import sqlite3
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, redirect, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import models  # noqa: F401  (every table, for Alembic and create_all)
+from app.accounts import area as accounts_area
+from app.aftersales import area as aftersales_area
+from app.demo import demo_data
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from app.overview import area as overview_area
+from app.reports import area as reports_area
+from app.segments import area as segments_area
+from app.touchpoint_audit import area as touchpoint_audit_area
+from app.web import i18n
+from app.web.navigation import nav_for
+from app.web.rendering import render
+from app.web.security import PUBLIC, enforce_policy, has_role
+from app.web.views import bp as jobs_bp
 from config import Config, config_from_env
+
+# The product's areas, in the order their pages appear; each registers its blueprints,
+# CLI groups and hooks in ``init_app``. Nothing registers itself by being imported.
+AREAS = (accounts_area, overview_area, segments_area, touchpoint_audit_area, aftersales_area, reports_area)
 
 # Content Security Policy: scripts only from our origin, no eval. Styles allow
 # inline attributes because server-rendered matplotlib SVG charts carry them.
@@ -31,27 +54,30 @@ CSP = (
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build the app for ``config_class`` (default: from APP_ENV)."""
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     config_class = config_class or config_from_env()
     app.config.update(config_class.load())
     app.config.update(overrides)
+    # Each area keeps its own German catalog beside its templates; Flask-Babel merges them.
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(i18n.translation_directories()))
 
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     register_extensions(app)
-    register_blueprints(app)
+    app.register_blueprint(jobs_bp)
+    for area in AREAS:
+        area.init_app(app)
+    app.cli.add_command(demo_data)
+    app.view_functions["static"].allowed_roles = PUBLIC
     register_security(app)
     register_errorhandlers(app)
     register_template_context(app)
-    register_cli(app)
     return app
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite enforces foreign keys (and ON DELETE CASCADE) only when asked, per connection."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -59,65 +85,35 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
 
 
 def _sqlite_foreign_keys() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     if not event.contains(Engine, "connect", _enable_sqlite_foreign_keys):
         event.listen(Engine, "connect", _enable_sqlite_foreign_keys)
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-    from app.i18n import register_filters, select_locale
-
     db.init_app(app)
-    from flask_sqlalchemy.session import Session
-
-    from app.customer_series import install
-
-    install(Session)  # ORM writes of customer values keep the per-customer series in step
     _sqlite_foreign_keys()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
-    register_filters(app)
-
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        from flask import redirect, url_for
-        from flask_htmx import make_response
-
-        from app.extensions import htmx as hx
-
-        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-        if hx:
-            # htmx would swap the login page into a fragment; send the browser there.
-            return make_response("", 401, redirect=target)
-        return redirect(target)
-
-    import app.security  # noqa: F401  (registers the user loader)
-    import app.models  # noqa: F401
+    login_manager.unauthorized_handler(_unauthorized)
+    i18n.register_filters(app)
 
 
-def register_blueprints(app: Flask) -> None:
-    from app.views import BLUEPRINTS
-
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint)
-    from app.security import PUBLIC
-
-    app.view_functions["static"].allowed_roles = PUBLIC
+def _unauthorized():
+    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if htmx:
+        # htmx would swap the login page into a fragment; send the browser there.
+        return make_response("", 401, redirect=target)
+    return redirect(target)
 
 
 def register_security(app: Flask) -> None:
-    from app.security import enforce_policy
-
     app.before_request(enforce_policy)
 
     @app.after_request
@@ -134,8 +130,6 @@ def register_security(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.rendering import render
-
     def error_page(status: int, message: str | None = None):
         return render("errors/error.html", status=status, code=status, message=message)
 
@@ -154,35 +148,20 @@ def register_errorhandlers(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return http_error(error)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
-
         db.session.rollback()
         return error_page(500)
 
 
 def register_template_context(app: Flask) -> None:
-    from flask_login import current_user
-
-    from app.i18n import lang
-    from app.navigation import nav_for
-    from app.security import has_role
-
     @app.context_processor
     def inject():
         return {
             "current_user": current_user,
             "has_role": has_role,
             "nav": nav_for(current_user),
-            "lang": lang(),
+            "lang": i18n.lang(),
             "htmx_version": HTMX_VERSION,
         }
-
-
-def register_cli(app: Flask) -> None:
-    from app.cli import COMMAND_GROUPS
-
-    for group in COMMAND_GROUPS:
-        app.cli.add_command(group)
 
 
 HTMX_VERSION = "2.0.11"

@@ -11,6 +11,7 @@ Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook. DOMAIN.m
 * :func:`build_findings` — flags to findings with stable keys.
 """
 
+from ._common import STATUS_ALIASES, benjamini_hochberg, to_python, wilson_interval
 from .aftersales import (
     QUOTED_REFERENCE,
     aftersales_effect,
@@ -43,7 +44,6 @@ from .penalty import (
     tenure_gradient,
     total_excess,
 )
-from ._common import STATUS_ALIASES, benjamini_hochberg, to_python, wilson_interval
 from .synthetic import synthetic_directions, synthetic_observations, synthetic_price_metrics
 
 __all__ = [

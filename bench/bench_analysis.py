@@ -27,7 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from audits.findings import build_findings  # noqa: E402
 from audits.penalty import case_flags, compare_groups, tenure_gradient, total_excess  # noqa: E402
 from audits.synthetic import (  # noqa: E402
-    DEFAULT_SEGMENTS, synthetic_directions, synthetic_observations, synthetic_price_metrics,
+    DEFAULT_SEGMENTS,
+    synthetic_directions,
+    synthetic_observations,
+    synthetic_price_metrics,
 )
 
 N_METRICS = 20

@@ -89,8 +89,8 @@ def import_once(url: str, data: bytes, filename: str, last: bool) -> dict:
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         db.create_all()
-        import app.customer_import as customer_import
-        from app.customer_import import import_customer_values, parse_upload
+        import app.segments.importing as customer_import
+        from app.segments.importing import import_customer_values, parse_upload
 
         # time the two big phases of parse_upload by wrapping what it calls
         phases: dict[str, float] = {}

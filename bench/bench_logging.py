@@ -57,10 +57,11 @@ def database_url() -> tuple[str, callable]:
 
 def fill(app, rows: int) -> tuple[int, int, int, float]:
     """Catalog, users, customers, an open audit and ``rows`` observations; returns ids and seconds."""
-    from app.catalog import seed_catalog
+    from app.accounts.models import User
     from app.extensions import db
-    from app.models import Customer, Metric, User
-    from app.models.audits import Audit, Observation
+    from app.segments.models import Customer
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import Audit, Metric, Observation
 
     started = time.perf_counter()
     rng = np.random.default_rng(3)

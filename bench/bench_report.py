@@ -28,9 +28,9 @@ SEGMENTS = [("overall", "all"), ("abc", "A"), ("abc", "B"), ("abc", "C"), ("pote
 
 def build(app):
     """An audit with a stored analysis of N_METRICS × 12 segments and N_FINDINGS findings."""
+    from app.accounts.models import User
     from app.extensions import db
-    from app.models import Metric, Touchpoint, User
-    from app.models.audits import AnalysisSnapshot, Audit, Finding
+    from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, Metric, Touchpoint
 
     rng = random.Random(7)
     manager = User(username="bench", role="manager", password_hash="x", display_name="Bench Manager")
@@ -88,9 +88,9 @@ def main() -> None:
     with app.test_request_context():
         db.create_all()
         audit_id = build(app)
-        from app.models import User
-        from app.models.audits import Audit
-        from app.reporting import html_to_pdf, render_html
+        from app.accounts.models import User
+        from app.reports.document import html_to_pdf, render_html
+        from app.touchpoint_audit.models import Audit
 
         audit = db.session.get(Audit, audit_id)
         user = db.session.scalar(db.select(User))

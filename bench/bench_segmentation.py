@@ -145,9 +145,9 @@ def main() -> None:
                   f"= {customers * PERIODS:,} rows in {time.perf_counter() - started:.1f} s (not measured below)")
             db.session.remove()
 
-            from app.customer_series import rebuild_all
-            from app.loaders import segments as loaders
-            from app.segment_runs import segment_frames, store_segments
+            from app.segments import loaders
+            from app.segments.runs import segment_frames, store_segments
+            from app.segments.series import rebuild_all
 
             t0 = time.perf_counter()
             built = rebuild_all(db.session.connection())
@@ -224,7 +224,7 @@ def main() -> None:
                   f"{'met' if peak < 4096 else 'NOT met'}")
             # last: a million fresh rows would give autovacuum work that competes with the runs above
             t4 = time.perf_counter()
-            from app.models import SegmentationRun
+            from app.segments.models import SegmentationRun
 
             run = SegmentationRun(parameters={}, window_start=start, window_end=end, summary={}, status="done")
             db.session.add(run)

@@ -3,7 +3,8 @@
 Pure Python and pandas - no web framework, no database - usable from a
 notebook. A typical run::
 
-    from segmentation import read_table, parse_customer_values, segment_window
+    from tabular import read_table
+    from segmentation import parse_customer_values, segment_window
 
     raw = read_table(uploaded_bytes, "umsatz.csv")
     values, problems, summary = parse_customer_values(raw)
@@ -11,7 +12,6 @@ notebook. A typical run::
 
 Modules
 -------
-tabular          reading CSV/XLSX, column matching, value parsers, problems, safe export
 customer_values  the customer-values import (long and wide layouts)
 windows          periods, window aggregation, the customer x period matrix
 pareto           ABC classes, profit tiers A/B/C/Z, cross-subsidy
@@ -44,32 +44,6 @@ from .pareto import abc_classes, cross_subsidy, pareto_curve, profit_tiers
 from .patient import latest_patient_class, patient_score
 from .pipeline import SEGMENT_COLUMNS, segment_customers, segment_window
 from .potential import SEGMENT_RULES, potential_matrix
-from .tabular import (
-    MESSAGES,
-    ROW_COLUMN,
-    Problem,
-    TableError,
-    detect_decimal,
-    has_errors,
-    make_problem,
-    match_columns,
-    parse_amount,
-    parse_amounts,
-    parse_booleans,
-    parse_date,
-    parse_dates,
-    parse_integers,
-    parse_period,
-    parse_periods,
-    problems_frame,
-    read_table,
-    resolve_columns,
-    period_kind,
-    safe_cell,
-    safe_frame,
-    series_problems,
-    text_values,
-)
 from .trajectory import value_trajectories
 from .windows import aggregate_window, normalize_period, period_end, period_range, to_wide
 
@@ -79,54 +53,30 @@ __all__ = [
     "CUSTOMER_TRAITS",
     "CUSTOMER_VALUE_COLUMNS",
     "CUSTOMER_VALUE_OUTPUT",
-    "MESSAGES",
     "PATIENT_CLASSES",
     "PATIENT_TRAITS",
     "POTENTIAL_SEGMENTS",
     "PROFIT_TIERS",
-    "ROW_COLUMN",
     "SEGMENT_COLUMNS",
     "SEGMENT_RULES",
     "TRAJECTORIES",
     "TRAJECTORY_REASONS",
     "CustomerValues",
-    "Problem",
-    "TableError",
     "abc_classes",
     "aggregate_window",
     "cross_subsidy",
-    "detect_decimal",
-    "has_errors",
     "label",
     "latest_patient_class",
-    "make_problem",
-    "match_columns",
     "normalize_period",
     "pareto_curve",
-    "parse_amount",
-    "parse_amounts",
-    "parse_booleans",
     "parse_customer_values",
-    "parse_date",
-    "parse_dates",
-    "parse_integers",
-    "parse_period",
-    "parse_periods",
     "patient_score",
     "period_end",
-    "period_kind",
     "period_range",
     "potential_matrix",
-    "problems_frame",
     "profit_tiers",
-    "read_table",
-    "resolve_columns",
-    "safe_cell",
-    "safe_frame",
     "segment_customers",
     "segment_window",
-    "series_problems",
-    "text_values",
     "to_wide",
     "value_trajectories",
 ]

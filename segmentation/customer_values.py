@@ -1,6 +1,6 @@
 """Parse the customer-values import (DOMAIN.md §6) into a clean long frame.
 
-Input is the raw frame of :func:`segmentation.tabular.read_table`. Two layouts
+Input is the raw frame of :func:`tabular.read_table`. Two layouts
 are accepted:
 
 * **long**: one row per customer and period with the columns of
@@ -14,7 +14,7 @@ Rules
 -----
 * A row with an error in ``customer_id``, ``period`` or ``revenue`` is left
   out of the frame; an error in an optional column blanks that cell and keeps
-  the row. Every error becomes a :class:`~segmentation.tabular.Problem` naming
+  the row. Every error becomes a :class:`~tabular.Problem` naming
   the spreadsheet row and the user's column header.
 * ``customer_id`` is text: stripped, leading zeros kept, case kept.
 * Negative revenue is an error unless ``allow_negative_revenue=True``.
@@ -28,7 +28,7 @@ Rules
 * Different names or customer-since dates for one customer are a warning; the
   first non-empty value (in file order) is used for all of the customer's rows.
 * A name that looks like a spreadsheet formula (``=HYPERLINK(...)``) is kept as
-  text; exports neutralise it with :func:`segmentation.tabular.safe_cell`.
+  text; exports neutralise it with :func:`tabular.safe_cell`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .tabular import (
+from tabular import (
     ROW_COLUMN,
     Problem,
     make_problem,
@@ -149,7 +149,7 @@ def parse_customer_values(
     Parameters
     ----------
     df_raw : DataFrame
-        Raw strings as returned by :func:`segmentation.tabular.read_table`
+        Raw strings as returned by :func:`tabular.read_table`
         (``__row__`` is used for row numbers; without it row = index + 2).
     allow_negative_revenue : bool
         Accept negative revenue (credit notes) instead of reporting it.
@@ -165,7 +165,7 @@ def parse_customer_values(
         (customer_id str, name str or None, customer_since datetime64 or NaT,
         period ``YYYY-MM``/``YYYY-Qn``, revenue, cost_to_serve, contribution,
         potential float, potential_rating Int64, ``__row__``);
-        ``problems``, a list of :class:`~segmentation.tabular.Problem`;
+        ``problems``, a list of :class:`~tabular.Problem`;
         ``summary``, a dict with ``layout`` ("long"/"wide"), ``rows_read``,
         ``rows``, ``customers``, ``periods``, ``period_kind``,
         ``first_period``, ``last_period``, ``total_revenue``, ``errors``,
@@ -207,7 +207,7 @@ def parse_customer_values(
 def amount_headers(headers) -> list[str]:
     """The headers among ``headers`` of the amount columns (revenue, cost to serve, contribution, potential).
 
-    For :func:`~segmentation.tabular.read_table`'s ``amounts``: a file read
+    For :func:`~tabular.read_table`'s ``amounts``: a file read
     with it is parsed to the same frame and problems, faster.
     """
     mapping, _ = resolve_columns(headers, CUSTOMER_VALUE_COLUMNS)

@@ -29,8 +29,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tabular import parse_booleans
+
 from .definitions import CUSTOMER_TRAITS, PATIENT_TRAITS
-from .tabular import parse_booleans
 
 __all__ = ["latest_patient_class", "patient_score"]
 

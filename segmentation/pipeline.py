@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tabular import period_kind
+
 from .pareto import abc_classes, profit_tiers
 from .potential import potential_matrix
-from .tabular import period_kind
 from .trajectory import value_trajectories
 from .windows import aggregate_window, period_range, to_wide
 

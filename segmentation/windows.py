@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .tabular import parse_period, period_kind
+from tabular import parse_period, period_kind
 
 __all__ = [
     "aggregate_window",

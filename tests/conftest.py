@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.accounts.passwords import hash_password
 from app.extensions import db, limiter
-from app.passwords import hash_password
 from config import TestConfig
 
 PASSWORD = "correct-horse-battery"
@@ -108,7 +108,7 @@ class UserRecord:
 @pytest.fixture
 def users(app):
     """One user per role, named after the role."""
-    from app.models import User
+    from app.accounts.models import User
 
     made = {}
     with app.app_context():

@@ -66,7 +66,7 @@ def test_the_series_migration_builds_series_from_stored_values(empty_database_ur
                 "INSERT INTO customer_values (customer_id, period, revenue, cost_to_serve) VALUES "
                 "(1, '2024-01', 10, 4), (1, '2024-03', 30, NULL), (2, '2024-Q2', 7, 1)"))
         upgrade()
-        from app.loaders import segments as loaders
+        from app.segments import loaders
 
         totals, matrix = loaders.load_window("2024-01", "2024-03")
         assert totals["customer_id"].tolist() == [1] and totals["revenue"].tolist() == [40.0]

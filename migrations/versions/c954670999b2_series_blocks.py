@@ -44,12 +44,12 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_customer_values_customer_id'))
 
     # ### end Alembic commands ###
-    from app.models.core import SERIES_STORAGE
+    from app.segments.models import SERIES_STORAGE
 
     if op.get_bind().dialect.name == "postgresql":
         for statement in SERIES_STORAGE:  # arrays stored uncompressed: faster to read
             op.execute(statement)
-    from app.customer_series import rebuild_all
+    from app.segments.series import rebuild_all
 
     rebuild_all(op.get_bind())
 

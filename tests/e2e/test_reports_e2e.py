@@ -9,7 +9,7 @@ from tests.e2e.conftest import sign_in
 
 def test_leadership_downloads_the_published_report(live_app, live_server, page, tmp_path):
     from app.extensions import db
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with live_app.app_context():
         audit_id = db.session.scalar(db.select(Audit.id).where(Audit.status == "published"))

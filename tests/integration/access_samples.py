@@ -10,7 +10,7 @@ from app.extensions import db
 
 def make_samples(app, users) -> dict[str, object]:
     """Create what the URL rules point at and return {parameter name: value}."""
-    from app.models import Job
+    from app.web.models import Job
 
     values: dict[str, object] = {"user_id": users["service"].id, "filename": "css/app.css"}
     with app.app_context():
@@ -23,7 +23,7 @@ def make_samples(app, users) -> dict[str, object]:
         jobs["default"] = jobs["manager"]
         values["job_id"] = jobs
         # segmentation area: a customer, a run with its row, an export format, an unknown upload token
-        from app.models import Customer, CustomerSegment, SegmentationRun
+        from app.segments.models import Customer, CustomerSegment, SegmentationRun
 
         customer = Customer(customer_no="0001", name="Muster GmbH")
         run = SegmentationRun(window_start="2024-01", window_end="2024-12", status="done", summary={})
@@ -40,9 +40,9 @@ def make_samples(app, users) -> dict[str, object]:
 def _audit_samples(users, customer_id: int) -> dict[str, object]:
     """Audit area: an open audit the service user is assigned to, an own observation per
     role, a finding, a touchpoint and a metric."""
-    from app.catalog import seed_catalog
-    from app.models import Metric, Touchpoint, User
-    from app.models.audits import Audit, Finding, Observation
+    from app.accounts.models import User
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Touchpoint
 
     seed_catalog()
     metric = db.session.scalars(db.select(Metric).order_by(Metric.id)).first()

@@ -17,9 +17,10 @@ class AuditWorld:
 
 def build_world(app, users, status: str = "open", assign_service: bool = True) -> AuditWorld:
     """Catalog, three customers (two long-standing, one since next year), an audit."""
-    from app.catalog import seed_catalog
-    from app.models import Customer, Metric, User
-    from app.models.audits import Audit
+    from app.accounts.models import User
+    from app.segments.models import Customer
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import Audit, Metric
 
     with app.app_context():
         seed_catalog()
@@ -48,7 +49,7 @@ def build_world(app, users, status: str = "open", assign_service: bool = True) -
 
 def add_observations(app, world: AuditWorld, rows: list[dict], created_by_id: int | None = None) -> list[int]:
     """Insert observations given as dicts with key 'metric' ("touchpoint.metric") and fields."""
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     ids = []
     with app.app_context():
@@ -65,7 +66,7 @@ def add_observations(app, world: AuditWorld, rows: list[dict], created_by_id: in
 
 
 def count_observations(app) -> int:
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         n = db.session.scalar(db.select(db.func.count(Observation.id)))

@@ -1,8 +1,8 @@
 """User administration by admins."""
 from __future__ import annotations
 
+from app.accounts.models import User
 from app.extensions import db
-from app.models import User
 from tests.conftest import PASSWORD
 
 

@@ -17,8 +17,7 @@ HEADER = "Kundennummer;Datum;Zufriedenheit Verkauf;Zufriedenheit After-Sales;Wie
 @pytest.fixture
 def customers(app):
     """Three customers, the first two in a segmentation run (ABC A and C)."""
-    from app.models import Customer
-    from app.models.segments import CustomerSegment, SegmentationRun
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
 
     with app.app_context():
         rows = [Customer(customer_no=no, name=f"Kunde {no}") for no in ("004711", "004712", "004713")]
@@ -44,7 +43,7 @@ def _upload(client, text: str, name: str = "outcomes.csv", encoding: str = "utf-
 
 
 def _count(app) -> int:
-    from app.models.aftersales import Outcome
+    from app.aftersales.models import Outcome
 
     with app.app_context():
         n = db.session.scalar(db.select(db.func.count(Outcome.id)))
@@ -65,7 +64,7 @@ def test_import_preview_confirm_and_reimport_changes_nothing(app, as_role, custo
     assert done.status_code == 303
     assert _count(app) == 3
 
-    from app.models.aftersales import Outcome
+    from app.aftersales.models import Outcome
 
     with app.app_context():
         first = db.session.scalar(db.select(Outcome).where(Outcome.customer_id == customers[0]))
@@ -85,8 +84,8 @@ def test_import_preview_confirm_and_reimport_changes_nothing(app, as_role, custo
 
 
 def test_changed_row_updates_the_stored_outcome(app, as_role, customers):
-    from app.aftersales_import import check_outcomes, write_outcomes
-    from app.models.aftersales import Outcome
+    from app.aftersales.importing import check_outcomes, write_outcomes
+    from app.aftersales.models import Outcome
 
     with app.test_request_context():
         write_outcomes(check_outcomes((HEADER + "004711;15.03.2025;5;2;ja\n").encode(), "a.csv"))
@@ -135,7 +134,7 @@ def test_missing_column_and_unreadable_file(app, as_role, customers):
 
 
 def test_windows_1252_and_english_headers_and_01_flags(app, customers):
-    from app.aftersales_import import check_outcomes
+    from app.aftersales.importing import check_outcomes
 
     text = ("customer_id,date,sale_satisfaction,after_sales_satisfaction,repurchased\n"
             "004711,2025-01-02,1,0,yes\n004712,2025-01-03,0,1,no\n")
@@ -150,7 +149,7 @@ def test_windows_1252_and_english_headers_and_01_flags(app, customers):
 
 
 def test_future_date_is_refused(app, customers):
-    from app.aftersales_import import check_outcomes
+    from app.aftersales.importing import check_outcomes
 
     future = (dt.date.today() + dt.timedelta(days=10)).isoformat()
     with app.test_request_context():
@@ -191,7 +190,7 @@ def test_log_form_saves_and_validates(app, as_role, customers):
                                                   "sale_satisfaction": "3", "after_sales_satisfaction": "yes",
                                                   "repurchased": "no"})
     assert again.status_code == 303
-    from app.models.aftersales import Outcome
+    from app.aftersales.models import Outcome
 
     with app.app_context():
         rows = db.session.scalars(db.select(Outcome)).all()
@@ -202,9 +201,8 @@ def test_log_form_saves_and_validates(app, as_role, customers):
 
 def _many_outcomes(app, customers, n=240, seed=3):
     """Outcomes with a strong after-sales effect among ABC A customers."""
-    from app.models import Customer
-    from app.models.aftersales import Outcome
-    from app.models.segments import CustomerSegment, SegmentationRun
+    from app.aftersales.models import Outcome
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
 
     rng = np.random.default_rng(seed)
     with app.app_context():
@@ -224,7 +222,7 @@ def _many_outcomes(app, customers, n=240, seed=3):
 
 
 def test_table_per_segment_with_reference_and_drill_down(app, as_role, customers):
-    from app.models.aftersales import Outcome
+    from app.aftersales.models import Outcome
 
     _many_outcomes(app, customers)
     with app.app_context():  # one outcome in ABC class C: too few for a rate
@@ -256,7 +254,7 @@ def test_no_outcomes_says_so(app, as_role, customers):
 
 
 def test_gap_becomes_finding_upserted_by_key(app, as_role, customers):
-    from app.models.audits import Audit, Finding
+    from app.touchpoint_audit.models import Audit, Finding
 
     _many_outcomes(app, customers)
     with app.app_context():

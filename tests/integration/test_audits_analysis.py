@@ -37,7 +37,7 @@ def world(app, users):
 
 
 def _findings(app):
-    from app.models.audits import Finding
+    from app.touchpoint_audit.models import Finding
 
     with app.app_context():
         rows = [(f.key, f.kind, f.status, f.stale, f.severity) for f in db.session.scalars(db.select(Finding))]
@@ -62,7 +62,7 @@ def test_manager_runs_the_analysis_and_sees_the_dashboard(app, as_role, world):
 
 
 def test_rerun_updates_without_duplicates_and_keeps_status_and_comments(app, as_role, users, world):
-    from app.models.audits import Finding, FindingComment
+    from app.touchpoint_audit.models import Finding, FindingComment
 
     client = as_role("manager")
     client.post(f"/audits/{world.audit_id}/analyze")
@@ -106,13 +106,13 @@ def test_analysis_of_an_empty_audit_is_refused(app, as_role, users):
 
 
 def test_large_audit_runs_as_a_background_job(app, as_role, world, monkeypatch):
-    import app.audit_analysis as analysis
+    import app.touchpoint_audit.analysis as analysis
 
     monkeypatch.setattr(analysis, "BACKGROUND_THRESHOLD", 10)
     monkeypatch.setitem(app.config, "JOBS_SYNCHRONOUS", True)
     response = as_role("manager").post(f"/audits/{world.audit_id}/analyze")
     assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
-    from app.models import Job
+    from app.web.models import Job
 
     with app.app_context():
         job = db.session.scalars(db.select(Job)).one()
@@ -123,7 +123,7 @@ def test_large_audit_runs_as_a_background_job(app, as_role, world, monkeypatch):
 
 
 def test_published_audit_is_read_only_for_everyone(app, as_role, users, world):
-    from app.models.audits import Audit, Finding, Observation
+    from app.touchpoint_audit.models import Audit, Finding, Observation
 
     manager = as_role("manager")
     manager.post(f"/audits/{world.audit_id}/analyze")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.audit_charts import cell_colour, heatmap_svg, tenure_chart_svg
+from app.touchpoint_audit.charts import cell_colour, heatmap_svg, tenure_chart_svg
 
 
 def _row(segment_kind, segment, status="ok", effect_rel=0.2, flagged=False, metric="wait"):

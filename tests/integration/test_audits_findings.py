@@ -12,7 +12,7 @@ from tests.integration.audit_fixtures import build_world
 
 @pytest.fixture
 def findings(app, users):
-    from app.models.audits import Finding
+    from app.touchpoint_audit.models import Finding
 
     world = build_world(app, users)
     with app.app_context():
@@ -81,7 +81,7 @@ def test_manager_sets_status_owner_and_due(app, as_role, users, findings):
         "upd-status": "acknowledged", "upd-owner_id": users["leadership"].id, "upd-due_date": "2027-01-31",
         "upd-recommended_action": "Fix the queue."})
     assert response.status_code == 303
-    from app.models.audits import Finding
+    from app.touchpoint_audit.models import Finding
 
     with app.app_context():
         f = db.session.get(Finding, overdue)
@@ -109,7 +109,7 @@ def test_manager_creates_a_manual_finding(app, as_role, users, findings):
         "title": "Inside sales ignores Cash-Cows", "severity": "high", "metric_id": world.metric_ids["inside_sales.care_rating"],
         "segment": "cash_cow", "owner_id": users["manager"].id, "due_date": "2027-02-01"})
     assert response.status_code == 303
-    from app.models.audits import Finding
+    from app.touchpoint_audit.models import Finding
 
     with app.app_context():
         f = db.session.scalars(db.select(Finding).where(Finding.kind == "manual")).one()

@@ -39,7 +39,7 @@ def test_upload_preview_confirm_and_idempotent_reimport(app, as_role, world):
     assert count_observations(app) == 0  # nothing written before the confirmation
     assert client.post(f"/audits/{world.audit_id}/import/confirm", data={"token": token}).status_code == 303
     assert count_observations(app) == 4
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         renewal = db.session.scalars(db.select(Observation).where(Observation.product_key == "P1")).one()
@@ -101,8 +101,8 @@ def test_cli_touchpoints_list_json(app, world):
 
 
 def test_cli_create_import_analyze(app, users, tmp_path):
-    from app.catalog import seed_catalog
-    from app.models import Customer
+    from app.segments.models import Customer
+    from app.touchpoint_audit.catalog import seed_catalog
 
     with app.app_context():
         seed_catalog()
@@ -155,7 +155,7 @@ def test_cli_bad_input(app, users, tmp_path, world):
 
 
 def test_product_outside_the_audit_scope_is_refused(app, as_role, world):
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         db.session.get(Audit, world.audit_id).scope_products = ["P1"]

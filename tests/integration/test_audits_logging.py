@@ -37,7 +37,7 @@ def test_save_keeps_metric_and_fills_status_from_tenure(app, as_role, world):
     assert f'value="{world.metric_ids["hotline.wait"]}" selected' in html
     assert 'name="value" value=""' in html
     from app.extensions import db
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         obs = db.session.scalars(db.select(Observation)).one()
@@ -52,7 +52,7 @@ def test_customer_since_after_the_observation_means_new(app, as_role, world):
                            headers={"HX-Request": "true"})
     assert response.status_code == 200
     from app.extensions import db
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         assert db.session.scalars(db.select(Observation.customer_status)).one() == "new"
@@ -62,7 +62,7 @@ def test_customer_since_after_the_observation_means_new(app, as_role, world):
 def test_status_can_be_overridden(app, as_role, world):
     as_role("service").post(f"/log/{world.audit_id}", data=_form(world, customer_status="new"))
     from app.extensions import db
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         assert db.session.scalars(db.select(Observation.customer_status)).one() == "new"
@@ -125,7 +125,7 @@ def test_bad_input_is_refused_and_nothing_written(app, as_role, world, overrides
 
 def test_metric_outside_the_audit_scope_is_refused(app, as_role, world):
     from app.extensions import db
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         audit = db.session.get(Audit, world.audit_id)
@@ -168,7 +168,7 @@ def test_undo_deletes_own_entry_only(app, as_role, users, world):
         {"metric": "hotline.wait", "value": 20, "customer_status": "new"},
     ], created_by_id=None)
     from app.extensions import db
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         db.session.get(Observation, own).created_by_id = users["service"].id
@@ -190,7 +190,7 @@ def test_own_entry_cannot_change_once_the_audit_is_closed(app, as_role, users, w
     (own,) = add_observations(app, world, [{"metric": "hotline.wait", "value": 10, "customer_status": "new"}],
                               created_by_id=users["service"].id)
     from app.extensions import db
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         db.session.get(Audit, world.audit_id).status = "review"
@@ -212,7 +212,7 @@ def test_edit_own_entry(app, as_role, users, world):
     bad = client.post(f"/observations/{own}/edit", data=_form(world, value="-1"))
     assert bad.status_code == 422
     from app.extensions import db
-    from app.models.audits import Observation
+    from app.touchpoint_audit.models import Observation
 
     with app.app_context():
         assert db.session.get(Observation, own).value == 42.0

@@ -9,7 +9,7 @@ from tests.integration.audit_fixtures import add_observations, build_world
 
 @pytest.fixture
 def catalog(app):
-    from app.catalog import seed_catalog
+    from app.touchpoint_audit.catalog import seed_catalog
 
     with app.app_context():
         seed_catalog()
@@ -18,7 +18,7 @@ def catalog(app):
 
 
 def _metric_ids(app):
-    from app.models import Metric
+    from app.touchpoint_audit.models import Metric
 
     with app.app_context():
         ids = list(db.session.scalars(db.select(Metric.id)))
@@ -36,7 +36,7 @@ def test_manager_creates_an_audit_with_scope_and_staff(app, as_role, users, cata
         "owner_id": users["manager"].id, "metric_ids": metric_ids, "segments": ["abc:C", "potential:cash_cow"],
         "products": "P1, P2", "staff_ids": [users["service"].id]})
     assert response.status_code == 303
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         audit = db.session.scalars(db.select(Audit)).one()
@@ -66,7 +66,7 @@ def test_status_walks_draft_open_review_with_confirmation(app, as_role, users):
     assert client.post(url, data={"status": "published", "confirm": "yes"}).status_code == 409
     assert client.post(url, data={"status": "open", "confirm": "yes"}).status_code == 303
     assert client.post(url, data={"status": "review", "confirm": "yes"}).status_code == 303
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         assert db.session.get(Audit, world.audit_id).status == "review"
@@ -76,7 +76,7 @@ def test_status_walks_draft_open_review_with_confirmation(app, as_role, users):
 
 def test_service_sees_only_assigned_audits(app, as_role, users):
     mine = build_world(app, users)
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         other = Audit(title="Not yours", status="open")
@@ -105,7 +105,7 @@ def test_touchpoint_catalog(app, as_role, catalog):
     assert "Hotline" in as_role("service").get("/touchpoints/").get_data(as_text=True)
     response = client.post("/touchpoints/new", data={"key": "website", "name_de": "Webseite", "name_en": "Website", "active": "y"})
     assert response.status_code == 303
-    from app.models import Metric, Touchpoint
+    from app.touchpoint_audit.models import Metric, Touchpoint
 
     with app.app_context():
         tp = db.session.scalars(db.select(Touchpoint).where(Touchpoint.key == "website")).one()
@@ -137,7 +137,7 @@ def test_touchpoint_catalog(app, as_role, catalog):
 
 def test_deactivated_touchpoint_is_not_offered_for_logging(app, as_role, users):
     world = build_world(app, users)
-    from app.models import Touchpoint
+    from app.touchpoint_audit.models import Touchpoint
 
     with app.app_context():
         db.session.scalars(db.select(Touchpoint).where(Touchpoint.key == "hotline")).one().active = False

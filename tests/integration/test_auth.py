@@ -51,8 +51,8 @@ def test_unknown_and_wrong_password_say_the_same(client, users):
 
 
 def test_deactivated_user_cannot_sign_in(app, client, users):
+    from app.accounts.models import User
     from app.extensions import db
-    from app.models import User
 
     with app.app_context():
         db.session.get(User, users["service"].id).active = False
@@ -85,8 +85,8 @@ def test_missing_csrf_token_is_refused(app, as_role, users):
                            csrf=False)
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
+    from app.accounts.models import User
     from app.extensions import db
-    from app.models import User
 
     with app.app_context():
         assert db.session.scalar(db.select(User).where(User.username == "x1")) is None
@@ -139,7 +139,7 @@ def test_session_cookie_flags(client, users):
 
 
 def test_server_error_page_has_no_traceback(app, as_role):
-    from app.security import allow
+    from app.web.security import allow
 
     @allow("manager")
     def boom():
@@ -170,8 +170,9 @@ def test_two_renderings(as_role):
 
 
 def test_language_switch_is_remembered_and_formats_numbers(app, as_role, users):
+    from app.accounts.models import User
     from app.extensions import db
-    from app.models import Customer, CustomerValue, User
+    from app.segments.models import Customer, CustomerValue
 
     with app.app_context():
         customer = Customer(customer_no="0001", name="Test GmbH")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.bulk import insert_frame, python_columns
 from app.extensions import db
+from app.web.bulk import insert_frame, python_columns
 
 
 def test_python_columns_are_plain_values_with_none_for_missing():

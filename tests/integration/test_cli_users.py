@@ -1,8 +1,8 @@
 """`flask users …` and the configuration switches."""
 from __future__ import annotations
 
+from app.accounts.models import User
 from app.extensions import db
-from app.models import User
 
 
 def test_users_create_and_list(app):

@@ -9,7 +9,7 @@ CSV = "Kundennummer;Periode;Umsatz\n00123;2024-01;10,00\n00123;2024-02;20,00\n".
 
 
 def counts():
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     return (db.session.scalar(db.select(db.func.count(Customer.id))),
             db.session.scalar(db.select(db.func.count(CustomerValue.id))))
@@ -17,7 +17,7 @@ def counts():
 
 def stale_plans(monkeypatch, times):
     """Make the first ``times`` comparisons miss a customer that another import inserts right after."""
-    import app.customer_import as customer_import
+    import app.segments.importing as customer_import
 
     plan_import = customer_import.plan_import
     calls = []
@@ -35,7 +35,7 @@ def stale_plans(monkeypatch, times):
 
 
 def test_a_collision_is_written_again_against_the_new_state(app, monkeypatch):
-    from app.customer_import import check_upload, import_customer_values
+    from app.segments.importing import check_upload, import_customer_values
 
     with app.app_context():
         check = check_upload(CSV, "werte.csv")
@@ -47,7 +47,7 @@ def test_a_collision_is_written_again_against_the_new_state(app, monkeypatch):
 
 
 def test_a_second_collision_writes_nothing_and_says_why(app, monkeypatch):
-    from app.customer_import import ImportConflict, check_upload, import_customer_values
+    from app.segments.importing import ImportConflict, check_upload, import_customer_values
 
     with app.app_context():
         check = check_upload(CSV, "werte.csv")

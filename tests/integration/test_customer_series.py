@@ -17,7 +17,7 @@ TOTALS = ["customer_id", "customer_since", "revenue", "cost_to_serve", "contribu
 
 
 def _import(text: str) -> dict:
-    from app.customer_import import check_upload, import_customer_values
+    from app.segments.importing import check_upload, import_customer_values
 
     check = check_upload(text.encode("utf-8"), "werte.csv")
     assert check.ok, [p.message for p in check.problems]
@@ -26,7 +26,7 @@ def _import(text: str) -> dict:
 
 def _assert_series_match_values(start: str, end: str) -> None:
     """Series loader == GROUP BY + pivot over customer_values, for both value bases."""
-    from app.loaders import segments as loaders
+    from app.segments import loaders
 
     reference = loaders.window_totals(start, end)
     for value in ("revenue", "contribution"):
@@ -37,8 +37,8 @@ def _assert_series_match_values(start: str, end: str) -> None:
 
 def _stored_series() -> dict:
     """Every stored value as the blocks hold it: (customer id, kind, ordinal) → figures."""
-    from app.customer_series import FIELDS, expand, read_blocks
-    from app.models import SeriesBlock
+    from app.segments.models import SeriesBlock
+    from app.segments.series import FIELDS, expand, read_blocks
 
     blocks = db.session.scalars(db.select(SeriesBlock.block)).all()
     long = expand(read_blocks(db.session.connection(), blocks))
@@ -88,7 +88,7 @@ def test_import_then_overlapping_import_keeps_series_equal_to_values(app):
         assert _stored_series() == before
 
         # a rebuild from the stored values gives byte for byte the same series
-        from app.customer_series import rebuild_all
+        from app.segments.series import rebuild_all
 
         rebuild_all(db.session.connection())
         assert _stored_series() == before
@@ -97,7 +97,7 @@ def test_import_then_overlapping_import_keeps_series_equal_to_values(app):
 
 
 def test_orm_writes_keep_series_in_step(app):
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     with app.app_context():
         customer = Customer(customer_no="0100", name="Delta")
@@ -125,7 +125,7 @@ def test_orm_writes_keep_series_in_step(app):
 
 
 def test_a_customer_deleted_by_sql_drops_out_of_the_window(app):
-    from app.models import Customer
+    from app.segments.models import Customer
 
     with app.app_context():
         _import("Kundennummer;Periode;Umsatz\n0200;2024-01;10\n0201;2024-01;20\n")
@@ -140,8 +140,8 @@ def test_a_customer_deleted_by_sql_drops_out_of_the_window(app):
 
 def test_customers_of_many_blocks_and_a_later_import_into_one_of_them(app):
     """Ids across several blocks; an import touching one block leaves the others byte for byte."""
-    from app.customer_series import BLOCK_SIZE
-    from app.models import Customer, SeriesBlock
+    from app.segments.models import Customer, SeriesBlock
+    from app.segments.series import BLOCK_SIZE
 
     with app.app_context():
         # customers far apart in id, so they sit in different blocks
@@ -156,7 +156,7 @@ def test_customers_of_many_blocks_and_a_later_import_into_one_of_them(app):
         _import("Kundennummer;Periode;Umsatz\nB2;2024-02;7\n")
         _assert_series_match_values("2024-01", "2024-03")
         assert {b.block: b.revenue for b in db.session.scalars(db.select(SeriesBlock)) if b.block != 1} == untouched
-        from app.loaders import segments as loaders
+        from app.segments import loaders
 
         assert loaders.customers_in_window("2024-01", "2024-03") == 4
         assert loaders.available_periods() == ["2024-01", "2024-02", "2024-03"]
@@ -164,7 +164,7 @@ def test_customers_of_many_blocks_and_a_later_import_into_one_of_them(app):
 
 
 def _window(start, end):
-    from app.loaders import segments as loaders
+    from app.segments import loaders
 
     return loaders.load_window(start, end)
 
@@ -187,7 +187,7 @@ def test_demo_like_block_of_equal_shapes(app, customers):
 @pytest.mark.parametrize("potential_outside_window", [False, True])
 def test_a_run_without_potential_amounts_uses_the_rating(app, potential_outside_window):
     """No potential amounts in the window: the matrix uses the 1–5 rating, read from the blocks."""
-    from app.segment_runs import run_segmentation
+    from app.segments.runs import run_segmentation
 
     lines = ["Kundennummer;Periode;Umsatz;Potenzial;Potenzialbewertung"]
     for c in range(1, 9):
@@ -216,7 +216,7 @@ def _customer_with_value(customer_no: str, since: str, revenue: float) -> int:
     """A customer and one value written through the ORM and flushed, not committed."""
     import datetime as dt
 
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     customer = Customer(customer_no=customer_no, name=customer_no, customer_since=dt.date.fromisoformat(since))
     db.session.add(customer)
@@ -227,9 +227,9 @@ def _customer_with_value(customer_no: str, since: str, revenue: float) -> int:
 
 
 def _window_reads_beside_and_sees_uncommitted_rows(reads_beside_when_clean: bool, monkeypatch) -> None:
-    from app.customer_series import BLOCK_SIZE
-    from app.loaders import segments as loaders
-    from app.models import Customer
+    from app.segments import loaders
+    from app.segments.models import Customer
+    from app.segments.series import BLOCK_SIZE
 
     _import(VALUES)
     # three more customers in further blocks, so that a split read has halves to read
@@ -284,7 +284,7 @@ def test_window_in_a_sqlite_file_reads_customers_beside_the_blocks(tmp_path, mon
 def test_start_page_revenue_of_the_latest_twelve_months_from_the_blocks(app, as_role):
     """The start page sums the latest twelve periods of the latest kind, like SQL over the values;
     quarters held beside the months are not added on top."""
-    from app.views.main import company_overview
+    from app.overview.views import company_overview
 
     months = [str(p) for p in pd.period_range("2024-01", periods=14, freq="M")]
     lines = ["Kundennummer;Periode;Umsatz"] + [f"{c};{m};{10 * i + c}" for c in (1, 2) for i, m in enumerate(months)]
@@ -305,7 +305,7 @@ def test_halves_join_in_one_matrix_without_copying_and_close_gaps():
     """_joined: parts that filled their expected rows are one matrix already (a view, no copy);
     a part with fewer rows (customers without a value in the window) has the next one moved up;
     a part that outgrew its rows is copied together with the rest."""
-    from app.loaders.segments import _joined
+    from app.segments.loaders import _joined
 
     def parts_in(shared, expected, filled, own=None):
         places = np.cumsum([0, *expected])
@@ -347,9 +347,9 @@ def test_halves_join_in_one_matrix_without_copying_and_close_gaps():
 def test_split_read_with_customers_without_a_value_in_the_window(app, monkeypatch):
     """PostgreSQL's two halves, where the first half's blocks hold customers that have no value in
     the window: the matrix still has one row per customer with values, in id order, equal to SQL's."""
-    from app.customer_series import BLOCK_SIZE
-    from app.loaders import segments as loaders
-    from app.models import Customer
+    from app.segments import loaders
+    from app.segments.models import Customer
+    from app.segments.series import BLOCK_SIZE
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":

@@ -56,13 +56,13 @@ def png_pixels(pdf: bytes, tmp_path, page: int) -> list[int]:
 # ------------------------------------------------------------------ data
 
 def _company(app, n_customers=150):
-    from app.catalog import seed_catalog
-    from app.demo import generate_company, load_company
+    from app.segments.demo import generate_company, load_company
+    from app.touchpoint_audit.catalog import seed_catalog
 
     seed_catalog()
     load_company(generate_company(n_customers=n_customers, seed=11))
     try:
-        from app.segment_runs import run_segmentation
+        from app.segments.runs import run_segmentation
 
         run_segmentation(commit=False)
     except ImportError:  # segmentation area absent: reports fall back to "all customers"
@@ -72,15 +72,15 @@ def _company(app, n_customers=150):
 
 def build_full_audit(app, users) -> dict:
     """Two rounds on the same scope (the earlier one published), outcomes, chain."""
-    from app.models.aftersales import Outcome
-    from app.models.audits import Audit
-    from app.report_demo import build_round, describe_chain, generate_outcomes
-    from app.reporting import publish
+    from app.aftersales.models import Outcome
+    from app.reports.demo import build_round, describe_chain, generate_outcomes
+    from app.reports.document import publish
+    from app.touchpoint_audit.models import Audit
 
     manager_id = users["manager"].id
     with app.test_request_context():
         _company(app)
-        from app.models import Customer
+        from app.segments.models import Customer
 
         ids = list(db.session.scalars(db.select(Customer.id)))
         rows = generate_outcomes(ids, {}, seed=5, share=1.0)
@@ -97,7 +97,7 @@ def build_full_audit(app, users) -> dict:
         db.session.commit()
         out = {"current": current.id, "earlier": earlier.id}
         snapshot_cases = db.session.get(Audit, current.id)
-        from app.reporting import latest_snapshot
+        from app.reports.document import latest_snapshot
 
         out["cases"] = latest_snapshot(snapshot_cases.id).cases
         db.session.remove()
@@ -106,7 +106,7 @@ def build_full_audit(app, users) -> dict:
 
 def build_bare_audit(app, users, title="Leere Runde", with_snapshot=True, findings=()) -> int:
     """An audit without observations, outcomes or chain (optionally with an empty analysis)."""
-    from app.models.audits import AnalysisSnapshot, Audit, Finding
+    from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 
     with app.app_context():
         audit = Audit(title=title, status="open", period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 3, 31))
@@ -125,9 +125,9 @@ def build_bare_audit(app, users, title="Leere Runde", with_snapshot=True, findin
 
 
 def render(app, audit_id, lang="en", generated_at=dt.datetime(2025, 5, 1, 12, 0)):
-    from app.models import User
-    from app.models.audits import Audit
-    from app.reporting import html_to_pdf, latest_snapshot, pdf_identifier, render_html
+    from app.accounts.models import User
+    from app.reports.document import html_to_pdf, latest_snapshot, pdf_identifier, render_html
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         audit = db.session.get(Audit, audit_id)
@@ -153,7 +153,7 @@ def test_full_report_sections_figures_trend_and_a_page_that_is_not_blank(app, us
     with app.test_request_context(headers={"Accept-Language": "en"}):
         from flask_babel import force_locale
 
-        from app.i18n import fmt_money, fmt_number
+        from app.web.i18n import fmt_money, fmt_number
 
         with force_locale("en"):
             excess = fmt_money(ids["cases"].get("total_excess") or 0)
@@ -203,9 +203,9 @@ def test_no_analysis_at_all_still_renders(app, users, tmp_path):
 
 def test_segment_without_aftersales_data_is_marked(app, users):
     """A segment with outcomes but too few per cell shows "insufficient data", not a rate."""
-    from app.aftersales_analysis import analyse
-    from app.models import Customer
-    from app.models.aftersales import Outcome
+    from app.aftersales.analysis import analyse
+    from app.aftersales.models import Outcome
+    from app.segments.models import Customer
 
     with app.test_request_context():
         c = Customer(customer_no="1", name="x")
@@ -235,15 +235,15 @@ def test_html_and_a_giant_word_are_escaped_and_stay_on_the_page(app, users, tmp_
     audit_id = build_bare_audit(app, users, title=GIANT[:200],
                                 findings=[(evil, f"Fix {GIANT} now"), (GIANT[:300], evil)])
     with app.app_context():
-        from app.models.reports import ChainActor
+        from app.reports.models import ChainActor
 
         db.session.add(ChainActor(audit_id=audit_id, role="customer", name=GIANT[:200],
                                   success_factors=evil + GIANT))
         db.session.commit()
         db.session.remove()
-    from app.models import User
-    from app.models.audits import Audit
-    from app.reporting import render_html
+    from app.accounts.models import User
+    from app.reports.document import render_html
+    from app.touchpoint_audit.models import Audit
 
     with app.app_context():
         html = render_html(db.session.get(Audit, audit_id), "en",
@@ -287,8 +287,8 @@ def synchronous_jobs(app, monkeypatch):
 
 
 def test_publish_freezes_and_every_download_returns_the_same_bytes(app, users, as_role, synchronous_jobs):
-    from app.models.audits import Audit
-    from app.models.reports import ReportDocument
+    from app.reports.models import ReportDocument
+    from app.touchpoint_audit.models import Audit
 
     audit_id = build_bare_audit(app, users, findings=[("Preise zu hoch", "Angleichen")])
     manager = as_role("manager")
@@ -330,7 +330,7 @@ def test_publish_needs_an_analysis(app, users, as_role, synchronous_jobs):
 
 
 def test_published_elsewhere_is_frozen_on_first_download(app, users, as_role):
-    from app.models.audits import Audit
+    from app.touchpoint_audit.models import Audit
 
     audit_id = build_bare_audit(app, users)
     with app.app_context():
@@ -367,8 +367,8 @@ def test_generate_with_rq_worker(app, users, monkeypatch):
     except redis.exceptions.ConnectionError as exc:
         pytest.skip(f"Redis at {url} is unreachable ({exc}); the RQ path is not tested")
     import app as app_package
-    from app.jobs import QUEUE_NAME, enqueue
-    from app.models import Job
+    from app.web.jobs import QUEUE_NAME, enqueue
+    from app.web.models import Job
 
     audit_id = build_bare_audit(app, users)
     monkeypatch.setitem(app.config, "REDIS_URL", url)
@@ -408,7 +408,7 @@ def test_roles(app, users, as_role, method, path, allowed):
 
 
 def test_chain_form_saves_and_report_draws_it(app, users, as_role, tmp_path):
-    from app.models.reports import ChainActor
+    from app.reports.models import ChainActor
 
     audit_id = build_bare_audit(app, users)
     manager = as_role("manager")
@@ -431,8 +431,8 @@ def test_chain_form_saves_and_report_draws_it(app, users, as_role, tmp_path):
 
 
 def test_cli_pdf_draft_and_published(app, users, tmp_path):
-    from app.models.audits import Audit
-    from app.reporting import published_document
+    from app.reports.document import published_document
+    from app.touchpoint_audit.models import Audit
 
     audit_id = build_bare_audit(app, users)
     runner = app.test_cli_runner()
@@ -460,8 +460,8 @@ def test_pdftotext_is_installed():
 
 
 def test_chain_form_refuses_overlong_fields_and_a_published_audit(app, users, as_role):
-    from app.models.audits import Audit
-    from app.models.reports import ChainActor
+    from app.reports.models import ChainActor
+    from app.touchpoint_audit.models import Audit
 
     audit_id = build_bare_audit(app, users)
     manager = as_role("manager")

@@ -21,7 +21,7 @@ def test_import_dry_run_then_import_then_run_and_export(app, tmp_path):
     dry = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "8 customers (8 new)" in dry.output and "Dry run" in dry.output
-    from app.models import Customer
+    from app.segments.models import Customer
 
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Customer.id))) == 0
@@ -64,7 +64,7 @@ def test_rebuild_series_repairs_values_written_with_sql(app, tmp_path):
     path = tmp_path / "values.csv"
     path.write_text(CSV)
     assert runner.invoke(args=["customers", "import", str(path)]).exit_code == 0
-    from app.loaders import segments as loaders
+    from app.segments import loaders
 
     with app.app_context():
         db.session.execute(db.text("UPDATE customer_values SET revenue = revenue + 1000"))

@@ -29,7 +29,7 @@ def confirm_url(html: str) -> str:
 
 
 def counts(app):
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     with app.app_context():
         result = (db.session.scalar(db.select(db.func.count(Customer.id))),
@@ -48,7 +48,7 @@ def test_preview_then_confirm_writes_and_reimport_changes_nothing(app, as_role):
     done = client.post(confirm_url(html))
     assert done.status_code == 303
     assert counts(app) == (2, 3)
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     with app.app_context():
         customer = db.session.scalar(db.select(Customer).where(Customer.customer_no == "00123"))
@@ -151,7 +151,7 @@ def test_xlsx_wide_layout_by_sheet(app, as_role):
 
 
 def test_large_import_runs_as_a_job_with_progress(app, as_role, monkeypatch):
-    import app.views.customers as views
+    import app.segments.customers as views
 
     monkeypatch.setitem(app.config, "JOBS_SYNCHRONOUS", True)
     monkeypatch.setattr(views, "BACKGROUND_BYTES", 10)

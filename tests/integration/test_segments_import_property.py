@@ -19,8 +19,8 @@ def german(amount) -> str:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=rows)
 def test_imported_values_equal_the_file(app, values):
-    from app.customer_import import check_upload, import_customer_values
-    from app.models import Customer, CustomerValue
+    from app.segments.importing import check_upload, import_customer_values
+    from app.segments.models import Customer, CustomerValue
 
     text = "Kundennummer;Periode;Umsatz\n" + "".join(
         f"{number};{period};{german(amount)}\n" for (number, period), amount in values.items())
@@ -41,7 +41,7 @@ def test_imported_values_equal_the_file(app, values):
             db.session.rollback()
             db.session.execute(db.delete(CustomerValue))
             db.session.execute(db.delete(Customer))
-            from app.models import ImportLog
+            from app.segments.models import ImportLog
 
             db.session.execute(db.delete(ImportLog))
             db.session.commit()

@@ -10,7 +10,7 @@ from app.extensions import db
 
 @pytest.fixture
 def values_with_gaps(app):
-    from app.models import Customer, CustomerValue
+    from app.segments.models import Customer, CustomerValue
 
     with app.app_context():
         customers = [Customer(customer_no=f"{i:04d}", name=f"K{i}") for i in range(1, 6)]
@@ -35,7 +35,7 @@ def values_with_gaps(app):
 
 @pytest.mark.parametrize("value", ["revenue", "contribution"])
 def test_one_pass_loader_equals_group_by_and_pivot(app, values_with_gaps, value):
-    from app.loaders import segments as loaders
+    from app.segments import loaders
 
     with app.app_context():
         totals, matrix = loaders.load_window("2024-01", "2024-12", value)

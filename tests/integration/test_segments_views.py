@@ -17,9 +17,9 @@ MONEY = re.compile(r"(€\s?\d|\d\s?€)")
 @pytest.fixture
 def segmented(app, users):
     """The demo company (300 customers) with one segmentation run; a customer with a formula-like name."""
-    from app.demo import generate_company, load_company
-    from app.models import Customer, CustomerSegment
-    from app.segment_runs import run_segmentation
+    from app.segments.demo import generate_company, load_company
+    from app.segments.models import Customer, CustomerSegment
+    from app.segments.runs import run_segmentation
 
     with app.app_context(), app.test_request_context():
         company = generate_company(n_customers=300, seed=7)
@@ -96,8 +96,8 @@ def test_customer_page_explains_every_class(as_role, segmented):
 def test_a_trend_reason_names_the_periods_it_rests_on(app, reason, expected):
     from flask_babel import force_locale
 
-    from app.models import CustomerSegment, SegmentationRun
-    from app.segment_runs import explain
+    from app.segments.models import CustomerSegment, SegmentationRun
+    from app.segments.runs import explain
 
     run = SegmentationRun(parameters={}, summary={}, window_start="2025-01", window_end="2026-06")
     segment = CustomerSegment(trajectory="growth" if reason != "none" else "stable", trajectory_reason=reason,
@@ -114,7 +114,7 @@ def test_customer_list_filters_sorts_searches_and_renders_a_fragment(app, as_rol
     fragment = client.get("/customers/?segment=star&abc=A", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and 'id="results"' in fragment
     rows = re.findall(r"<tr>\s*<td class=\"lead\"><a href=\"/customers/(\d+)\"", fragment)
-    from app.models import CustomerSegment
+    from app.segments.models import CustomerSegment
 
     with app.app_context():
         expected = db.session.scalar(db.select(db.func.count()).where(
@@ -163,7 +163,7 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
     response = client.post("/segments/run", data={"window_start": start, "window_end": end, "abc_a": "70",
                                                   "abc_b": "90", "trajectory_value": "contribution"})
     assert response.status_code == 303
-    from app.models import SegmentationRun
+    from app.segments.models import SegmentationRun
 
     with app.app_context():
         runs = db.session.scalars(db.select(SegmentationRun).order_by(SegmentationRun.id)).all()
@@ -252,10 +252,11 @@ def test_segmentation_area_access_walk(app, users, segmented):
 
 def test_demo_company_shows_every_class(app):
     """Under the default rules the demo data has every segment, tier, trajectory and burr customers."""
-    from app.demo import DEMO_STEPS, step_company, step_users
-    from app.models import SegmentationRun
-    from app.segment_demo import step_segmentation
-    from app.segment_runs import transition_matrix
+    from app.accounts.demo import step_users
+    from app.demo import DEMO_STEPS
+    from app.segments.demo import step_company, step_segmentation
+    from app.segments.models import SegmentationRun
+    from app.segments.runs import transition_matrix
 
     assert ("segmentation", step_segmentation) in DEMO_STEPS
     with app.app_context():
@@ -287,7 +288,7 @@ def test_demo_company_shows_every_class(app):
 
 
 def test_a_large_run_goes_through_a_job(app, as_role, segmented, monkeypatch):
-    import app.views.segments as views
+    import app.segments.views as views
 
     monkeypatch.setitem(app.config, "JOBS_SYNCHRONOUS", True)
     monkeypatch.setattr(views, "BACKGROUND_CUSTOMERS", 10)
@@ -300,7 +301,7 @@ def test_a_large_run_goes_through_a_job(app, as_role, segmented, monkeypatch):
     assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
     done = client.get(response.headers["Location"])
     assert done.status_code == 302 and done.headers["Location"].endswith("/segments/")
-    from app.models import SegmentationRun
+    from app.segments.models import SegmentationRun
 
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(SegmentationRun.id))) == 2
@@ -318,7 +319,7 @@ def test_overview_and_list_in_german_use_the_users_words(as_role, segmented):
 
 
 def test_checklist_with_an_overlong_note_saves_nothing_and_says_why(app, as_role, segmented):
-    from app.models import ChecklistEntry
+    from app.segments.models import ChecklistEntry
 
     client = as_role("manager")
     url = f"/customers/{segmented['star_id']}/checklist"

@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits import CASE_REASONS, case_flags, total_excess
-from audits import penalty
+from audits import CASE_REASONS, case_flags, penalty, total_excess
 
 DAY0 = pd.Timestamp("2024-03-01 10:00")
 PRICES = [("renewal", "price")]

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
-from app.i18n import fmt_date, fmt_money, fmt_number, fmt_percent
+from app.web.i18n import fmt_date, fmt_money, fmt_number, fmt_percent
 
 
 @pytest.fixture(scope="module")

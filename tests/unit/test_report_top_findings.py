@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.reporting import top_findings
+from app.reports.document import top_findings
 
 
 def findings(penalty: int, aftersales: int) -> list:

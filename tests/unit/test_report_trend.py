@@ -1,7 +1,7 @@
 """Round-over-round verdicts at their boundaries, and the break opportunities for long words."""
 from __future__ import annotations
 
-from app.reporting import breakable, trend_verdict
+from app.reports.document import breakable, trend_verdict
 
 
 def row(effect, low, high, status="ok", threshold=1.0):

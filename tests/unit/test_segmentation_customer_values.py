@@ -11,7 +11,7 @@ import pandas.testing as pdt
 import pytest
 
 from segmentation.customer_values import CUSTOMER_VALUE_OUTPUT, parse_customer_values
-from segmentation.tabular import ROW_COLUMN, has_errors, read_table, safe_cell
+from tabular import ROW_COLUMN, has_errors, read_table, safe_cell
 
 
 def parse_csv(text: str, encoding: str = "utf-8", **kwargs):

@@ -10,15 +10,9 @@ import pandas as pd
 import pytest
 
 import segmentation
-from segmentation import (
-    SEGMENT_COLUMNS,
-    label,
-    parse_customer_values,
-    read_table,
-    segment_customers,
-    segment_window,
-)
+from segmentation import SEGMENT_COLUMNS, label, parse_customer_values, segment_customers, segment_window
 from segmentation.definitions import DEFINITIONS
+from tabular import read_table
 
 
 def long_values(periods: int = 24) -> pd.DataFrame:

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation import tabular
-from segmentation.tabular import (
+import tabular
+from tabular import (
     MESSAGES,
     ROW_COLUMN,
     TableError,

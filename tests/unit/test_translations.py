@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-# as babel.cfg says: Python under app/, Jinja templates under app/templates/
-METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+# as babel.cfg says: Python under app/, Jinja templates in each area's templates/
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
@@ -18,7 +19,7 @@ def ui_texts() -> dict[str, str]:
     """msgid -> first place it is used."""
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT / "app", METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}}
+        ROOT / "app", METHODS, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.do"}}
     ):
         for text in message if isinstance(message, tuple) else (message,):
             if text:
@@ -26,14 +27,24 @@ def ui_texts() -> dict[str, str]:
     return found
 
 
-def german() -> dict[str, str]:
+@cache
+def catalog_of(folder: Path) -> dict[str, str]:
+    """msgid -> German text of one area's catalog (``folder``/translations/de/...)."""
     catalog: dict[str, str] = {}
-    for po in sorted((ROOT / "app" / "translations" / "de").glob("*.po")):
+    po = folder / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+    if po.exists():
         with po.open("rb") as fh:
             for message in read_po(fh, locale="de"):
                 if message.id and message.string:
                     catalog[message.id if isinstance(message.id, str) else message.id[0]] = (
                         message.string if isinstance(message.string, str) else message.string[0])
+    return catalog
+
+
+def german() -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for folder in sorted(p.parent.parent for p in (ROOT / "app").glob("*/translations/de")):
+        catalog.update(catalog_of(folder))
     return catalog
 
 
@@ -49,3 +60,16 @@ def test_translations_keep_the_placeholders():
     wrong = [f"{text!r} -> {translated!r}" for text, translated in german().items()
              if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(translated))]
     assert not wrong, "\n".join(wrong)
+
+
+def test_each_area_translates_its_own_texts():
+    """An area's texts are in its own catalog or the shell's (the one every area shares)."""
+    shell = catalog_of(ROOT / "app" / "web")
+    missing = []
+    for text, where in ui_texts().items():
+        area = where.split("/")[1]
+        if area.endswith(".py"):  # a plain module of app/: the shell's catalog
+            area = "web"
+        if text not in shell and text not in catalog_of(ROOT / "app" / area):
+            missing.append(f"{where}: {text!r}")
+    assert not missing, "\n".join(sorted(missing))

@@ -1,0 +1,69 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+
+from app.accounts.models import ROLES
+from app.accounts.passwords import MIN_LENGTH
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "manager": _l("Touchpoint manager"),
+    "service": _l("Service team"),
+    "leadership": _l("Leadership"),
+}
+
+
+class LoginForm(FlaskForm):
+    # autocomplete tokens: password managers fill the sign-in and offer to generate new passwords
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Stay signed in"))
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=2, max=64),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash and underscore only.")),
+        ],
+        render_kw={"autocomplete": "off"},  # another person's account, not the admin's own
+    )
+    display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def validate_username(self, field):
+        from app.accounts.models import User
+        from app.extensions import db
+
+        exists = db.session.scalar(db.select(User.id).where(db.func.lower(User.username) == field.data.lower()))
+        if exists:
+            raise ValidationError(_l("This username is taken."))
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    active = BooleanField(_l("Active"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )

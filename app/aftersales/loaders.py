@@ -1,0 +1,68 @@
+"""After-sales outcomes joined with the latest segmentation, as the frame that
+:mod:`audits.aftersales` takes (satisfaction already turned into yes/no at the
+chosen threshold, so scores and yes/no answers can sit side by side)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from app.aftersales.models import DEFAULT_THRESHOLD, Outcome
+from app.extensions import db
+from app.segments.models import Customer
+from app.touchpoint_audit.loaders import SEGMENT_KINDS, customer_segments, latest_segmentation_run_id
+
+COLUMNS = ["outcome_id", "customer_pk", "customer_no", "name", "outcome_date", "sale_satisfaction",
+           "after_sales_satisfaction", "repurchased", *SEGMENT_KINDS]
+
+
+def _flags(score: pd.Series, yes: pd.Series, threshold: int) -> pd.Series:
+    given = yes.astype("boolean")
+    from_score = pd.to_numeric(score, errors="coerce") >= threshold
+    return given.where(given.notna(), from_score).astype(bool)
+
+
+def outcome_frame(
+    threshold: int = DEFAULT_THRESHOLD,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    run_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per outcome (optionally within [start, end]) with yes/no flags and segments.
+
+    Segments come from segmentation run ``run_id`` (default: the latest); a customer
+    without one has empty segment columns and counts in "overall" only.
+    """
+    query = (
+        sa.select(
+            Outcome.id, Outcome.customer_id, Customer.customer_no, Customer.name, Outcome.outcome_date,
+            Outcome.sale_score, Outcome.sale_yes, Outcome.after_sales_score, Outcome.after_sales_yes,
+            Outcome.repurchased,
+        )
+        .join(Customer, Outcome.customer_id == Customer.id)
+        .order_by(Outcome.id)
+    )
+    if start is not None:
+        query = query.where(Outcome.outcome_date >= start)
+    if end is not None:
+        query = query.where(Outcome.outcome_date <= end)
+    raw = pd.DataFrame(db.session.execute(query).all(), columns=[
+        "outcome_id", "customer_pk", "customer_no", "name", "outcome_date", "sale_score", "sale_yes",
+        "after_sales_score", "after_sales_yes", "repurchased",
+    ])
+    frame = raw[["outcome_id", "customer_pk", "customer_no", "name", "outcome_date"]].copy()
+    frame["sale_satisfaction"] = _flags(raw["sale_score"], raw["sale_yes"], threshold)
+    frame["after_sales_satisfaction"] = _flags(raw["after_sales_score"], raw["after_sales_yes"], threshold)
+    frame["repurchased"] = raw["repurchased"].astype(bool)
+    if run_id is None:
+        run_id = latest_segmentation_run_id()
+    segments = customer_segments(run_id)
+    if len(segments) and len(frame):
+        frame = frame.merge(segments, on="customer_pk", how="left")
+    else:
+        for kind in SEGMENT_KINDS:
+            frame[kind] = None
+    for kind in SEGMENT_KINDS:
+        frame[kind] = frame[kind].astype(object).where(frame[kind].notna(), None)
+    return frame[COLUMNS]

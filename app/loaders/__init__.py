@@ -1,1 +1,0 @@
-"""The one adapter between ORM rows and the DataFrames the pure packages take (one module per area)."""

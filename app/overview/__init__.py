@@ -1,0 +1,3 @@
+"""The start page of each role.
+
+What the area adds to the app is wired in :mod:`app.overview.area`."""

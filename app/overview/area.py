@@ -1,0 +1,11 @@
+"""What the overview area adds to the app: its blueprints, CLI groups and hooks."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.overview import views
+
+
+def init_app(app: Flask) -> None:
+    """Register the area with ``app`` (called once by the factory)."""
+    app.register_blueprint(views.bp)

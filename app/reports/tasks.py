@@ -1,0 +1,58 @@
+"""Background jobs of the report area: render a draft PDF, publish an audit."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import force_locale
+
+from app.accounts.models import User
+from app.extensions import db
+from app.touchpoint_audit.models import Audit
+from app.web.jobs import report
+
+
+def _report_url(audit_id: int) -> str:
+    return url_for("reports.audit_report", audit_id=audit_id)
+
+
+def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None = None) -> dict:
+    """Render the audit's report in ``lang`` and keep it as the latest draft."""
+    from app.reports.document import render_pdf, store_document
+
+    with force_locale(lang):
+        audit = db.session.get(Audit, audit_id)
+        if audit is None:
+            raise ValueError("the audit no longer exists")
+        user = db.session.get(User, user_id) if user_id else None
+        report(job_id, 0.05, "…")
+        pdf, pages = render_pdf(audit, lang, user, progress=lambda f, m: report(job_id, 0.05 + 0.85 * f, m))
+        report(job_id, 0.95, "…")
+        kind = "draft"
+        document = store_document(audit, lang, pdf, pages, kind, user_id)
+        db.session.commit()
+        with _request_context():
+            return {"redirect": _report_url(audit_id), "document_id": document.id, "sha256": document.sha256}
+
+
+def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang: str = "de") -> dict:
+    """Publish the audit: status → published, both PDFs frozen with their SHA-256."""
+    from app.reports.document import publish
+
+    with force_locale(lang):
+        audit = db.session.get(Audit, audit_id)
+        if audit is None:
+            raise ValueError("the audit no longer exists")
+        documents = publish(audit, user_id, progress=lambda f, m: report(job_id, 0.02 + 0.95 * f, m))
+        db.session.commit()
+        with _request_context():
+            return {"redirect": _report_url(audit_id), "sha256": {d.lang: d.sha256 for d in documents}}
+
+
+def _request_context():
+    """url_for outside a request (RQ worker, thread pool) needs a request context."""
+    from contextlib import nullcontext
+
+    from flask import current_app, has_request_context
+
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context("/")

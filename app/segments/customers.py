@@ -1,0 +1,217 @@
+"""Customers: the list with filters and active search, the customer page with its
+classes, reasons and checklist, and the customer-value import."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db, htmx
+from app.segments import charts, loaders
+from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
+from app.segments.models import ChecklistEntry, Customer, CustomerSegment
+from app.segments.runs import (
+    POTENTIAL_SEGMENT_KEYS,
+    TIER_KEYS,
+    TRAJECTORY_KEYS,
+    checklist_score,
+    class_label,
+    explain,
+    latest_run,
+)
+from app.web import uploads
+from app.web.i18n import lang
+from app.web.rendering import htmx_response, render
+from app.web.security import allow, any_user, has_role
+from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
+
+bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="templates")
+PAGE_SIZE = 50
+UPLOAD_KIND = "customer_values"
+BACKGROUND_BYTES = 1_000_000  # about 20,000 rows of a typical export
+FILTERS = {
+    "abc": ("abc_class", ("A", "B", "C")),
+    "segment": ("potential_segment", POTENTIAL_SEGMENT_KEYS),
+    "tier": ("profit_tier", TIER_KEYS),
+    "trajectory": ("trajectory", TRAJECTORY_KEYS),
+}
+# sort key -> (column, needs money rights)
+SORTS = {
+    "customer_no": (Customer.customer_no, False), "name": (Customer.name, False),
+    "abc": (CustomerSegment.abc_class, False), "segment": (CustomerSegment.potential_segment, False),
+    "tier": (CustomerSegment.profit_tier, False), "trajectory": (CustomerSegment.trajectory, False),
+    "revenue": (CustomerSegment.revenue, True), "contribution": (CustomerSegment.contribution, True),
+    "untapped": (CustomerSegment.untapped, True),
+}
+
+
+def _options(kind: str, keys) -> list[tuple[str, str]]:
+    return [(key, class_label(kind, key, lang())) for key in keys]
+
+
+@bp.route("/")
+@any_user
+def index():
+    """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
+    show_money = has_role("manager", "leadership")
+    run = latest_run()
+    args = request.args
+    query = sa.select(Customer, CustomerSegment)
+    if run is not None:
+        query = query.outerjoin(CustomerSegment, sa.and_(CustomerSegment.customer_id == Customer.id,
+                                                         CustomerSegment.run_id == run.id))
+    else:
+        query = query.outerjoin(CustomerSegment, sa.false())
+    active = {}
+    for name, (column, keys) in FILTERS.items():
+        value = args.get(name, "")
+        if value in keys:
+            query = query.where(getattr(CustomerSegment, column) == value)
+            active[name] = value
+    if args.get("burr") in ("1", "yes"):
+        query = query.where(CustomerSegment.burr.is_(True))
+        active["burr"] = "1"
+    q = (args.get("q") or "").strip()[:100]
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(Customer.customer_no.ilike(pattern, escape="\\"),
+                                   Customer.name.ilike(pattern, escape="\\")))
+    sort = args.get("sort", "revenue" if show_money else "customer_no")
+    if sort not in SORTS or (SORTS[sort][1] and not show_money):
+        sort = "customer_no"
+    direction = "asc" if args.get("dir") == "asc" else "desc" if args.get("dir") == "desc" else (
+        "desc" if SORTS[sort][1] else "asc")
+    column = SORTS[sort][0]
+    order = column.desc() if direction == "desc" else column.asc()
+    query = query.order_by(order.nulls_last(), Customer.customer_no)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, args.get("page", 1, type=int) or 1)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    params = {**active, **({"q": q} if q else {}), "sort": sort, "dir": direction}
+    return render(
+        "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
+        rows=rows, run=run, total=total, page=page, pages=pages, params=params, q=q, sort=sort,
+        direction=direction, active=active, show_money=show_money,
+        filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
+        label=lambda kind, key: class_label(kind, key, lang()),
+    )
+
+
+@bp.route("/<int:customer_id>")
+@any_user
+def detail(customer_id: int):
+    """A customer: classes with reasons, value history (money roles), checklist and its history."""
+    customer = db.get_or_404(Customer, customer_id)
+    show_money = has_role("manager", "leadership")
+    run = latest_run()
+    segment = None
+    if run is not None:
+        segment = db.session.scalar(sa.select(CustomerSegment).where(
+            CustomerSegment.run_id == run.id, CustomerSegment.customer_id == customer.id))
+    reasons = explain(segment, run, lang(), show_money) if segment is not None else {}
+    history_svg = None
+    history = None
+    if show_money:
+        history = loaders.customer_history(customer.id)
+        history_svg = charts.history_chart(list(history["period"]), history["revenue"].to_numpy(dtype=float),
+                                           history["contribution"].to_numpy(dtype=float))
+    entries = db.session.scalars(sa.select(ChecklistEntry).where(ChecklistEntry.customer_id == customer.id)
+                                 .order_by(ChecklistEntry.created_at.desc(), ChecklistEntry.id.desc())).all()
+    from app.segments.forms import ChecklistForm
+
+    form = ChecklistForm()
+    return render("customers/detail.html", **_detail_context(customer, run, segment, reasons, show_money,
+                                                             history_svg, history, entries, form))
+
+
+def _detail_context(customer, run, segment, reasons, show_money, history_svg, history, entries, form) -> dict:
+    language = lang()
+    return {
+        "customer": customer, "run": run, "segment": segment, "reasons": reasons, "show_money": show_money,
+        "history_svg": history_svg, "history": history, "entries": entries, "form": form,
+        "language": language, "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS, "trajectories": TRAJECTORIES,
+        "customer_traits": CUSTOMER_TRAITS, "patient_traits": PATIENT_TRAITS,
+        "label": lambda kind, key: class_label(kind, key, language),
+    }
+
+
+@bp.route("/<int:customer_id>/checklist", methods=["POST"])
+@allow("manager")
+def checklist(customer_id: int):
+    """Save a dated customer-vs-patient assessment."""
+    from app.segments.forms import ChecklistForm
+
+    customer = db.get_or_404(Customer, customer_id)
+    form = ChecklistForm()
+    if form.validate_on_submit():
+        answers = {key: bool(getattr(form, f"trait_{key}").data) for key in (*CUSTOMER_TRAITS, *PATIENT_TRAITS)}
+        score, patient_class = checklist_score(answers)
+        db.session.add(ChecklistEntry(customer_id=customer.id, created_by_id=current_user.id, answers=answers,
+                                      score=score, patient_class=patient_class, note=form.note.data or ""))
+        db.session.commit()
+        flash(_("Checklist saved."), "success")
+        target = url_for("customers.detail", customer_id=customer.id) + "#checklist"
+        return htmx_response("", redirect=target) if htmx else redirect(target, code=303)
+    # Only the note can be invalid (too long): say so and keep nothing half-saved.
+    problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    flash(_("The checklist was not saved: %(problems)s", problems=problems), "error")
+    target = url_for("customers.detail", customer_id=customer.id) + "#checklist"
+    return htmx_response("", redirect=target) if htmx else redirect(target, code=303)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@allow("manager")
+def import_upload():
+    """Upload and check a file: the problem report, or the preview with a confirm button."""
+    from app.segments.forms import ImportForm
+
+    form = ImportForm()
+    check = None
+    token = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        filename = upload.filename or "upload.csv"
+        check = check_upload(data, filename, form.sheet.data)
+        if check.ok:
+            token = uploads.stage(data, filename, UPLOAD_KIND, current_user.id)
+    status = 422 if form.errors or (check is not None and not check.ok) else 200
+    from app.web.import_messages import reason_text
+
+    return render("customers/import.html", form=form, check=check, reason_text=reason_text, language=lang(),
+                  token=token, sheet=form.sheet.data or "",
+                  problems=problem_rows(check.problems) if check else [],
+                  background=check is not None and check.ok and len(data) > BACKGROUND_BYTES,
+                  status=status)
+
+
+@bp.route("/import/<token>", methods=["POST"])
+@allow("manager")
+def import_confirm(token: str):
+    """Write the previewed file (all or nothing); large files through a background job."""
+    staged = uploads.load(token, UPLOAD_KIND, current_user.id)
+    sheet = (request.form.get("sheet") or "")[:100] or None
+    if len(staged.data) > BACKGROUND_BYTES:
+        # Large files (roughly > 20,000 rows) are parsed again and written by a job with progress.
+        from app.web.jobs import enqueue
+
+        job = enqueue("customer_import", created_by_id=current_user.id, token=token, user_id=current_user.id,
+                      sheet=sheet, redirect=url_for("customers.index"))
+        return redirect(url_for("jobs.status", job_id=job.id), code=303)
+    check = parse_upload(staged.data, staged.filename, sheet)
+    if not check.ok:
+        flash(_("The file has problems; upload it again to see them."), "error")
+        return redirect(url_for("customers.import_upload"), code=303)
+    try:
+        counts = import_customer_values(check, user_id=current_user.id)
+    except ImportConflict as conflict:  # rolled back: the file can simply be imported again
+        flash(_(str(conflict)), "error")
+        return redirect(url_for("customers.import_upload"), code=303)
+    uploads.discard(token)
+    flash(_("Imported %(rows)s rows: %(new)s new customers, %(values_new)s new and %(changed)s changed values.",
+            rows=counts["rows"], new=counts["customers_new"], values_new=counts["values_new"],
+            changed=counts["values_changed"]), "success")
+    return redirect(url_for("customers.index"), code=303)

@@ -1,0 +1,483 @@
+"""Segmentation runs: load the window from the database, apply the five methods of
+the ``segmentation`` package, store every customer's classes with the figures
+that decided them, and explain them in words."""
+from __future__ import annotations
+
+import io
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from flask import has_request_context
+from flask_babel import gettext
+
+from app.extensions import db
+from app.segments import loaders
+from app.segments.models import CustomerSegment, SegmentationRun
+from segmentation.definitions import DEFINITIONS
+from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
+from segmentation.potential import potential_matrix
+from segmentation.trajectory import value_trajectories
+
+
+def _(text: str, **params) -> str:
+    """gettext in a request; the English text elsewhere (CLI, jobs, demo data)."""
+    if has_request_context():
+        return gettext(text, **params)
+    return text % params if params else text
+
+
+DEFAULT_PARAMETERS: dict = {
+    "abc": [0.8, 0.95],
+    "tiers": [0.8, 0.95],
+    "split_revenue": None,
+    "split_potential": None,
+    "potential_basis": "auto",  # auto | potential | rating
+    "trajectory_value": "revenue",  # revenue | contribution
+    "min_periods": 6,
+    "burr_min_years": 5.0,
+    "burr_max_margin": 0.02,
+}
+POTENTIAL_SEGMENT_KEYS = ("star", "focus", "cash_cow", "time_waster")
+TIER_KEYS = ("A", "B", "C", "Z")
+TRAJECTORY_KEYS = ("growth", "shrinking", "bell", "cyclic", "stable", "unknown")
+
+# customer_segments columns, in insert order
+SEGMENT_COLUMNS = (
+    "run_id", "customer_id", "abc_class", "potential_segment", "profit_tier", "trajectory", "burr",
+    "revenue", "rank", "revenue_share", "cum_share_before", "untapped", "potential_rating", "contribution",
+    "margin", "tier_rank", "tier_cum_share_before", "n_periods", "slope", "slope_rel", "p_value", "peak_index",
+    "peak_ratio_start", "peak_ratio_end", "seasonal_acf", "cycle_strength", "trajectory_reason", "tenure_years",
+)
+
+
+def parameters_with_defaults(given: dict | None) -> dict:
+    """The run parameters: the given ones over the documented defaults."""
+    params = dict(DEFAULT_PARAMETERS)
+    params.update({k: v for k, v in (given or {}).items() if v is not None or k.startswith("split_")})
+    return params
+
+
+def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
+    """All methods on the window's per-customer totals and value matrix.
+
+    Returns one row per customer (columns of :data:`SEGMENT_COLUMNS` except
+    run_id) and the run summary (counts, split values, cross-subsidy, Pareto
+    curve, typical series per trajectory).
+    """
+    params = parameters_with_defaults(params)
+    ids = totals["customer_id"].to_numpy()
+    basis = params["potential_basis"]
+    if basis == "auto":
+        basis = "potential" if totals["potential"].notna().any() else "rating"
+    pm_kwargs = {"potential_col": "potential"} if basis == "potential" else {"rating_col": "potential_rating"}
+    split = (params["split_revenue"], params["split_potential"])
+
+    def ranked():  # the methods on the totals; their sorts leave the GIL
+        return (abc_classes(totals, "revenue", params["abc"], order_by="input"),
+                potential_matrix(totals, "revenue", split=split, **pm_kwargs),  # in input order
+                profit_tiers(totals, "revenue", contribution_col="contribution", thresholds=params["tiers"],
+                             order_by="input"))
+
+    # the per-customer inputs of the burr flag, on the matrix's own index (no realignment)
+    if not np.array_equal(matrix.index.to_numpy(), ids):
+        matrix = matrix.reindex(pd.Index(ids, name="customer_id"))
+    by_customer = {name: pd.Series(totals[name].to_numpy(), index=matrix.index)
+                   for name in ("customer_since", "contribution", "revenue")}
+    periods_per_year = 4 if len(matrix.columns) and "Q" in str(matrix.columns[0]) else 12
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # beside the trajectories, which keep both cores busy only part of the time
+        ranking = pool.submit(ranked)
+        trajectories = value_trajectories(
+            matrix, periods_per_year=periods_per_year, min_periods=int(params["min_periods"]),
+            customer_since=by_customer["customer_since"], contribution=by_customer["contribution"],
+            revenue=by_customer["revenue"], burr_min_years=float(params["burr_min_years"]),
+            burr_max_margin=float(params["burr_max_margin"]),
+        )  # in matrix order = ids order
+        abc, pm, tiers = ranking.result()
+
+    columns = {
+        "customer_id": ids,
+        "abc_class": abc["abc_class"].to_numpy(),
+        "potential_segment": pm["potential_segment"].to_numpy(),
+        "profit_tier": tiers["profit_tier"].to_numpy(),
+        "trajectory": trajectories["trajectory"].to_numpy(),
+        "burr": trajectories["burr"].fillna(False).to_numpy(dtype=bool),
+        "revenue": abc["revenue"].to_numpy(),
+        "rank": abc["rank"].to_numpy(),
+        "revenue_share": abc["share"].to_numpy(),
+        "cum_share_before": abc["cum_share_before"].to_numpy(),
+        "untapped": pm["y"].to_numpy(),
+        "potential_rating": totals["potential_rating"].array,
+        "contribution": tiers["contribution"].to_numpy(),
+        "margin": tiers["margin"].to_numpy(),
+        "tier_rank": tiers["rank"].to_numpy(),
+        "tier_cum_share_before": tiers["cum_share_before"].to_numpy(),
+    }
+    for name in ("n_periods", "slope", "slope_rel", "p_value", "peak_index", "peak_ratio_start",
+                 "peak_ratio_end", "seasonal_acf", "cycle_strength", "tenure_years"):
+        columns[name] = trajectories[name].to_numpy()
+    columns["trajectory_reason"] = trajectories["reason"].to_numpy()
+    out = pd.DataFrame(columns, copy=False)  # the arrays as they are, not copied into 2-D blocks
+
+    subsidy = cross_subsidy(tiers)
+    abc_tally = _tally(out["abc_class"], ("A", "B", "C"), out["revenue"])
+    segment_tally = _tally(out["potential_segment"], POTENTIAL_SEGMENT_KEYS, out["revenue"])
+    tier_tally = _tally(out["profit_tier"], TIER_KEYS, out["contribution"])
+    summary = {
+        "customers": int(len(out)),
+        "total_revenue": float(np.nansum(out["revenue"].to_numpy(dtype=float))),
+        "total_contribution": float(np.nansum(out["contribution"].to_numpy(dtype=float))),
+        "counts": {
+            "abc_class": abc_tally[0],
+            "potential_segment": segment_tally[0],
+            "profit_tier": tier_tally[0],
+            "trajectory": _tally(out["trajectory"], TRAJECTORY_KEYS)[0],
+            "burr": int(out["burr"].sum()),
+        },
+        "revenue_by": {"abc_class": abc_tally[1], "potential_segment": segment_tally[1]},
+        "contribution_by_tier": tier_tally[1],
+        "split_revenue": _finite(pm["split_x"].iloc[0]) if len(pm) else None,
+        "split_potential": _finite(pm["split_y"].iloc[0]) if len(pm) else None,
+        "potential_basis": basis,
+        "cross_subsidy": subsidy,
+        "pareto": pareto_points(out["revenue"].to_numpy(dtype=float)),
+        "typical": typical_series(matrix, trajectories["trajectory"].to_numpy()),
+        "periods": [str(c) for c in matrix.columns],
+    }
+    return out, summary
+
+
+def _tally(classes: pd.Series, keys, amounts: pd.Series | None = None) -> tuple[dict, dict]:
+    """Customers per class (every key, 0 when none) and the sum of ``amounts`` per class present.
+
+    One pass of hashing for both (a million class names); customers without a
+    class are left out, a missing amount counts as 0, as in a pandas group-by sum.
+    """
+    codes, names = pd.factorize(classes)
+    classed = codes >= 0
+    counts = np.bincount(codes[classed], minlength=len(names))
+    found = dict(zip(names, counts.tolist()))
+    sums = {}
+    if amounts is not None:
+        weights = np.nan_to_num(amounts.to_numpy(dtype=float, na_value=np.nan)[classed], nan=0.0)
+        totals = np.bincount(codes[classed], weights=weights, minlength=len(names))
+        by_name = sorted(enumerate(names), key=lambda pair: pair[1])
+        sums = {str(name): float(totals[position]) for position, name in by_name}
+    return {key: int(found.get(key, 0)) for key in keys}, sums
+
+
+def _finite(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def pareto_points(revenue: np.ndarray, points: int = 200) -> list[list[float]]:
+    """A downsampled Pareto curve: [customer share, cumulative revenue share] pairs."""
+    values = np.sort(np.where(np.isfinite(revenue) & (revenue > 0), revenue, 0.0))[::-1]
+    n, total = len(values), values.sum()
+    if n == 0 or total <= 0:
+        return []
+    cumulative = np.cumsum(values) / total
+    positions = np.unique(np.linspace(0, n - 1, min(points, n)).astype(int))
+    return [[0.0, 0.0]] + [[float((i + 1) / n), float(cumulative[i])] for i in positions]
+
+
+def typical_series(matrix: pd.DataFrame, trajectory: np.ndarray, examples: int = 4) -> dict:
+    """Per trajectory type: the median shape (values / customer mean) and a few examples."""
+    out = {}
+    values = matrix.to_numpy(dtype=float)
+    rng = np.random.default_rng(0)
+    for key in TRAJECTORY_KEYS[:-1]:
+        rows = np.flatnonzero(trajectory == key)
+        if rows.size > 5000:  # a sample is enough for a median shape
+            rows = np.sort(rng.choice(rows, 5000, replace=False))
+        if rows.size == 0:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+            block = values[rows]
+            means = np.nanmean(block, axis=1)
+            keep = np.isfinite(means) & (means > 0)
+            normalised = block[keep] / means[keep, None]
+            if len(normalised) == 0:
+                continue
+            median = np.nanmedian(normalised, axis=0)
+        picks = rng.choice(len(normalised), min(examples, len(normalised)), replace=False)
+        out[key] = {
+            "median": [_finite(v) for v in median],
+            "examples": [[_finite(v) for v in normalised[i]] for i in picks],
+        }
+    return out
+
+
+class _quiet:
+    """Silence numpy's all-NaN slice warnings inside a block."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._catch.__exit__(*exc)
+
+
+def run_segmentation(
+    window_start: str | None = None,
+    window_end: str | None = None,
+    parameters: dict | None = None,
+    user_id: int | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    commit: bool = True,
+) -> SegmentationRun:
+    """Segment every customer with values in the window and store the run.
+
+    Raises ValueError (with a message for the user) when there is nothing to segment.
+    """
+    progress = progress or (lambda fraction, message: None)
+    params = parameters_with_defaults(parameters)
+    if not window_start or not window_end:
+        window = loaders.default_window()
+        if window is None:
+            raise ValueError(_("There are no customer values yet; import them first."))
+        window_start = window_start or window[0]
+        window_end = window_end or window[1]
+    if window_end < window_start:
+        raise ValueError(_("The window ends before it starts."))
+    progress(0.05, _("Summing values per customer"))
+    basis = params["potential_basis"]
+    # the 1–5 rating is read only when the potential matrix will use it
+    with_rating = basis == "rating" or (basis == "auto" and not loaders.window_has_potential(window_start,
+                                                                                             window_end))
+    totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
+                                         with_rating=with_rating, with_cost=False)
+    if basis == "auto" and not with_rating and not totals.empty and totals["potential"].isna().all():
+        # potential amounts only outside the window after all: the matrix uses the rating
+        totals, matrix = loaders.load_window(window_start, window_end, params["trajectory_value"],
+                                             with_rating=True, with_cost=False)
+    if totals.empty:
+        raise ValueError(_("No customer has values between %(start)s and %(end)s.", start=window_start,
+                           end=window_end))
+    progress(0.45, _("Segmenting"))
+    frame, summary = segment_frames(totals, matrix, params)
+    run = SegmentationRun(parameters=params, window_start=window_start, window_end=window_end,
+                          created_by_id=user_id, status="running", summary=summary, n_customers=len(frame))
+    db.session.add(run)
+    db.session.flush()
+    progress(0.7, _("Storing the results"))
+    store_segments(run.id, frame)
+    run.status = "done"
+    if commit:
+        db.session.commit()
+    progress(1.0, _("Done"))
+    return run
+
+
+def store_segments(run_id: int, frame: pd.DataFrame) -> None:
+    """Bulk-insert a run's per-customer rows (COPY on PostgreSQL, executemany on SQLite)."""
+    from app.web.bulk import insert_frame
+
+    data = frame.copy()
+    data.insert(0, "run_id", run_id)
+    for name in ("rank", "tier_rank", "n_periods", "peak_index", "potential_rating"):
+        data[name] = pd.to_numeric(data[name], errors="coerce").astype("Int64")
+    insert_frame("customer_segments", data, SEGMENT_COLUMNS)
+
+
+def latest_run() -> SegmentationRun | None:
+    """The newest finished run."""
+    return db.session.scalar(
+        sa.select(SegmentationRun).where(SegmentationRun.status == "done").order_by(SegmentationRun.id.desc()).limit(1)
+    )
+
+
+def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
+    """Counts of customers by class in run A (rows) and in run B (columns)."""
+    if dimension not in ("abc_class", "potential_segment", "profit_tier", "trajectory"):
+        raise ValueError("unknown dimension")
+    a = sa.orm.aliased(CustomerSegment)
+    b = sa.orm.aliased(CustomerSegment)
+    col_a, col_b = getattr(a, dimension), getattr(b, dimension)
+    rows = db.session.execute(
+        sa.select(col_a, col_b, sa.func.count())
+        .select_from(a).join(b, sa.and_(b.customer_id == a.customer_id, b.run_id == run_b))
+        .where(a.run_id == run_a).group_by(col_a, col_b)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["from", "to", "count"])
+    if frame.empty:
+        return pd.DataFrame()
+    frame = frame.fillna("—")
+    # the classes either run has, in their defined order (Stars before Fokus …), as rows and
+    # as columns, so the matrix is square and its diagonal is "stayed"; unclassified ("—") last
+    present = set(frame["from"]) | set(frame["to"])
+    keys = [key for key in DEFINITIONS[dimension] if key in present]
+    keys += sorted(present - set(keys), key=lambda k: (k == "—", str(k)))
+    matrix = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    return matrix.reindex(index=keys, columns=keys, fill_value=0).astype(int)
+
+
+# --- words and exports ---------------------------------------------------------
+
+def class_label(kind: str, key, lang: str) -> str:
+    """The UI label of a class key (the key itself when it has no definition)."""
+    from segmentation.definitions import label
+
+    if key is None or (isinstance(key, float) and math.isnan(key)):
+        return "–"
+    try:
+        return label(kind, str(key), lang)
+    except ValueError:
+        return str(key)
+
+
+def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_money: bool) -> dict:
+    """Every class of a customer with its reason in words; money figures only when allowed."""
+    from app.web.i18n import fmt_money, fmt_number, fmt_percent
+
+    params = parameters_with_defaults(run.parameters)
+    first, second = params["abc"]
+    reasons = {}
+    if segment.abc_class:
+        if segment.revenue is None or segment.revenue <= 0:
+            reasons["abc_class"] = _("C because it has no revenue in the window.")
+        elif not show_money:
+            reasons["abc_class"] = _("%(cls)s by its rank in revenue.", cls=segment.abc_class)
+        else:
+            limit = first if segment.abc_class == "A" else second
+            relation = _("under") if segment.abc_class in ("A", "B") else _("at or above")
+            reasons["abc_class"] = _(
+                "%(cls)s because the customers before it make %(share)s of revenue, %(relation)s the %(limit)s "
+                "threshold (rank %(rank)s).",
+                cls=segment.abc_class, share=fmt_percent(segment.cum_share_before), relation=relation,
+                limit=fmt_percent(limit, 0), rank=fmt_number(segment.rank))
+    summary = run.summary or {}
+    if segment.potential_segment:
+        name = class_label("potential_segment", segment.potential_segment, lang)
+        if show_money:
+            split_x, split_y = summary.get("split_revenue"), summary.get("split_potential")
+            rating = summary.get("potential_basis") == "rating"
+            high_x = _("at or above") if segment.potential_segment in ("star", "cash_cow") else _("below")
+            high_y = _("at or above") if segment.potential_segment in ("star", "focus") else _("below")
+            y_text = fmt_number(segment.untapped, 1) if rating else fmt_money(segment.untapped, 0)
+            y_split = fmt_number(split_y, 1) if rating else fmt_money(split_y, 0)
+            reasons["potential_segment"] = _(
+                "%(name)s: revenue %(revenue)s is %(hx)s the split of %(sx)s; untapped potential %(y)s is %(hy)s "
+                "the split of %(sy)s.",
+                name=name, revenue=fmt_money(segment.revenue, 0), hx=high_x, sx=fmt_money(split_x, 0), y=y_text,
+                hy=high_y, sy=y_split)
+        else:
+            reasons["potential_segment"] = _("%(name)s by revenue and untapped potential.", name=name)
+    if segment.profit_tier:
+        if segment.profit_tier == "Z":
+            reasons["profit_tier"] = (_("Z because its contribution margin (%(value)s) is negative.",
+                                        value=fmt_money(segment.contribution, 0)) if show_money else
+                                      _("Z because its contribution margin is negative."))
+        elif show_money:
+            reasons["profit_tier"] = _(
+                "%(tier)s because the customers before it make %(share)s of the positive contribution "
+                "(its own: %(value)s).", tier=segment.profit_tier,
+                share=fmt_percent(segment.tier_cum_share_before), value=fmt_money(segment.contribution, 0))
+        else:
+            reasons["profit_tier"] = _("%(tier)s by its rank in contribution margin.", tier=segment.profit_tier)
+    if segment.trajectory:
+        reason = segment.trajectory_reason or ""
+        if reason == "insufficient_data":
+            text = _("Only %(n)s periods with values; at least %(min)s are needed.", n=segment.n_periods,
+                     min=params["min_periods"])
+        elif reason == "seasonal_autocorrelation":
+            text = _("The value correlates with its value one year earlier (r = %(acf)s).",
+                     acf=fmt_number(segment.seasonal_acf, 2))
+        elif reason == "inner_peak":
+            text = _("It peaked in period %(peak)s; start and end are at %(start)s and %(end)s of the peak.",
+                     peak=_period_at(run, segment.peak_index), start=fmt_percent(segment.peak_ratio_start, 0),
+                     end=fmt_percent(segment.peak_ratio_end, 0))
+        elif reason in ("significant_rise", "significant_fall"):
+            text = _("Linear trend of %(rel)s per year over %(n)s periods, p %(p)s (significant below 0.05).",
+                     rel=fmt_percent(segment.slope_rel, 0), n=segment.n_periods, p=_p_text(segment.p_value))
+        else:
+            text = _("No significant trend over %(n)s periods (p %(p)s) and no yearly pattern (r = %(acf)s).",
+                     n=segment.n_periods, p=_p_text(segment.p_value), acf=fmt_number(segment.seasonal_acf, 2))
+        reasons["trajectory"] = text
+    if segment.burr:
+        reasons["burr"] = _("Customer for %(years)s years with a contribution margin near zero or negative.",
+                            years=fmt_number(segment.tenure_years, 1))
+    return reasons
+
+
+def _p_text(p_value) -> str:
+    """'= 0.032' or '< 0.001' (a p-value is never shown as 0)."""
+    from app.web.i18n import fmt_number
+
+    if p_value is None or (isinstance(p_value, float) and math.isnan(p_value)):
+        return "= –"
+    return "< " + fmt_number(0.001, 3) if p_value < 0.001 else "= " + fmt_number(p_value, 3)
+
+
+def _period_at(run: SegmentationRun, index) -> str:
+    periods = (run.summary or {}).get("periods") or []
+    if index is None or not 0 <= int(index) < len(periods):
+        return "–"
+    return periods[int(index)]
+
+
+EXPORT_COLUMNS = (
+    "customer_id", "name", "abc_class", "potential_segment", "profit_tier", "trajectory", "burr",
+    "revenue", "rank", "cum_share_before", "untapped", "potential_rating", "contribution", "margin",
+    "tier_cum_share_before", "n_periods", "slope", "slope_rel", "p_value", "peak_index", "seasonal_acf",
+    "trajectory_reason", "tenure_years",
+)
+
+
+def export_frame(run_id: int) -> pd.DataFrame:
+    """One row per customer of a run with its classes and deciding figures (customer_id = customer number)."""
+    from app.segments.models import Customer
+
+    names = [c for c in EXPORT_COLUMNS if c not in ("customer_id", "name")]
+    rows = db.session.execute(
+        sa.select(Customer.customer_no, Customer.name, *[getattr(CustomerSegment, c) for c in names])
+        .join(Customer, Customer.id == CustomerSegment.customer_id)
+        .where(CustomerSegment.run_id == run_id).order_by(CustomerSegment.rank, Customer.customer_no)
+    ).all()
+    frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
+    # Sums of cents carry float noise (…0.30000000075): money to cents, figures to 6 digits.
+    for column in ("revenue", "untapped", "contribution"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
+    for column in ("cum_share_before", "margin", "tier_cum_share_before", "slope", "slope_rel", "p_value",
+                   "seasonal_acf", "tenure_years"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(6)
+    return frame
+
+
+def export_bytes(run_id: int, fmt: str) -> tuple[bytes, str]:
+    """The export as bytes and its MIME type; text cells are formula-safe, numbers stay numbers."""
+    from tabular import safe_frame
+
+    raw = export_frame(run_id)
+    if fmt == "json":  # data for programs, not a spreadsheet: exact texts
+        return raw.to_json(orient="records", force_ascii=False, indent=1).encode(), "application/json"
+    frame = safe_frame(raw)
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig"), "text/csv; charset=utf-8"
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="segments")
+        return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    raise ValueError(f"unknown format {fmt!r}; use csv, xlsx or json")
+
+
+def checklist_score(answers: dict) -> tuple[float | None, str]:
+    """Score (0 = customer … 1 = patient) and class of one checklist, by ``segmentation.patient``."""
+    from segmentation.patient import patient_score
+
+    row = patient_score(pd.DataFrame([{key: bool(value) for key, value in answers.items()}])).iloc[0]
+    score = _finite(row["score"])
+    return score, str(row["patient_class"])

@@ -1,0 +1,255 @@
+"""Run the loyalty-penalty analysis of an audit, store it, and turn its flags into findings.
+
+The statistics live in the pure :mod:`audits` package; this module loads the frame
+(:mod:`app.touchpoint_audit.loaders`), calls it, stores one :class:`AnalysisSnapshot` that the
+dashboard and the report read, and upserts the findings by their stable key.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from app.extensions import db
+from app.touchpoint_audit.loaders import SEGMENT_KINDS, latest_segmentation_run_id, metric_catalog, observation_frame
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
+from app.web.models import utcnow
+from audits import to_python
+
+# The analysis settings (DOMAIN.md §3 defaults); stored with every snapshot.
+DEFAULT_PARAMS = {
+    "min_n": 10, "alpha": 0.05, "materiality": 0.05, "n_boot": 2000, "seed": 20261123,
+    "window_days": 30, "tolerance": 0.0, "confidence": 0.95,
+}
+# How many flagged cases a snapshot keeps for the case list (the total covers all).
+MAX_STORED_CASES = 500
+# Points per price-vs-tenure chart.
+MAX_GRADIENT_POINTS = 400
+# Above this many observations the web action runs as a background job.
+BACKGROUND_THRESHOLD = 20_000
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """The frame as a list of JSON-safe dicts."""
+    return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | None = None,
+                  progress: Callable[[float, str], None] | None = None) -> dict:
+    """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot."""
+    from audits.penalty import case_flags, compare_groups, tenure_gradient, total_excess
+
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    progress = progress or (lambda fraction, message: None)
+    directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
+    price_metrics = [(r.touchpoint, r.metric) for r in catalog.itertuples() if r.is_price]
+    kinds = [k for k in SEGMENT_KINDS if k in frame.columns and frame[k].notna().any()]
+    frame = frame[frame["value"].notna()]
+
+    progress(0.1, "comparisons")
+    if len(frame):
+        comparisons = compare_groups(
+            frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
+            materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
+            confidence=params["confidence"],
+        )
+    else:
+        comparisons = pd.DataFrame()
+    progress(0.6, "cases")
+    priced = frame[[(t, m) in set(price_metrics) for t, m in zip(frame["touchpoint"], frame["metric"])]] \
+        if len(frame) else frame
+    cases_summary = {"total_excess": 0.0, "n_cases": 0, "n_flagged": 0, "n_customers": 0,
+                     "by_metric": [], "flagged": []}
+    gradient = {"rows": [], "series": []}
+    all_flagged = []
+    cases_frame = gradient_frame = None
+    if len(priced) and price_metrics:
+        cases = case_flags(priced, price_metrics, window_days=params["window_days"],
+                           tolerance=params["tolerance"])
+        flagged = cases[cases["flagged"]].sort_values("excess", ascending=False)
+        by_metric = total_excess(cases, ["touchpoint", "metric"])
+        all_flagged = flagged
+        cases_frame = cases
+        cases_summary = {
+            "total_excess": float(total_excess(cases)),
+            "n_cases": int(cases["excess"].notna().sum()),
+            "n_flagged": int(len(flagged)),
+            "n_customers": int(flagged["customer_id"].nunique()),
+            "by_metric": records(by_metric),
+            "flagged": records(flagged[[
+                "observation_id", "touchpoint", "metric", "customer_id", "product_key", "channel",
+                "observed_at", "value", "reference_price", "reference_n", "excess", "excess_pct",
+            ]].head(MAX_STORED_CASES)),
+        }
+        progress(0.8, "price walking")
+        rows = tenure_gradient(priced, price_metrics, min_n=params["min_n"], alpha=params["alpha"],
+                               seed=params["seed"])
+        gradient_frame = rows
+        gradient = {"rows": records(rows), "series": _gradient_series(priced, rows, params["seed"])}
+    progress(0.95, "storing")
+    from audits.findings import build_findings
+
+    found = build_findings(
+        comparisons=comparisons if len(comparisons) else None,
+        cases=cases_frame if cases_frame is not None and len(cases_frame) else None,
+        gradients=gradient_frame if gradient_frame is not None and len(gradient_frame) else None,
+    )
+    return {
+        "findings": finding_specs(found),
+        "params": params,
+        "segment_kinds": kinds,
+        "comparisons": records(comparisons) if len(comparisons) else [],
+        "cases": cases_summary,
+        "gradient": gradient,
+        "all_flagged_cases": all_flagged,  # every flagged case (a frame), for the CLI; not stored
+    }
+
+
+def _gradient_series(priced: pd.DataFrame, rows: pd.DataFrame, seed: int) -> list[dict]:
+    """Points and the Theil–Sen line of the price-vs-tenure groups worth drawing (flagged first)."""
+    if rows.empty:
+        return []
+    ok = rows[rows["status"] == "ok"].copy()
+    if ok.empty:
+        return []
+    ok = ok.sort_values(["flagged", "n"], ascending=[False, False]).head(4)
+    rng = np.random.default_rng(seed)
+    series = []
+    existing = priced[(priced["customer_status"] == "existing") & priced["tenure_years"].notna()]
+    for row in ok.itertuples():
+        mask = (existing["touchpoint"] == row.touchpoint) & (existing["metric"] == row.metric)
+        product = getattr(row, "product_key", None)
+        if "product_key" in ok.columns:
+            mask &= existing["product_key"].isna() if pd.isna(product) else existing["product_key"] == product
+        points = existing.loc[mask, ["tenure_years", "value"]].to_numpy(dtype=float)
+        if len(points) > MAX_GRADIENT_POINTS:
+            points = points[np.sort(rng.choice(len(points), MAX_GRADIENT_POINTS, replace=False))]
+        intercept = float(np.median(points[:, 1] - row.slope * points[:, 0])) if len(points) else None
+        series.append({
+            "touchpoint": row.touchpoint, "metric": row.metric,
+            "product_key": None if pd.isna(product) else product,
+            "slope": to_python(row.slope), "intercept": intercept, "rho": to_python(row.rho),
+            "p": to_python(row.p), "p_adjusted": to_python(row.p_adjusted), "flagged": bool(row.flagged),
+            "n": int(row.n), "points": [[round(x, 3), round(y, 2)] for x, y in points],
+        })
+    return series
+
+
+# ------------------------------------------------------------------ findings
+
+KIND_OF = {"aftersales_gap": "aftersales"}
+
+
+def finding_specs(found: list[dict]) -> list[dict]:
+    """Rows for :class:`Finding` from :func:`audits.findings.build_findings` dicts."""
+    specs = []
+    for f in found:
+        figures = dict(f.get("figures") or {})
+        action = f.get("action") or {}
+        figures.update(action_en=action.get("en"), action_de=action.get("de"),
+                       title_de=(f.get("title") or {}).get("de"))
+        specs.append({
+            "key": f["key"][:255], "kind": KIND_OF.get(f["kind"], f["kind"]), "severity": f["severity"] or "low",
+            "touchpoint_key": f.get("touchpoint"), "metric_key": f.get("metric"),
+            "segment_kind": f.get("segment_kind"), "segment": None if f.get("segment") is None else str(f["segment"]),
+            "title": ((f.get("title") or {}).get("en") or f["key"])[:300], "figures": figures,
+        })
+    return specs
+
+
+def upsert_findings(audit: Audit, specs: list[dict]) -> dict:
+    """Create new findings, refresh those found again (status, owner, comments kept) and
+    mark analysis findings that the analysis no longer supports as stale."""
+    existing = {f.key: f for f in db.session.scalars(db.select(Finding).where(Finding.audit_id == audit.id))}
+    seen, created, updated = set(), 0, 0
+    for spec in specs:
+        seen.add(spec["key"])
+        finding = existing.get(spec["key"])
+        if finding is None:
+            db.session.add(Finding(audit_id=audit.id, source="analysis", status="open", **spec))
+            created += 1
+        else:
+            for field in ("severity", "title", "figures", "touchpoint_key", "metric_key", "segment_kind", "segment"):
+                setattr(finding, field, spec[field])
+            finding.stale = False
+            finding.updated_at = utcnow()
+            updated += 1
+    stale = 0
+    for key, finding in existing.items():
+        if finding.source == "analysis" and key not in seen and not finding.stale:
+            finding.stale = True
+            stale += 1
+    return {"created": created, "updated": updated, "stale": stale}
+
+
+def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None = None,
+                 progress: Callable[[float, str], None] | None = None,
+                 keep: dict | None = None) -> AnalysisSnapshot:
+    """Analyse the audit, store a snapshot and upsert its findings (the caller commits).
+
+    ``keep``, when given, receives the full flagged-case records (the snapshot stores the
+    first MAX_STORED_CASES)."""
+    if audit.is_published:
+        raise ValueError("a published audit is frozen; its analysis cannot change")
+    run_id = latest_segmentation_run_id()
+    frame = observation_frame(audit.id, run_id)
+    catalog = metric_catalog()
+    result = analyse_frame(frame, catalog, params, progress)
+    if keep is not None:
+        flagged = result["all_flagged_cases"]
+        keep["flagged_cases"] = records(flagged) if len(flagged) else []
+    snapshot = AnalysisSnapshot(
+        audit_id=audit.id, created_by_id=user_id, segmentation_run_id=run_id, n_observations=len(frame),
+        params={**result["params"], "segment_kinds": result["segment_kinds"]},
+        comparisons=result["comparisons"], cases=result["cases"], gradient=result["gradient"],
+    )
+    db.session.add(snapshot)
+    counts = upsert_findings(audit, result["findings"])
+    snapshot.params = {**snapshot.params, "findings": counts}
+    db.session.flush()
+    return snapshot
+
+
+def latest_snapshot(audit_id: int) -> AnalysisSnapshot | None:
+    """The audit's most recent stored analysis."""
+    return db.session.scalar(
+        db.select(AnalysisSnapshot).where(AnalysisSnapshot.audit_id == audit_id)
+        .order_by(AnalysisSnapshot.id.desc()).limit(1)
+    )
+
+
+COMPARISON_FIELDS = ("touchpoint", "metric", "segment_kind", "segment", "n_new", "n_existing", "effect",
+                     "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity")
+CASE_FIELDS = ("touchpoint", "metric", "customer_id", "product_key", "price", "reference_price", "excess")
+
+
+def export_records(comparisons: list[dict], flagged_cases: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The CLI's records: one per comparison and one per flagged case."""
+    rows = [{k: row.get(k) for k in COMPARISON_FIELDS} for row in comparisons]
+    cases = [
+        {"touchpoint": c["touchpoint"], "metric": c["metric"], "customer_id": c.get("customer_id"),
+         "product_key": c.get("product_key"), "price": c["value"], "reference_price": c["reference_price"],
+         "excess": c["excess"]}
+        for c in flagged_cases
+    ]
+    return rows, cases
+
+
+def analysis_job(job_id: int, audit_id: int) -> dict:
+    """Background analysis of a large audit, with progress."""
+    from flask import current_app, url_for
+
+    from app.web.jobs import report
+    from app.web.models import Job
+
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise ValueError("the audit no longer exists")
+    record = db.session.get(Job, job_id)
+    run_analysis(audit, user_id=record.created_by_id if record else None,
+                 progress=lambda f, m: report(job_id, f, m))
+    db.session.commit()
+    with current_app.test_request_context():  # url_for outside a request
+        return {"redirect": url_for("audits.dashboard", audit_id=audit_id)}
+

@@ -1,0 +1,18 @@
+"""What the touchpoint_audit area adds to the app: its blueprints, CLI groups and hooks."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.touchpoint_audit import findings, observations, touchpoints, views
+from app.touchpoint_audit.cli import audits
+from app.touchpoint_audit.cli import touchpoints as touchpoints_cli
+
+
+def init_app(app: Flask) -> None:
+    """Register the area with ``app`` (called once by the factory)."""
+    app.register_blueprint(touchpoints.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(observations.bp)
+    app.register_blueprint(findings.bp)
+    app.cli.add_command(touchpoints_cli)
+    app.cli.add_command(audits)

@@ -1,0 +1,186 @@
+"""Charts of the audit dashboard, shared with the PDF report: pure functions that take
+the stored analysis (records or DataFrames) and return inline SVG markup.
+
+* :func:`heatmap_svg` — touchpoint·metric × segment, coloured by the relative gap
+  existing vs new (red: worse for existing customers), hatched grey where the data are
+  insufficient, a heavy frame and "!" where the comparison is flagged.
+* :func:`tenure_chart_svg` — price vs tenure of existing customers with the Theil–Sen line.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from app.web.charts import PALETTE, figure, insufficient, to_svg
+
+SEGMENT_ORDER = {
+    "overall": ["all"], "abc": ["A", "B", "C"], "potential": ["star", "focus", "cash_cow", "time_waster"],
+    "tier": ["A", "B", "C", "Z"],
+}
+CLIP = 0.30  # |relative effect| at which the colour saturates
+
+
+def _frame(rows) -> pd.DataFrame:
+    return rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows or []))
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:+.0f} %"
+
+
+def cell_colour(effect_rel: float | None) -> str:
+    """Diverging colour: white at 0, red when existing customers fare worse, blue when better."""
+    if effect_rel is None or pd.isna(effect_rel):
+        return "#e6e9ee"
+    t = max(-1.0, min(1.0, float(effect_rel) / CLIP))
+    worse, better = (179, 38, 30), (31, 95, 168)
+    target = worse if t > 0 else better
+    a = abs(t)
+    r, g, b = (round(255 + (c - 255) * a) for c in target)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heatmap_svg(
+    comparisons,
+    names: dict | None = None,
+    segment_label: Callable[[str, str], str] | None = None,
+    scope: Iterable[str] | None = None,
+    title: str = "",
+    insufficient_text: str = "n < min",
+    fmt_pct: Callable[[float], str] = _pct,
+    empty_text: str = "No comparisons yet.",
+    kind_label: Callable[[str], str] | None = None,
+) -> Markup:
+    """The existing-vs-new gap per touchpoint·metric (rows) × segment (columns) as SVG.
+
+    ``comparisons`` are the rows of :func:`audits.penalty.compare_groups` (records or a
+    frame); ``names`` maps (touchpoint, metric) to (touchpoint name, metric name, unit);
+    ``scope`` limits the segment columns to "kind:value" entries (the overall column stays).
+    """
+    frame = _frame(comparisons)
+    if frame.empty:
+        return insufficient(empty_text)
+    names = names or {}
+    kind_label = kind_label or (lambda kind: "" if kind == "overall" else kind)
+    segment_label = segment_label or (lambda kind, value: "all" if kind == "overall" else f"{kind} {value}")
+    frame["segment"] = frame["segment"].astype(str)
+    present = set(zip(frame["segment_kind"], frame["segment"]))
+    allowed = set(scope) if scope else None
+    columns = []
+    for kind, values in SEGMENT_ORDER.items():
+        extra = sorted(v for k, v in present if k == kind and v not in values)
+        for value in [*values, *extra]:
+            if (kind, value) not in present:
+                continue
+            if allowed is not None and kind != "overall" and f"{kind}:{value}" not in allowed:
+                continue
+            columns.append((kind, value))
+    rows = list(dict.fromkeys(zip(frame["touchpoint"], frame["metric"])))
+    order = {key: i for i, key in enumerate(names)}  # catalog order when the names carry it
+    rows.sort(key=lambda key: order.get(key, len(order)))
+    lookup = {(r["touchpoint"], r["metric"], r["segment_kind"], r["segment"]): r for r in frame.to_dict("records")}
+
+    def row_label(key):
+        """'Touchpoint · metric' for a row."""
+        found = names.get(key)
+        return f"{found[0]} · {found[1]}" if found else f"{key[0]} · {key[1]}"
+
+    label_w = min(380, max(120, int(6.3 * max(len(row_label(r)) for r in rows)) + 14))
+    cell_w, cell_h, head_h = 64, 30, 92
+    width = label_w + cell_w * len(columns) + 10
+    height = head_h + cell_h * len(rows) + 26
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" class="heatmap" font-family="DejaVu Sans, sans-serif" font-size="11">',
+        '<defs><pattern id="hm-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eef0f3"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#b8bfc9" stroke-width="2"/></pattern></defs>',
+    ]
+    if title:
+        out.append(f'<title>{escape(title)}</title>')
+    for j, (kind, value) in enumerate(columns):
+        x = label_w + j * cell_w + cell_w / 2
+        out.append(f'<text x="{x:.0f}" y="{head_h - 8}" transform="rotate(-40 {x:.0f} {head_h - 8})" '
+                   f'fill="{PALETTE["ink"]}">{escape(segment_label(kind, value))}</text>')
+    for i, (touchpoint, metric) in enumerate(rows):
+        y = head_h + i * cell_h
+        text = row_label((touchpoint, metric))
+        out.append(f'<text x="{label_w - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end" '
+                   f'fill="{PALETTE["ink"]}">{escape(text)}</text>')
+        for j, (kind, value) in enumerate(columns):
+            x = label_w + j * cell_w
+            row = lookup.get((touchpoint, metric, kind, value))
+            if row is None:
+                continue
+            ok = row.get("status") == "ok"
+            effect_rel = row.get("effect_rel")
+            tip = (f"{text} – {segment_label(kind, value)}: n new {row.get('n_new')}, n existing "
+                   f"{row.get('n_existing')}, effect {row.get('effect')}, CI [{row.get('ci_low')}, "
+                   f"{row.get('ci_high')}], p adj. {row.get('p_adjusted')}")
+            flagged = bool(row.get("flagged"))
+            fill = cell_colour(effect_rel) if ok else "url(#hm-hatch)"
+            stroke = f'stroke="{PALETTE["ink"]}" stroke-width="2.5"' if flagged else 'stroke="#ffffff" stroke-width="1"'
+            cls = "cell flagged" if flagged else ("cell" if ok else "cell insufficient-cell")
+            out.append(f'<g class="{cls}" data-segment="{escape(kind)}:{escape(value)}" '
+                       f'data-metric="{escape(touchpoint)}.{escape(metric)}"><title>{escape(tip)}</title>'
+                       f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}" {stroke}/>')
+            if ok and effect_rel is not None and not pd.isna(effect_rel):
+                dark = abs(float(effect_rel)) > CLIP * 0.55
+                weight = ' font-weight="bold"' if flagged else ""
+                label = fmt_pct(float(effect_rel)) + (" !" if flagged else "")
+                out.append(f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="middle" '
+                           f'fill="{"#ffffff" if dark else PALETTE["ink"]}"'
+                           f'{weight}>{escape(label)}</text>')
+            elif not ok:
+                out.append(f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="middle" '
+                           f'fill="#5b6675" font-size="9">{escape(insufficient_text)}</text>')
+            out.append("</g>")
+    # group labels under the columns (ABC, potential, profit tier) with separators
+    bottom = head_h + cell_h * len(rows)
+    start = 0
+    for j in range(1, len(columns) + 1):
+        if j == len(columns) or columns[j][0] != columns[start][0]:
+            kind = columns[start][0]
+            x0, x1 = label_w + start * cell_w, label_w + j * cell_w
+            if j < len(columns):
+                out.append(f'<line x1="{x1}" y1="{head_h - 4}" x2="{x1}" y2="{bottom + 4}" stroke="{PALETTE["ink"]}" '
+                           'stroke-width="1"/>')
+            out.append(f'<text x="{(x0 + x1) / 2:.0f}" y="{bottom + 17}" text-anchor="middle" font-weight="bold" '
+                       f'fill="{PALETTE["ink"]}">{escape(kind_label(kind))}</text>')
+            start = j
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None = None,
+                     x_label: str = "Tenure (years)", y_label: str = "Price (€)",
+                     empty_text: str = "Too few points for a chart.") -> Markup:
+    """Scatter of price vs tenure (existing customers) with the Theil–Sen line.
+
+    ``series`` is one entry of ``AnalysisSnapshot.gradient["series"]``: touchpoint, metric,
+    product_key, slope, intercept, points [[tenure, price], …], flagged.
+    """
+    points = pd.DataFrame(series.get("points") or [], columns=["tenure", "price"])
+    if len(points) < 3:
+        return insufficient(empty_text)
+    names = names or {}
+    found = names.get((series.get("touchpoint"), series.get("metric")))
+    label = f"{found[0]} · {found[1]}" if found else f"{series.get('touchpoint')} · {series.get('metric')}"
+    if series.get("product_key"):
+        label += f" ({series['product_key']})"
+    title = title or label
+    with figure(6.0, 3.2) as (fig, ax):
+        ax.scatter(points["tenure"], points["price"], s=9, alpha=0.45, color=PALETTE["existing"], linewidths=0)
+        slope, intercept = series.get("slope"), series.get("intercept")
+        if slope is not None and intercept is not None:
+            xs = [float(points["tenure"].min()), float(points["tenure"].max())]
+            ax.plot(xs, [intercept + slope * x for x in xs], color=PALETTE["ink"],
+                    linewidth=2 if series.get("flagged") else 1.2,
+                    linestyle="-" if series.get("flagged") else "--", label="Theil–Sen")
+            ax.legend(loc="upper left")
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.set_title(label)
+        return to_svg(fig, title)

@@ -1,0 +1,148 @@
+"""`flask touchpoints …` and `flask audits …`: the catalog, audit rounds, imports, analysis."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+touchpoints = AppGroup("touchpoints", help="The touchpoint catalog.")
+audits = AppGroup("audits", help="Audit rounds: create, import observations, analyse.")
+
+
+@touchpoints.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_touchpoints(fmt: str) -> None:
+    """Every touchpoint and metric with its key, unit and direction."""
+    from app.touchpoint_audit.models import Touchpoint
+
+    items = []
+    for tp in db.session.scalars(db.select(Touchpoint).order_by(Touchpoint.position, Touchpoint.id)):
+        items.append({
+            "key": tp.key, "name_de": tp.name_de, "name_en": tp.name_en, "active": tp.active,
+            "metrics": [{"key": m.key, "name_de": m.name_de, "name_en": m.name_en, "unit": m.unit,
+                         "direction": m.direction, "min": m.min_value, "max": m.max_value, "is_price": m.is_price,
+                         "needs_product_key": m.needs_product_key} for m in tp.metrics],
+        })
+    if fmt == "json":
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for tp in items:
+        click.echo(f"{tp['key']}  {tp['name_en']}{'' if tp['active'] else '  (inactive)'}")
+        for m in tp["metrics"]:
+            click.echo(f"  {m['key']:<16} {m['unit']:<8} {m['direction']:<6} {m['name_en']}")
+
+
+def _messages():
+    """A request context so that the shared (translated) messages can be built: English."""
+    from flask import current_app
+
+    return current_app.test_request_context(headers={"Accept-Language": "en"})
+
+
+def _audit_or_fail(audit_id: int):
+    from app.touchpoint_audit.models import Audit
+
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise click.ClickException(f"there is no audit {audit_id}; `flask audits list` shows them")
+    return audit
+
+
+@audits.command("list")
+def list_audits() -> None:
+    """Audit rounds with id, status and title."""
+    from app.touchpoint_audit.models import Audit
+
+    for audit in db.session.scalars(db.select(Audit).order_by(Audit.id)):
+        click.echo(f"{audit.id:>5}  {audit.status:<9}  {audit.title}")
+
+
+@audits.command("create")
+@click.option("--title", required=True, help="Title of the audit round.")
+def create_audit(title: str) -> None:
+    """Create a draft audit over the whole active catalog; prints its id."""
+    from app.touchpoint_audit.models import Audit, Metric, Touchpoint
+
+    title = title.strip()
+    if not title:
+        raise click.ClickException("the title must not be empty")
+    metrics = db.session.scalars(db.select(Metric).join(Touchpoint).where(Touchpoint.active.is_(True))).all()
+    audit = Audit(title=title[:200], status="draft", metrics=list(metrics))
+    db.session.add(audit)
+    db.session.commit()
+    click.echo(audit.id)
+
+
+@audits.command("import-observations")
+@click.argument("audit_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_observations(audit_id: int, file: Path) -> None:
+    """Import observations from CSV/XLSX: all rows or none; a re-import changes nothing."""
+    from app.touchpoint_audit.importing import check_file, write_observations
+
+    audit = _audit_or_fail(audit_id)
+    if audit.is_published:
+        raise click.ClickException("the audit is published and read-only; nothing was imported")
+    with _messages():
+        report = check_file(audit, file.read_bytes(), file.name)
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{file.name}: {len(report.problems)} problem(s); nothing was imported")
+    written = write_observations(report)
+    db.session.commit()
+    click.echo(f"{written} observations imported, {report.n_already} already there ({report.n_rows} rows).")
+
+
+@audits.command("analyze")
+@click.argument("audit_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
+    """Run the analysis (stores a snapshot, updates findings) and print its records."""
+    from app.touchpoint_audit.analysis import (
+        CASE_FIELDS,
+        COMPARISON_FIELDS,
+        export_records,
+        latest_snapshot,
+        run_analysis,
+    )
+
+    audit = _audit_or_fail(audit_id)
+    if audit.is_published:
+        # Frozen: report the stored analysis instead of changing it.
+        snapshot = latest_snapshot(audit.id)
+        if snapshot is None:
+            raise click.ClickException("the audit is published but has no analysis")
+        comparisons, cases = export_records(snapshot.comparisons, snapshot.cases.get("flagged", []))
+        click.echo("audit is published: printing its stored analysis", err=True)
+    else:
+        keep: dict = {}
+        snapshot = run_analysis(audit, params=None, keep=keep)
+        db.session.commit()
+        comparisons, cases = export_records(snapshot.comparisons, keep.get("flagged_cases", []))
+    if fmt == "json":
+        text = json.dumps({"audit_id": audit.id, "comparisons": comparisons, "cases": cases},
+                          ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        fields = ["record", *COMPARISON_FIELDS, "customer_id", "product_key", "price", "reference_price", "excess"]
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in comparisons:
+            writer.writerow({"record": "comparison", **row})
+        for row in cases:
+            writer.writerow({"record": "case", **{k: row[k] for k in CASE_FIELDS}})
+        text = buffer.getvalue()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(comparisons)} comparisons, {len(cases)} flagged cases written to {output}", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

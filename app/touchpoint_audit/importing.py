@@ -1,0 +1,189 @@
+"""Bulk import of observations from CSV/XLSX (DOMAIN.md §6).
+
+Check everything first (problems named by spreadsheet row and column), then write all
+rows in one transaction or none. Each row carries a fingerprint of its cells and its
+occurrence in the file, so importing the same file again writes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.segments.models import Customer
+from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
+from app.touchpoint_audit.rules import check_value, status_from_tenure
+
+COLUMNS = {
+    "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
+    "metric": ["Metrik", "Kennzahl", "Messgröße"],
+    "value": ["Wert"],
+    "customer_status": ["status", "Kundenstatus", "Kundentyp", "new_existing"],
+    "customer_id": ["customer", "customer_no", "Kundennummer", "Kunden-Nr", "Kundennr"],
+    "product_key": ["product", "tariff", "Produkt", "Tarif", "Produktschlüssel", "Tarifschlüssel"],
+    "channel": ["Kanal", "Vertriebskanal"],
+    "observed_at": ["date", "observed_on", "Datum", "Beobachtet am", "Zeitpunkt"],
+    "note": ["Notiz", "Bemerkung", "Kommentar", "comment"],
+}
+REQUIRED = ("touchpoint", "metric", "value")
+STATUS_WORDS = {"new": "new", "neu": "new", "neukunde": "new", "existing": "existing", "bestand": "existing",
+                "bestandskunde": "existing", "stammkunde": "existing"}
+MAX_PROBLEMS = 200
+
+
+@dataclass
+class ImportReport:
+    """The result of checking a file: problems, or the rows ready to write."""
+
+    audit_id: int
+    filename: str
+    n_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    n_already: int = 0
+    per_metric: dict = field(default_factory=dict)
+    token: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file has no problems."""
+        return not self.problems
+
+    @property
+    def n_new(self) -> int:
+        """Rows that will be written (not imported before)."""
+        return len(self.rows)
+
+
+def _metric_lookup(audit: Audit) -> dict[tuple[str, str], Metric]:
+    """(touchpoint word, metric word) -> metric, for keys and German/English names, case-insensitive."""
+    lookup: dict[tuple[str, str], Metric] = {}
+    for metric in audit.metrics:
+        tp: Touchpoint = metric.touchpoint
+        for tword in {tp.key, tp.name_de, tp.name_en}:
+            for mword in {metric.key, metric.name_de, metric.name_en}:
+                lookup[(tword.strip().casefold(), mword.strip().casefold())] = metric
+    return lookup
+
+
+def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
+    """Read and check a file of observations for ``audit``; nothing is written."""
+    from tabular import ROW_COLUMN, TableError, match_columns, parse_dates, read_table
+
+    report = ImportReport(audit_id=audit.id, filename=filename)
+    try:
+        raw = read_table(data, filename)
+    except TableError as exc:
+        report.problems.append(str(exc))
+        return report
+    frame, column_problems = match_columns(raw, COLUMNS, REQUIRED)
+    report.problems += [p.message for p in column_problems if p.severity == "error"]
+    if report.problems:
+        return report
+    report.n_rows = len(frame)
+    header = {canonical: raw_name for canonical, raw_name in zip(frame.columns, _headers(raw, frame))}
+
+    def problem(row: int, column: str, message: str) -> None:
+        """Record a problem at a spreadsheet row and column."""
+        if len(report.problems) < MAX_PROBLEMS:
+            report.problems.append(_("Row %(row)d, column %(column)s: %(message)s",
+                                     row=row, column=header.get(column, column), message=message))
+
+    lookup = _metric_lookup(audit)
+    customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
+    customers = {}
+    if customer_nos:
+        nos = list(customer_nos)
+        for start in range(0, len(nos), 5000):
+            for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
+                customers[c.customer_no] = c
+    if "observed_at" in frame.columns:
+        dates, date_errors = parse_dates(frame["observed_at"])
+    else:
+        dates = pd.Series(pd.NaT, index=frame.index)
+        date_errors = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    default_when = dt.datetime.combine(audit.period_end or dt.date.today(), dt.time(12))
+
+    seen: dict[str, int] = {}
+    for i, record in enumerate(frame.to_dict("records")):
+        row = int(record[ROW_COLUMN])
+        cells = {k: str(record.get(k, "") or "").strip() for k in COLUMNS}
+        metric = lookup.get((cells["touchpoint"].casefold(), cells["metric"].casefold()))
+        if metric is None:
+            known_tp = any(t == cells["touchpoint"].casefold() for t, _m in lookup)
+            if not known_tp:
+                problem(row, "touchpoint", _("“%(value)s” is not a touchpoint of this audit.",
+                                             value=cells["touchpoint"][:40]))
+            else:
+                problem(row, "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
+                                         value=cells["metric"][:40], tp=cells["touchpoint"][:40]))
+            continue
+        value, message = check_value(metric, cells["value"])
+        if message:
+            problem(row, "value", message)
+        when = dates.iloc[i]
+        if date_errors.iloc[i]:
+            problem(row, "observed_at", _("“%(value)s” is not a date (write YYYY-MM-DD or DD.MM.YYYY).",
+                                          value=cells["observed_at"][:40]))
+        when = default_when if pd.isna(when) else when.to_pydatetime()
+        customer = None
+        if cells["customer_id"]:
+            customer = customers.get(cells["customer_id"])
+            if customer is None:
+                problem(row, "customer_id", _("There is no customer with the number “%(no)s”.",
+                                              no=cells["customer_id"][:40]))
+        status_word = cells["customer_status"].casefold()
+        status = STATUS_WORDS.get(status_word) if status_word else status_from_tenure(customer, when)
+        if status is None:
+            if status_word:
+                problem(row, "customer_status", _("“%(value)s” is not a customer status (new/existing, "
+                                                  "Neukunde/Bestandskunde).", value=cells["customer_status"][:40]))
+            elif not cells["customer_id"] or customer is not None:
+                problem(row, "customer_status", _("The customer status is missing (new or existing)."))
+        if metric.needs_product_key and not cells["product_key"]:
+            problem(row, "product_key", _("This metric needs the product or tariff key for a like-for-like price."))
+        elif audit.scope_products and cells["product_key"] and cells["product_key"] not in audit.scope_products:
+            problem(row, "product_key", _("This product is not in the audit's scope."))
+        content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
+                               cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
+        occurrence = seen.get(content, 0)
+        seen[content] = occurrence + 1
+        fingerprint = hashlib.sha256(f"{content}\x1e{occurrence}".encode()).hexdigest()
+        report.rows.append({
+            "audit_id": audit.id, "metric_id": metric.id, "value": value, "customer_status": status,
+            "customer_id": customer.id if customer else None, "product_key": cells["product_key"][:64] or None,
+            "channel": cells["channel"][:32] or None, "observed_at": when, "note": cells["note"][:2000],
+            "created_by_id": created_by_id, "import_fingerprint": fingerprint,
+        })
+        label = f"{metric.touchpoint.key}.{metric.key}"
+        report.per_metric[label] = report.per_metric.get(label, 0) + 1
+    if report.problems:
+        report.rows = []
+        return report
+    existing = set(db.session.scalars(db.select(Observation.import_fingerprint).where(
+        Observation.audit_id == audit.id, Observation.import_fingerprint.is_not(None))))
+    report.rows = [r for r in report.rows if r["import_fingerprint"] not in existing]  # only new ones
+    report.n_already = report.n_rows - len(report.rows)
+    return report
+
+
+def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """The user's header for each canonical column of ``frame`` (for messages)."""
+    from tabular import resolve_columns
+
+    mapping, _problems = resolve_columns(raw.columns, COLUMNS)
+    return [mapping.get(c, c) for c in frame.columns]
+
+
+def write_observations(report: ImportReport) -> int:
+    """Insert the checked rows (the caller commits: all or nothing); returns how many."""
+    if not report.ok:
+        raise ValueError("the file has problems; nothing may be written")
+    rows = report.rows
+    for start in range(0, len(rows), 5000):
+        db.session.execute(db.insert(Observation), rows[start:start + 5000])
+    return len(rows)

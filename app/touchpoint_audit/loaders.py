@@ -1,0 +1,111 @@
+"""Observations of an audit, joined with the latest segmentation and tenure, as the
+frame that :mod:`audits.penalty` takes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.segments.models import Customer
+from app.touchpoint_audit.models import Metric, Observation, Touchpoint
+
+# segment kind as the analysis names it -> column of CustomerSegment
+SEGMENT_COLUMNS = {"abc": "abc_class", "potential": "potential_segment", "tier": "profit_tier"}
+SEGMENT_KINDS = tuple(SEGMENT_COLUMNS)
+
+
+def latest_segmentation_run_id() -> int | None:
+    """The id of the latest segmentation run that holds segments, or None."""
+    try:
+        from app.segments.models import CustomerSegment, SegmentationRun
+    except ImportError:  # the segmentation area is not installed
+        return None
+    query = sa.select(sa.func.max(CustomerSegment.run_id))
+    if hasattr(SegmentationRun, "status"):
+        query = query.join(SegmentationRun, SegmentationRun.id == CustomerSegment.run_id).where(
+            SegmentationRun.status == "done")
+    return db.session.scalar(query)
+
+
+def customer_segments(run_id: int | None) -> pd.DataFrame:
+    """customer_id (int) -> abc, potential, tier for one segmentation run (empty frame without)."""
+    columns = ["customer_pk", *SEGMENT_KINDS]
+    if run_id is None:
+        return pd.DataFrame(columns=columns)
+    from app.segments.models import CustomerSegment
+
+    fields = [CustomerSegment.customer_id.label("customer_pk")]
+    for kind, attr in SEGMENT_COLUMNS.items():
+        column = getattr(CustomerSegment, attr, None)
+        fields.append((column if column is not None else sa.null()).label(kind))
+    rows = db.session.execute(sa.select(*fields).where(CustomerSegment.run_id == run_id)).all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def metric_catalog(metric_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per metric: ids, keys, names, unit, direction, is_price, needs_product_key."""
+    query = sa.select(
+        Metric.id.label("metric_id"), Touchpoint.key.label("touchpoint"), Metric.key.label("metric"),
+        Touchpoint.name_de.label("touchpoint_de"), Touchpoint.name_en.label("touchpoint_en"),
+        Metric.name_de.label("metric_de"), Metric.name_en.label("metric_en"), Metric.unit,
+        Metric.direction, Metric.is_price, Metric.needs_product_key,
+    ).join(Touchpoint, Metric.touchpoint_id == Touchpoint.id).order_by(Touchpoint.position, Metric.position)
+    if metric_ids is not None:
+        query = query.where(Metric.id.in_(metric_ids))
+    return pd.DataFrame(db.session.execute(query).all(), columns=[
+        "metric_id", "touchpoint", "metric", "touchpoint_de", "touchpoint_en", "metric_de", "metric_en",
+        "unit", "direction", "is_price", "needs_product_key",
+    ])
+
+
+def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
+    """The audit's observations with touchpoint/metric keys, customer number, tenure and segments.
+
+    Columns: observation_id, touchpoint, metric, value, customer_status, customer_id
+    (the customer number, text; missing for anonymous new customers), product_key, channel,
+    observed_at, tenure_years (from customer_since, existing customers only), abc,
+    potential, tier (from segmentation run ``run_id``, default the latest).
+    """
+    query = (
+        sa.select(
+            Observation.id.label("observation_id"), Touchpoint.key.label("touchpoint"),
+            Metric.key.label("metric"), Observation.value, Observation.customer_status,
+            Observation.customer_id.label("customer_pk"), Customer.customer_no.label("customer_id"),
+            Customer.customer_since, Observation.product_key, Observation.channel, Observation.observed_at,
+        )
+        .join(Metric, Observation.metric_id == Metric.id)
+        .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+        .outerjoin(Customer, Observation.customer_id == Customer.id)
+        .where(Observation.audit_id == audit_id)
+        .order_by(Observation.id)
+    )
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=[
+        "observation_id", "touchpoint", "metric", "value", "customer_status", "customer_pk", "customer_id",
+        "customer_since", "product_key", "channel", "observed_at",
+    ])
+    frame["value"] = frame["value"].astype("float64")
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"])
+    since = pd.to_datetime(frame["customer_since"])
+    tenure = (frame["observed_at"] - since).dt.days / 365.25
+    frame["tenure_years"] = tenure.where(
+        (frame["customer_status"] == "existing") & (tenure >= 0)
+    ).astype("float64")
+    if run_id is None:
+        run_id = latest_segmentation_run_id()
+    segments = customer_segments(run_id)
+    frame["customer_pk"] = frame["customer_pk"].astype("Int64")
+    if len(segments):
+        segments["customer_pk"] = segments["customer_pk"].astype("Int64")
+        frame = frame.merge(segments, on="customer_pk", how="left")
+    else:
+        for kind in SEGMENT_KINDS:
+            frame[kind] = None
+    # New customers are compared as the reference, never as a segment.
+    is_new = frame["customer_status"] == "new"
+    for kind in SEGMENT_KINDS:
+        frame[kind] = frame[kind].astype(object).where(~is_new & frame[kind].notna(), None)
+    # Empty product/channel mean "not given": one like-for-like stratum.
+    for column in ("product_key", "channel"):
+        frame[column] = frame[column].replace("", np.nan)
+    return frame.drop(columns=["customer_since"])

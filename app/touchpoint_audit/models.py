@@ -1,0 +1,248 @@
+"""The touchpoint catalog (touchpoints and their metrics), audit rounds, their observations,
+the findings of the analysis and the stored analysis."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.accounts.models import User
+from app.extensions import db
+from app.segments.models import Customer
+from app.web.models import utcnow
+
+
+class Touchpoint(db.Model):
+    __tablename__ = "touchpoints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name_de: so.Mapped[str] = so.mapped_column(sa.String(120))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(120))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    metrics: so.Mapped[list[Metric]] = so.relationship(
+        back_populates="touchpoint", cascade="all, delete-orphan", order_by="Metric.position"
+    )
+
+    def name(self, locale: str) -> str:
+        return self.name_de if locale == "de" else self.name_en
+
+
+class Metric(db.Model):
+    """What is measured at a touchpoint, with its unit and which direction is better."""
+
+    __tablename__ = "metrics"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    touchpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("touchpoints.id", ondelete="CASCADE"), index=True
+    )
+    key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    name_de: so.Mapped[str] = so.mapped_column(sa.String(120))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # eur, seconds, hours, rating, percent, boolean
+    unit: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # 'lower' = a lower value is better for the customer (price, wait).
+    direction: so.Mapped[str] = so.mapped_column(sa.String(6))
+    min_value: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    max_value: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    is_price: so.Mapped[bool] = so.mapped_column(default=False)
+    needs_product_key: so.Mapped[bool] = so.mapped_column(default=False)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    touchpoint: so.Mapped[Touchpoint] = so.relationship(back_populates="metrics")
+
+    __table_args__ = (
+        sa.UniqueConstraint("touchpoint_id", "key", name="uq_metrics_touchpoint_key"),
+        sa.CheckConstraint("direction IN ('lower', 'higher')", name="direction_known"),
+    )
+
+    def name(self, locale: str) -> str:
+        return self.name_de if locale == "de" else self.name_en
+
+
+AUDIT_STATUSES = ("draft", "open", "review", "published")
+# Allowed moves between statuses (forward, and one step back before publishing).
+AUDIT_TRANSITIONS = {
+    "draft": ("open",),
+    "open": ("review", "draft"),
+    "review": ("published", "open"),
+    "published": (),
+}
+CUSTOMER_STATUSES = ("new", "existing")
+FINDING_KINDS = ("case", "aggregate", "price_walking", "aftersales", "manual")
+FINDING_STATUSES = ("open", "acknowledged", "resolved", "wont_fix")
+SEVERITIES = ("critical", "high", "medium", "low")
+
+audit_metrics = sa.Table(
+    "audit_metrics",
+    db.metadata,
+    sa.Column("audit_id", sa.ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("metric_id", sa.ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+audit_staff = sa.Table(
+    "audit_staff",
+    db.metadata,
+    sa.Column("audit_id", sa.ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Audit(db.Model):
+    """One audit round: scope, period, owner, staff, status draft → open → review → published."""
+
+    __tablename__ = "audits"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Segments in scope as "kind:value" (e.g. "abc:A"); empty = all segments.
+    scope_segments: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    # Product/tariff keys in scope; empty = all products.
+    scope_products: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    period_start: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    period_end: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    published_at: so.Mapped[dt.datetime | None]
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    owner: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_id])
+    metrics: so.Mapped[list[Metric]] = so.relationship(secondary=audit_metrics, order_by=Metric.id)
+    staff: so.Mapped[list[User]] = so.relationship(secondary=audit_staff, order_by=User.username)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft', 'open', 'review', 'published')", name="status_known"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def has_staff(self, user_id: int) -> bool:
+        return any(u.id == user_id for u in self.staff)
+
+    def __repr__(self) -> str:
+        return f"<Audit {self.id} {self.title!r} {self.status}>"
+
+
+class Observation(db.Model):
+    """One logged fact: a metric's value for a new or existing customer."""
+
+    __tablename__ = "observations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"))
+    metric_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("metrics.id", ondelete="RESTRICT"))
+    value: so.Mapped[float] = so.mapped_column(sa.Float)
+    customer_status: so.Mapped[str] = so.mapped_column(sa.String(8))
+    customer_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    product_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    channel: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    observed_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # Hash of an imported row (content + occurrence in its file): a re-import skips it.
+    import_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    metric: so.Mapped[Metric] = so.relationship()
+    customer: so.Mapped[Customer | None] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("audit_id", "import_fingerprint", name="uq_observations_audit_fingerprint"),
+        sa.CheckConstraint("customer_status IN ('new', 'existing')", name="customer_status_known"),
+        sa.Index("ix_observations_audit_metric", "audit_id", "metric_id"),
+        sa.Index("ix_observations_audit_author", "audit_id", "created_by_id", "id"),
+    )
+
+
+class Finding(db.Model):
+    """A flag from the analysis or a manual note, with its corrective action."""
+
+    __tablename__ = "findings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    # Stable per audit: the same flag found again updates this row.
+    key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    severity: so.Mapped[str] = so.mapped_column(sa.String(10), default="medium")
+    touchpoint_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    metric_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    segment_kind: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    segment: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    figures: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    recommended_action: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    due_date: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    status: so.Mapped[str] = so.mapped_column(sa.String(14), default="open")
+    source: so.Mapped[str] = so.mapped_column(sa.String(10), default="analysis")
+    # The latest analysis no longer supports this finding (kept, not deleted).
+    stale: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+    audit: so.Mapped[Audit] = so.relationship()
+    owner: so.Mapped[User | None] = so.relationship()
+    comments: so.Mapped[list[FindingComment]] = so.relationship(
+        back_populates="finding", cascade="all, delete-orphan", order_by="FindingComment.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("audit_id", "key", name="uq_findings_audit_key"),
+        sa.CheckConstraint(
+            "status IN ('open', 'acknowledged', 'resolved', 'wont_fix')", name="status_known"
+        ),
+    )
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.due_date is not None
+            and self.status in ("open", "acknowledged")
+            and self.due_date < dt.date.today()
+        )
+
+
+class FindingComment(db.Model):
+    __tablename__ = "finding_comments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    finding: so.Mapped[Finding] = so.relationship(back_populates="comments")
+    author: so.Mapped[User | None] = so.relationship()
+
+
+class AnalysisSnapshot(db.Model):
+    """One stored run of the analysis: what the dashboard and the report read."""
+
+    __tablename__ = "analysis_snapshots"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    segmentation_run_id: so.Mapped[int | None]
+    n_observations: so.Mapped[int] = so.mapped_column(default=0)
+    params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    comparisons: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    cases: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    gradient: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)

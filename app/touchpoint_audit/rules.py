@@ -1,0 +1,179 @@
+"""What makes an observation valid: the value per metric unit and range, the customer,
+the customer status, the product key; shared by the logging form, its htmx validation
+endpoint and the bulk import, so all three refuse the same things with the same words."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.segments.models import Customer
+from app.touchpoint_audit.models import Audit, Metric
+
+UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
+CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
+_MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+_YES = {"yes", "y", "ja", "j", "true", "wahr", "1", "x"}
+_NO = {"no", "n", "nein", "false", "falsch", "0"}
+
+
+def parse_number(text: str) -> float | None:
+    """A number written with a decimal point or a German decimal comma; None if it is none."""
+    from tabular import parse_amount
+
+    value, problem = parse_amount(text)
+    return None if problem else value
+
+
+def check_value(metric: Metric, raw) -> tuple[float | None, str | None]:
+    """The value as a float for this metric, or an error message in the user's language."""
+    text = "" if raw is None else str(raw).strip()
+    if text == "":
+        return None, _("Enter a value.")
+    if metric.unit == "boolean":
+        word = text.casefold()
+        if word in _YES:
+            return 1.0, None
+        if word in _NO:
+            return 0.0, None
+        return None, _("Enter yes or no (1 or 0).")
+    if metric.unit == "seconds" and _MMSS.match(text):
+        minutes, seconds = _MMSS.match(text).groups()
+        value = int(minutes) * 60 + int(seconds)
+    else:
+        value = parse_number(text.replace("€", "").replace("%", "").strip())
+        if value is None:
+            return None, _("“%(value)s” is not a number.", value=text[:40])
+    if metric.unit == "rating" and value != int(value):
+        return None, _("A rating is a whole number from 1 to 5.")
+    low, high = metric.min_value, metric.max_value
+    if metric.unit == "rating":
+        low = 1 if low is None else low
+        high = 5 if high is None else high
+    if low is not None and value < low:
+        if low == 0:
+            return None, _("The value cannot be negative.")
+        return None, _("The value must be at least %(low)s.", low=_fmt(low))
+    if high is not None and value > high:
+        return None, _("The value must be at most %(high)s.", high=_fmt(high))
+    return float(value), None
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def find_customer(text: str) -> Customer | None:
+    """The customer with exactly this customer number (leading zeros matter)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return db.session.scalar(db.select(Customer).where(Customer.customer_no == text))
+
+
+def status_from_tenure(customer: Customer | None, when: dt.date | dt.datetime | None = None) -> str | None:
+    """'existing' when the customer was a customer before the observation, 'new' when the
+    relationship began on or after it, None when that is not known."""
+    if customer is None or customer.customer_since is None:
+        return None
+    when = when or dt.date.today()
+    if isinstance(when, dt.datetime):
+        when = when.date()
+    return "existing" if customer.customer_since < when else "new"
+
+
+@dataclass
+class Checked:
+    """A checked observation: its clean values, or the errors per field."""
+
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no field has an error."""
+        return not self.errors
+
+
+def audit_metric(audit: Audit, metric_id) -> Metric | None:
+    """The metric with this id if it is in the audit's scope and active."""
+    try:
+        metric_id = int(metric_id)
+    except (TypeError, ValueError):
+        return None
+    from app.touchpoint_audit.models import Touchpoint, audit_metrics
+
+    # One query (not the audit's whole metric list): this runs on every keystroke check.
+    return db.session.scalar(
+        db.select(Metric).join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+        .join(audit_metrics, audit_metrics.c.metric_id == Metric.id)
+        .where(Metric.id == metric_id, audit_metrics.c.audit_id == audit.id, Touchpoint.active.is_(True))
+    )
+
+
+def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Checked:
+    """Check a submitted observation (a mapping of form fields) against the audit's scope."""
+    checked = Checked()
+    metric = audit_metric(audit, data.get("metric_id"))
+    if metric is None:
+        checked.errors["metric_id"] = _("Choose a touchpoint and metric of this audit.")
+    else:
+        value, problem = check_value(metric, data.get("value"))
+        if problem:
+            checked.errors["value"] = problem
+        checked.values.update(metric_id=metric.id, value=value)
+
+    observed_at = now or dt.datetime.now().replace(microsecond=0)
+    raw_date = (data.get("observed_on") or "").strip()
+    if raw_date:
+        try:
+            day = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            checked.errors["observed_on"] = _("Enter the date as YYYY-MM-DD.")
+        else:
+            if day > dt.date.today():
+                checked.errors["observed_on"] = _("The date lies in the future.")
+            observed_at = dt.datetime.combine(day, observed_at.time() if day == observed_at.date() else dt.time(12))
+    checked.values["observed_at"] = observed_at
+
+    customer = None
+    customer_id = (data.get("customer_id") or "").strip()
+    customer_q = (data.get("customer_q") or "").strip()
+    if customer_id:
+        try:
+            customer = db.session.get(Customer, int(customer_id))
+        except ValueError:
+            customer = None
+        if customer is None:
+            checked.errors["customer"] = _("This customer does not exist.")
+        elif customer_q and customer_q not in (customer.customer_no, customer.name):
+            customer = None  # the user typed something else after picking
+    if customer is None and customer_q and "customer" not in checked.errors:
+        customer = find_customer(customer_q)
+        if customer is None:
+            checked.errors["customer"] = _("There is no customer with the number “%(no)s”. Pick one from the "
+                                           "search or leave the field empty for an unknown new customer.",
+                                           no=customer_q[:40])
+    checked.values["customer_id"] = customer.id if customer else None
+
+    status = (data.get("customer_status") or "").strip()
+    if status not in ("", "new", "existing"):
+        checked.errors["customer_status"] = _("Choose new or existing customer.")
+    elif status == "":
+        status = status_from_tenure(customer, observed_at)
+        if status is None and "customer" not in checked.errors:
+            checked.errors["customer_status"] = _("Choose new or existing customer.")
+    checked.values["customer_status"] = status
+
+    product = (data.get("product_key") or "").strip()[:64]
+    channel = (data.get("channel") or "").strip()[:32]
+    if metric is not None and metric.needs_product_key and not product:
+        checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
+    if audit.scope_products and product and product not in audit.scope_products:
+        checked.errors["product_key"] = _("This product is not in the audit's scope.")
+    checked.values.update(product_key=product or None, channel=channel or None,
+                          note=(data.get("note") or "").strip()[:2000])
+    return checked

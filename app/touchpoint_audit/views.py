@@ -1,0 +1,324 @@
+"""Audit rounds: list, create/edit, status transitions, the audit page, the dashboard,
+the analysis action and the bulk import of observations."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields import SelectChoice
+
+from app.accounts.models import User
+from app.extensions import db
+from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
+from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
+from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
+from app.web.i18n import lang
+from app.web.rendering import render
+from app.web.security import allow, any_user, has_role, require
+
+bp = Blueprint("audits", __name__, url_prefix="/audits", template_folder="templates")
+bp.context_processor(template_helpers)
+
+SEGMENT_CHOICES = [("abc", v) for v in ("A", "B", "C")] + [
+    ("potential", v) for v in ("star", "focus", "cash_cow", "time_waster")] + [
+    ("tier", v) for v in ("A", "B", "C", "Z")]
+
+
+# ----------------------------------------------------------------- access helpers
+
+def may_see(audit: Audit) -> bool:
+    """Managers and leadership see every audit; service staff the ones they are assigned to."""
+    if has_role("manager", "leadership"):
+        return True
+    return current_user.role == "service" and audit.has_staff(current_user.id)
+
+
+def audit_for(audit_id: int) -> Audit:
+    """The audit, 404 when it does not exist, 403 when the user may not see it."""
+    audit = db.get_or_404(Audit, audit_id)
+    require(may_see(audit))
+    return audit
+
+
+def refused(message: str, status: int = 409):
+    """A clear refusal page (htmx shows its text in the toast); nothing was written."""
+    return render("audits/refused.html", status=status, code=status, message=message)
+
+
+def frozen_refusal(audit: Audit):
+    """The refusal for any write to a published audit, or None when it is not published."""
+    if audit.is_published:
+        return refused(_("This audit is published and read-only; nothing was changed."), 409)
+    return None
+
+
+def visible_audits():
+    """The audits the current user may see, newest first."""
+    query = db.select(Audit).order_by(Audit.created_at.desc(), Audit.id.desc())
+    if not has_role("manager", "leadership"):
+        query = query.where(Audit.staff.any(User.id == current_user.id))
+    return db.session.scalars(query).all()
+
+
+# ----------------------------------------------------------------- list, create, edit
+
+@bp.route("/")
+@any_user
+def index():
+    """The audit rounds the user may see, with their counts."""
+    audits = visible_audits()
+    counts = dict(db.session.execute(
+        db.select(Observation.audit_id, db.func.count(Observation.id)).group_by(Observation.audit_id)
+    ).all())
+    findings = dict(db.session.execute(
+        db.select(Finding.audit_id, db.func.count(Finding.id)).where(Finding.stale.is_(False))
+        .group_by(Finding.audit_id)
+    ).all())
+    return render("audits/index.html", audits=audits, counts=counts, findings=findings)
+
+
+def _fill_choices(form: AuditForm) -> None:
+    metrics = db.session.execute(
+        db.select(Metric, Touchpoint).join(Touchpoint).where(Touchpoint.active.is_(True))
+        .order_by(Touchpoint.position, Metric.position)
+    ).all()
+    de = lang() == "de"
+    form.metric_ids.choices = [
+        SelectChoice(m.id, f"{(t.name_de if de else t.name_en)} · {(m.name_de if de else m.name_en)}")
+        for m, t in metrics
+    ]
+    from app.touchpoint_audit.labels import segment_label
+
+    form.segments.choices = [SelectChoice(f"{k}:{v}", f"{segment_label(k, v)}") for k, v in SEGMENT_CHOICES]
+    people = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
+    form.staff_ids.choices = [SelectChoice(u.id, u.display_name or u.username) for u in people if u.role == "service"]
+    form.owner_id.choices = [SelectChoice(0, "–")] + [
+        SelectChoice(u.id, u.display_name or u.username) for u in people if u.role in ("manager", "admin")]
+
+
+def _apply(form: AuditForm, audit: Audit) -> None:
+    audit.title = form.title.data.strip()
+    audit.description = form.description.data or ""
+    audit.period_start, audit.period_end = form.period_start.data, form.period_end.data
+    audit.owner_id = form.owner_id.data or None
+    audit.metrics = db.session.scalars(db.select(Metric).where(Metric.id.in_(form.metric_ids.data))).all()
+    audit.staff = db.session.scalars(
+        db.select(User).where(User.id.in_(form.staff_ids.data or []), User.role == "service")).all()
+    audit.scope_segments = list(form.segments.data or [])
+    audit.scope_products = sorted({p.strip() for p in (form.products.data or "").split(",") if p.strip()})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow("manager")
+def create():
+    """A new audit round (draft) with scope, period, owner and staff."""
+    form = AuditForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.metric_ids.data = [c.value for c in form.metric_ids.choices]
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        audit = Audit(status="draft")
+        _apply(form, audit)
+        db.session.add(audit)
+        db.session.commit()
+        flash(_("Audit “%(title)s” created as a draft.", title=audit.title), "success")
+        return redirect(url_for("audits.view", audit_id=audit.id), code=303)
+    return render("audits/form.html", form=form, audit=None, status=422 if form.errors else 200)
+
+
+@bp.route("/<int:audit_id>/edit", methods=["GET", "POST"])
+@allow("manager")
+def edit(audit_id: int):
+    """Change an audit's title, scope, period, owner and staff (not once published)."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    form = AuditForm(obj=audit)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.metric_ids.data = [m.id for m in audit.metrics]
+        form.staff_ids.data = [u.id for u in audit.staff]
+        form.segments.data = list(audit.scope_segments or [])
+        form.products.data = ", ".join(audit.scope_products or [])
+        form.owner_id.data = audit.owner_id or 0
+    if form.validate_on_submit():
+        _apply(form, audit)
+        db.session.commit()
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("audits.view", audit_id=audit.id), code=303)
+    return render("audits/form.html", form=form, audit=audit, status=422 if form.errors else 200)
+
+
+@bp.route("/<int:audit_id>/status", methods=["POST"])
+@allow("manager")
+def transition(audit_id: int):
+    """Move an audit to the next status after a confirmation page."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    target = request.form.get("status", "")
+    if target not in AUDIT_TRANSITIONS[audit.status]:
+        return refused(_("An audit cannot move from “%(old)s” to “%(new)s”.",
+                         old=AUDIT_STATUS_LABELS[audit.status], new=target[:20]), 409)
+    if request.form.get("confirm") != "yes":
+        return render("audits/confirm_status.html", audit=audit, target=target)
+    if target == "published":
+        from app.touchpoint_audit.analysis import latest_snapshot
+
+        if latest_snapshot(audit.id) is None:
+            return refused(_("Run the analysis before publishing: a published audit is frozen with its "
+                             "last analysis."), 409)
+        # Publishing freezes the findings and stores both PDFs with their hashes:
+        # the same background job as the report page's "Publish" button.
+        from app.web.jobs import enqueue
+
+        record = enqueue("report_publish", created_by_id=current_user.id, audit_id=audit.id,
+                         user_id=current_user.id, lang=lang())
+        return redirect(url_for("jobs.status", job_id=record.id), code=303)
+    audit.status = target
+    db.session.commit()
+    flash(_("The audit is now “%(status)s”.", status=AUDIT_STATUS_LABELS[target]), "success")
+    return redirect(url_for("audits.view", audit_id=audit.id), code=303)
+
+
+# ----------------------------------------------------------------- the audit page
+
+def logging_progress(audit: Audit) -> list[dict]:
+    """Observations per metric in scope, split into new and existing customers."""
+    rows = db.session.execute(
+        db.select(Observation.metric_id, Observation.customer_status, db.func.count(Observation.id))
+        .where(Observation.audit_id == audit.id).group_by(Observation.metric_id, Observation.customer_status)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for metric_id, status, n in rows:
+        counts.setdefault(metric_id, {})[status] = n
+    from app.touchpoint_audit.analysis import DEFAULT_PARAMS
+
+    minimum = DEFAULT_PARAMS["min_n"]
+    out = []
+    for metric in audit.metrics:
+        c = counts.get(metric.id, {})
+        new, existing = c.get("new", 0), c.get("existing", 0)
+        out.append({"metric": metric, "new": new, "existing": existing,
+                    "ready": min(new, existing) >= minimum,
+                    "fraction": min(1.0, min(new, existing) / minimum)})
+    return out
+
+
+@bp.route("/<int:audit_id>")
+@any_user
+def view(audit_id: int):
+    """The audit page: status, counts and logging progress per touchpoint."""
+    audit = audit_for(audit_id)
+    from app.touchpoint_audit.analysis import latest_snapshot
+
+    progress = logging_progress(audit)
+    total = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
+    mine = db.session.scalar(db.select(db.func.count(Observation.id)).where(
+        Observation.audit_id == audit.id, Observation.created_by_id == current_user.id))
+    snapshot = latest_snapshot(audit.id) if has_role("manager", "leadership") else None
+    return render("audits/view.html", audit=audit, progress=progress, total=total, mine=mine,
+                  snapshot=snapshot, transitions=AUDIT_TRANSITIONS[audit.status], names=metric_names())
+
+
+# ----------------------------------------------------------------- analysis and dashboard
+
+@bp.route("/<int:audit_id>/analyze", methods=["POST"])
+@allow("manager")
+def analyze(audit_id: int):
+    """Run the analysis (in the background for large audits) and go to the dashboard."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    from app.touchpoint_audit.analysis import BACKGROUND_THRESHOLD, run_analysis
+    from app.web.jobs import enqueue
+
+    n = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
+    if n == 0:
+        return refused(_("There are no observations to analyse yet."), 409)
+    if n > BACKGROUND_THRESHOLD:
+        record = enqueue("audit_analysis", created_by_id=current_user.id, audit_id=audit.id)
+        url = url_for("jobs.status", job_id=record.id)
+        return redirect(url, code=303)
+    snapshot = run_analysis(audit, user_id=current_user.id)
+    counts = snapshot.params.get("findings", {})
+    db.session.commit()
+    flash(_("Analysis done: %(created)d new findings, %(updated)d updated, %(stale)d no longer supported.",
+            created=counts.get("created", 0), updated=counts.get("updated", 0), stale=counts.get("stale", 0)),
+          "success")
+    target = url_for("audits.dashboard", audit_id=audit.id)
+    return redirect(target, code=303)
+
+
+@bp.route("/<int:audit_id>/dashboard")
+@allow("manager", "leadership")
+def dashboard(audit_id: int):
+    """Heatmap, case list, total excess and price-vs-tenure charts of the latest analysis."""
+    audit = audit_for(audit_id)
+    from app.touchpoint_audit.analysis import latest_snapshot
+    from app.touchpoint_audit.charts import heatmap_svg, tenure_chart_svg
+
+    snapshot = latest_snapshot(audit.id)
+    names = metric_names()
+    heatmap = tenure = None
+    if snapshot is not None:
+        from app.touchpoint_audit.labels import HEATMAP_KIND_LABELS, segment_label
+        from app.web.i18n import fmt_percent
+
+        heatmap = heatmap_svg(snapshot.comparisons, names=names, segment_label=segment_label,
+                              scope=audit.scope_segments or None, title=_("Existing vs new customers"),
+                              insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
+                              fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
+                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)))
+        tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
+                                   empty_text=_("insufficient data"))
+                  for series in snapshot.gradient.get("series", [])]
+    return render("audits/dashboard.html", audit=audit, snapshot=snapshot, heatmap=heatmap, tenure=tenure,
+                  names=names)
+
+
+# ----------------------------------------------------------------- bulk import
+
+@bp.route("/<int:audit_id>/import", methods=["GET", "POST"])
+@allow("manager")
+def import_observations(audit_id: int):
+    """Upload and check a file of observations; shows problems or a preview."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    from app.touchpoint_audit.importing import check_file
+    from app.web import uploads
+
+    form = ObservationUploadForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        report = check_file(audit, data, upload.filename or "upload.csv", created_by_id=current_user.id)
+        if report.ok:
+            report.token = uploads.stage(data, upload.filename or "upload.csv", "observations", current_user.id)
+    status = 422 if (form.errors or (report is not None and not report.ok)) else 200
+    return render("audits/import.html", audit=audit, form=form, report=report, status=status)
+
+
+@bp.route("/<int:audit_id>/import/confirm", methods=["POST"])
+@allow("manager")
+def import_confirm(audit_id: int):
+    """Write the previewed file (all rows or none)."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    from app.touchpoint_audit.importing import check_file, write_observations
+    from app.web import uploads
+
+    staged = uploads.load(request.form.get("token", ""), "observations", current_user.id)
+    report = check_file(audit, staged.data, staged.filename, created_by_id=current_user.id)
+    if not report.ok:
+        return render("audits/import.html", audit=audit, form=ObservationUploadForm(), report=report, status=422)
+    written = write_observations(report)
+    db.session.commit()
+    uploads.discard(staged.token)
+    flash(_("%(written)d observations imported, %(skipped)d already there.",
+            written=written, skipped=report.n_rows - written), "success")
+    return redirect(url_for("audits.view", audit_id=audit.id), code=303)

@@ -1,0 +1,35 @@
+"""The shell's own table: background jobs with their progress; and the clock every model uses."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, without tzinfo (as every timestamp column stores it)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    # queued -> running -> done | failed
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
+    progress: so.Mapped[float] = so.mapped_column(default=0.0)
+    message: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    result: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    finished_at: so.Mapped[dt.datetime | None]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
