@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi:app
 
-.PHONY: run install test test-sqlite test-postgres test-e2e bench translations schema clean worker
+.PHONY: run install lint test test-sqlite test-postgres test-e2e bench translations schema clean worker
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,14 +24,17 @@ run: install
 	$(BIN)/flask demo-data --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
 
-# The whole suite: unit + integration on SQLite, again on PostgreSQL when
+# The linter (ruff, configured in pyproject.toml), then the whole suite: unit + integration on SQLite, again on PostgreSQL when
 # TEST_DATABASE_URL is set, and the browser tests in Chromium.
-test: install
+test: install lint
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider tests
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  $(BIN)/python -m pytest -p no:cacheprovider tests/integration tests/test_migrations.py; \
 	fi
+
+lint: install
+	$(BIN)/ruff check app audits segmentation tabular tests bench migrations config.py wsgi.py
 
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,6 +1,6 @@
 """Touchpoint and loyalty audit: observations in, comparisons and findings out.
 
-Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook. DOMAIN.md §2–§5:
+Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook:
 
 * :func:`case_flags`, :func:`total_excess` — existing customers' prices against the
   equivalent new-business price (ENBP-style, case level);

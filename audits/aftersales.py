@@ -1,4 +1,4 @@
-"""After-sales → repurchase (DOMAIN.md §4).
+"""After-sales → repurchase.
 
 From outcome records (customer, satisfaction with the sale, satisfaction with
 after-sales, repurchased yes/no) per segment: the 2×2 table sale × after-sales with the
@@ -56,7 +56,8 @@ YES_NO: Mapping[str, bool] = MappingProxyType({
     "nicht zufrieden": False,
 })
 
-# cell order of the table, as in DOMAIN.md §4
+# cell order of the table, as (satisfied with the sale, satisfied with after-sales):
+# both, only after-sales, only the sale, neither
 _CELLS = ((True, True), (False, True), (True, False), (False, False))
 
 

@@ -1,6 +1,6 @@
 """Turn flags into findings: stable key, severity, bilingual title, figures, action.
 
-A finding is what a touchpoint manager reviews and assigns (DOMAIN.md §5). Its ``key``
+A finding is what a touchpoint manager reviews and assigns. Its ``key``
 depends only on what was found where — never on the figures — so re-running an analysis
 updates the existing finding instead of adding a duplicate. Owner, due date and status
 belong to the application and are not set here.

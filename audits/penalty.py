@@ -1,6 +1,6 @@
 """Loyalty-penalty detection: do existing customers fare worse than new ones?
 
-Three views on the same observations (DOMAIN.md §3):
+Three views on the same observations:
 
 * :func:`case_flags` — case level, ENBP-style: each existing customer's price against the
   new-business price for the same product and channel around the same date.

@@ -11,7 +11,7 @@ Measures, in the same run:
   metrics, tenure_gradient, and the findings (audits.findings.build_findings).
 
 Prints time, peak memory (max RSS of the process) and the ratio analysis / baseline.
-Goal (issue 4): under 30 s including the bootstrap.
+Goal: under 30 s including the bootstrap.
 Usage: python bench/bench_analysis.py [--quick]   (BENCH_ROWS=… to choose a size)
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Parse the customer-values import (DOMAIN.md §6) into a clean long frame.
+"""Parse the customer-values import into a clean long frame.
 
 Input is the raw frame of :func:`tabular.read_table`. Two layouts
 are accepted:

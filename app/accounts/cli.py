@@ -4,9 +4,10 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.accounts.models import ROLES, User
+from app.accounts.models import User
 from app.accounts.passwords import MIN_LENGTH, hash_password
 from app.extensions import db
+from app.web.security import ROLES
 
 users = AppGroup("users", help="Manage user accounts.")
 

@@ -4,8 +4,8 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from app.accounts.models import ROLES
 from app.accounts.passwords import MIN_LENGTH
+from app.web.security import ROLES
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),

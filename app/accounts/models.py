@@ -9,7 +9,6 @@ from flask_login import UserMixin
 
 from app.extensions import db
 from app.web.models import utcnow
-from app.web.security import ROLES
 
 
 class User(UserMixin, db.Model):

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from app.accounts.models import User
 from app.extensions import db
+from app.reports.charts import comparison_chart, segment_count_chart
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.i18n import fmt_number
@@ -40,61 +41,6 @@ def top_findings(findings: list, limit: int = TOP_FINDINGS) -> list:
     share = min(len(penalty), max(limit - len(aftersales), (limit * 3) // 5))
     return penalty[:share] + aftersales[:limit - share]
 SECTIONS = ("summary", "segments", "touchpoints", "aftersales", "actions", "chain", "trend", "method")
-
-
-# ------------------------------------------------------------------ small SVG charts
-
-def _svg_text(x, y, text, anchor="start", size=8, weight="normal", fill="#1c2430") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
-            f'fill="{fill}">{escape(text)}</text>')
-
-
-def comparison_chart(rows: list[dict], segment_label: Callable, unit_label: str, title: str) -> Markup:
-    """Horizontal bars per segment: the new customers' median vs the existing customers' median.
-
-    Hand-written SVG (no matplotlib): a 40-page report draws dozens of these."""
-    rows = [r for r in rows if r.get("median_new") is not None and r.get("median_existing") is not None]
-    if not rows:
-        return Markup('<p class="insufficient">{}</p>').format(_("No medians to draw."))
-    top = max(max(abs(r["median_new"]), abs(r["median_existing"])) for r in rows) or 1.0
-    label_w, bar_w, row_h = 150, 300, 26
-    height = 30 + row_h * len(rows) + 18
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + bar_w + 90} {height}" '
-             f'role="img" aria-label="{escape(title)}" class="svg-chart">']
-    parts.append(f'<rect x="{label_w}" y="6" width="10" height="8" fill="#1f77b4"/>')
-    parts.append(_svg_text(label_w + 14, 13, _("New customers"), size=8))
-    parts.append(f'<rect x="{label_w + 120}" y="6" width="10" height="8" fill="#d62728"/>')
-    parts.append(_svg_text(label_w + 134, 13, _("Existing customers"), size=8))
-    for i, r in enumerate(rows):
-        y = 26 + i * row_h
-        parts.append(_svg_text(label_w - 6, y + 13, segment_label(r["segment_kind"], r["segment"])[:28], "end"))
-        for j, (key, color) in enumerate((("median_new", "#1f77b4"), ("median_existing", "#d62728"))):
-            w = max(0.5, bar_w * abs(r[key]) / top)
-            parts.append(f'<rect x="{label_w}" y="{y + 2 + j * 10}" width="{w:.1f}" height="9" fill="{color}"/>')
-            parts.append(_svg_text(label_w + w + 4, y + 10 + j * 10, fmt_number(r[key], 2), size=7))
-    parts.append(f'<line x1="{label_w}" y1="22" x2="{label_w}" y2="{height - 14}" stroke="#9aa7b6"/>')
-    parts.append(_svg_text(label_w, height - 3, unit_label, size=7, fill="#5b6675"))
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def segment_count_chart(counts: dict[str, int], label: Callable, title: str) -> Markup:
-    """Vertical bars: customers per segment value."""
-    if not counts:
-        return Markup('<p class="insufficient">{}</p>').format(_("No segmentation yet."))
-    top = max(counts.values()) or 1
-    bar, gap, h = 48, 18, 120
-    width = 20 + (bar + gap) * len(counts)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h + 40}" role="img" '
-             f'aria-label="{escape(title)}" class="svg-chart small">']
-    for i, (key, n) in enumerate(counts.items()):
-        x = 10 + i * (bar + gap)
-        bh = h * n / top
-        parts.append(f'<rect x="{x}" y="{10 + h - bh:.1f}" width="{bar}" height="{bh:.1f}" fill="#1f5fa8"/>')
-        parts.append(_svg_text(x + bar / 2, 8 + h - bh, fmt_number(n), "middle", 7))
-        parts.append(_svg_text(x + bar / 2, h + 24, label(key)[:14], "middle", 7))
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 _LONG_RUN = re.compile(r"(\S{24})(?=\S)")

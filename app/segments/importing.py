@@ -1,4 +1,4 @@
-"""Import of customer values (DOMAIN.md §6): check → preview → confirmed write.
+"""Import of customer values: check → preview → confirmed write.
 
 The parsing and validation is the pure ``segmentation`` package; this module
 adds what needs the database:

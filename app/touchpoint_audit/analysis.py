@@ -17,7 +17,7 @@ from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.models import utcnow
 from audits import to_python
 
-# The analysis settings (DOMAIN.md §3 defaults); stored with every snapshot.
+# The analysis settings (alpha, minimum n, tolerance …); stored with every snapshot.
 DEFAULT_PARAMS = {
     "min_n": 10, "alpha": 0.05, "materiality": 0.05, "n_boot": 2000, "seed": 20261123,
     "window_days": 30, "tolerance": 0.0, "confidence": 0.95,

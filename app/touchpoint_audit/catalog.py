@@ -1,4 +1,4 @@
-"""The default touchpoint catalog (DOMAIN.md §2), as data."""
+"""The default touchpoint catalog (offer, renewal, hotline, inside sales, after-sales …), as data."""
 from __future__ import annotations
 
 from app.extensions import db

@@ -1,5 +1,6 @@
 """Charts of the audit dashboard, shared with the PDF report: pure functions that take
-the stored analysis (records or DataFrames) and return inline SVG markup.
+the stored analysis (records or DataFrames) and return inline SVG markup
+(the heatmap's markup is the template ``audits/charts/heatmap.svg``).
 
 * :func:`heatmap_svg` — touchpoint·metric × segment, coloured by the relative gap
   existing vs new (red: worse for existing customers), hatched grey where the data are
@@ -11,7 +12,8 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 import pandas as pd
-from markupsafe import Markup, escape
+from flask import render_template
+from markupsafe import Markup
 
 from app.web.charts import PALETTE, figure, insufficient, to_svg
 
@@ -89,69 +91,56 @@ def heatmap_svg(
 
     label_w = min(380, max(120, int(6.3 * max(len(row_label(r)) for r in rows)) + 14))
     cell_w, cell_h, head_h = 64, 30, 92
-    width = label_w + cell_w * len(columns) + 10
-    height = head_h + cell_h * len(rows) + 26
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="heatmap" font-family="DejaVu Sans, sans-serif" font-size="11">',
-        '<defs><pattern id="hm-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eef0f3"/>'
-        '<line x1="0" y1="0" x2="0" y2="6" stroke="#b8bfc9" stroke-width="2"/></pattern></defs>',
-    ]
-    if title:
-        out.append(f'<title>{escape(title)}</title>')
-    for j, (kind, value) in enumerate(columns):
-        x = label_w + j * cell_w + cell_w / 2
-        out.append(f'<text x="{x:.0f}" y="{head_h - 8}" transform="rotate(-40 {x:.0f} {head_h - 8})" '
-                   f'fill="{PALETTE["ink"]}">{escape(segment_label(kind, value))}</text>')
-    for i, (touchpoint, metric) in enumerate(rows):
-        y = head_h + i * cell_h
-        text = row_label((touchpoint, metric))
-        out.append(f'<text x="{label_w - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end" '
-                   f'fill="{PALETTE["ink"]}">{escape(text)}</text>')
-        for j, (kind, value) in enumerate(columns):
-            x = label_w + j * cell_w
-            row = lookup.get((touchpoint, metric, kind, value))
-            if row is None:
-                continue
-            ok = row.get("status") == "ok"
-            effect_rel = row.get("effect_rel")
-            tip = (f"{text} – {segment_label(kind, value)}: n new {row.get('n_new')}, n existing "
-                   f"{row.get('n_existing')}, effect {row.get('effect')}, CI [{row.get('ci_low')}, "
-                   f"{row.get('ci_high')}], p adj. {row.get('p_adjusted')}")
-            flagged = bool(row.get("flagged"))
-            fill = cell_colour(effect_rel) if ok else "url(#hm-hatch)"
-            stroke = f'stroke="{PALETTE["ink"]}" stroke-width="2.5"' if flagged else 'stroke="#ffffff" stroke-width="1"'
-            cls = "cell flagged" if flagged else ("cell" if ok else "cell insufficient-cell")
-            out.append(f'<g class="{cls}" data-segment="{escape(kind)}:{escape(value)}" '
-                       f'data-metric="{escape(touchpoint)}.{escape(metric)}"><title>{escape(tip)}</title>'
-                       f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}" {stroke}/>')
-            if ok and effect_rel is not None and not pd.isna(effect_rel):
-                dark = abs(float(effect_rel)) > CLIP * 0.55
-                weight = ' font-weight="bold"' if flagged else ""
-                label = fmt_pct(float(effect_rel)) + (" !" if flagged else "")
-                out.append(f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="middle" '
-                           f'fill="{"#ffffff" if dark else PALETTE["ink"]}"'
-                           f'{weight}>{escape(label)}</text>')
-            elif not ok:
-                out.append(f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="middle" '
-                           f'fill="#5b6675" font-size="9">{escape(insufficient_text)}</text>')
-            out.append("</g>")
-    # group labels under the columns (ABC, potential, profit tier) with separators
-    bottom = head_h + cell_h * len(rows)
-    start = 0
+    heads = [{"x": f"{label_w + j * cell_w + cell_w / 2:.0f}", "y": head_h - 8, "text": segment_label(kind, value)}
+             for j, (kind, value) in enumerate(columns)]
+    laid_out = []
+    for i, key in enumerate(rows):
+        y, text = head_h + i * cell_h, row_label(key)
+        cells = [_heatmap_cell(lookup.get((*key, kind, value)), text, segment_label(kind, value), kind, value,
+                               label_w + j * cell_w, y, cell_w, cell_h, fmt_pct)
+                 for j, (kind, value) in enumerate(columns)]
+        laid_out.append({"x": label_w - 8, "y": f"{y + cell_h / 2 + 4:.0f}", "text": text,
+                         "cells": [cell for cell in cells if cell is not None]})
+    return Markup(render_template(
+        "audits/charts/heatmap.svg", title=title, ink=PALETTE["ink"], heads=heads, rows=laid_out,
+        groups=_column_groups(columns, label_w, cell_w, kind_label), insufficient_text=insufficient_text,
+        width=label_w + cell_w * len(columns) + 10, height=head_h + cell_h * len(rows) + 26,
+        cell_w=cell_w, cell_h=cell_h, head_h=head_h, bottom=head_h + cell_h * len(rows),
+    ).strip())
+
+
+def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct) -> dict | None:
+    """One cell of the heatmap: colour, frame, label and tooltip of a comparison (None: not measured)."""
+    if row is None:
+        return None
+    ok = row.get("status") == "ok"
+    effect_rel = row.get("effect_rel")
+    flagged = bool(row.get("flagged"))
+    measured = ok and effect_rel is not None and not pd.isna(effect_rel)
+    return {
+        "x": x, "y": y, "cx": f"{x + cell_w / 2:.0f}", "cy": f"{y + cell_h / 2 + 4:.0f}",
+        "cls": "cell flagged" if flagged else ("cell" if ok else "cell insufficient-cell"),
+        "segment": f"{kind}:{value}", "metric": f"{row['touchpoint']}.{row['metric']}",
+        "tip": (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
+                f"effect {row.get('effect')}, CI [{row.get('ci_low')}, {row.get('ci_high')}], "
+                f"p adj. {row.get('p_adjusted')}"),
+        "fill": cell_colour(effect_rel) if ok else "url(#hm-hatch)",
+        "flagged": flagged, "insufficient": not ok,
+        "label": fmt_pct(float(effect_rel)) + (" !" if flagged else "") if measured else None,
+        "dark": measured and abs(float(effect_rel)) > CLIP * 0.55,
+    }
+
+
+def _column_groups(columns, label_w, cell_w, kind_label) -> list[dict]:
+    """The group labels under the columns (ABC, potential, profit tier), with a separator after each group."""
+    groups, start = [], 0
     for j in range(1, len(columns) + 1):
         if j == len(columns) or columns[j][0] != columns[start][0]:
-            kind = columns[start][0]
             x0, x1 = label_w + start * cell_w, label_w + j * cell_w
-            if j < len(columns):
-                out.append(f'<line x1="{x1}" y1="{head_h - 4}" x2="{x1}" y2="{bottom + 4}" stroke="{PALETTE["ink"]}" '
-                           'stroke-width="1"/>')
-            out.append(f'<text x="{(x0 + x1) / 2:.0f}" y="{bottom + 17}" text-anchor="middle" font-weight="bold" '
-                       f'fill="{PALETTE["ink"]}">{escape(kind_label(kind))}</text>')
+            groups.append({"x": f"{(x0 + x1) / 2:.0f}", "text": kind_label(columns[start][0]),
+                           "separator": x1 if j < len(columns) else None})
             start = j
-    out.append("</svg>")
-    return Markup("".join(out))
+    return groups
 
 
 def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None = None,

@@ -1,4 +1,4 @@
-"""Bulk import of observations from CSV/XLSX (DOMAIN.md §6).
+"""Bulk import of observations from CSV/XLSX.
 
 Check everything first (problems named by spreadsheet row and column), then write all
 rows in one transaction or none. Each row carries a fingerprint of its cells and its

@@ -65,7 +65,7 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
             "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id}
 
 
-# Report area (issue 5): the report language in download URLs.
+# Report area: the report language in download URLs.
 _make_samples_before_reports = make_samples
 
 

@@ -27,7 +27,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "jobs.status": ALL,
 }
 
-# segmentation area (issue 3)
+# segments area
 EXPECTED.update({
     "segments.overview": ALL,
     "segments.run": {"manager"},
@@ -41,7 +41,7 @@ EXPECTED.update({
     "customers.import_confirm": {"manager"},
 })
 
-# audit area (issue 4)
+# audit area
 EXPECTED.update({
     "touchpoints.index": ALL,
     "touchpoints.create": {"manager"},
@@ -158,7 +158,7 @@ def test_htmx_anonymous_gets_redirect_header(client, users):
     assert response.status_code == 401
     assert "/login" in response.headers["HX-Redirect"]
 
-# after-sales and report area (issue 5)
+# after-sales and report area
 EXPECTED.update({
     "aftersales.index": {"manager", "leadership"},
     "aftersales.cell": {"manager", "leadership"},

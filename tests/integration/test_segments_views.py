@@ -173,7 +173,7 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
         ids = [r.id for r in runs]
         db.session.remove()
     history = client.get("/segments/runs").get_data(as_text=True)
-    assert f"export.csv" in history
+    assert "export.csv" in history
     assert history.count('data-status="done"><span class="badge ok">finished</span>') == 2
     client.post("/language", data={"lang": "de", "next": "/"})
     assert "fertig</span>" in client.get("/segments/runs").get_data(as_text=True)

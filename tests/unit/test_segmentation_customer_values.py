@@ -247,7 +247,7 @@ def test_dates_as_periods_become_months():
 
 
 def test_problem_list_is_truncated_but_keeps_severity():
-    rows = "".join(f";2024-01;1\n" for _ in range(30))
+    rows = "".join(";2024-01;1\n" for _ in range(30))
     _, problems, _ = parse_csv("Kundennummer;Periode;Umsatz\n" + rows, max_problems=10)
     assert len(problems) == 11
     assert problems[-1].code == "problems.truncated"
