@@ -562,18 +562,7 @@ def compare_groups(
     similar product mix. Observations are treated as independent: many observations of
     the same customer make the test somewhat optimistic.
     """
-    if min_n < 1:
-        raise ValueError("min_n must be at least 1.")
-    if min_stratum_n < 1:
-        raise ValueError("min_stratum_n must be at least 1.")
-    if not 0 < alpha < 1:
-        raise ValueError("alpha must lie between 0 and 1, e.g. 0.05.")
-    if not 0 < confidence < 1:
-        raise ValueError("confidence must lie between 0 and 1, e.g. 0.95.")
-    if materiality < 0:
-        raise ValueError("materiality must be >= 0 (a share of the reference level).")
-    if n_boot < 100:
-        raise ValueError("n_boot must be at least 100 for a usable percentile interval.")
+    _check_settings(min_n, min_stratum_n, alpha, confidence, materiality, n_boot)
     segment_kinds = [segment_kinds] if isinstance(segment_kinds, str) else list(segment_kinds)
     require_columns(obs, [touchpoint_col, metric_col, value_col, status_col] + segment_kinds,
                     "observations")
@@ -617,21 +606,7 @@ def compare_groups(
         positions = positions[~np.isnan(values[positions])]
         direction = directions[(touchpoint, metric)]
         metric_values = values[positions]
-        stat = _choose(statistic, touchpoint, metric, ("auto", "median", "proportion"))
-        binary = bool(len(metric_values)) and bool(np.isin(metric_values, (0.0, 1.0)).all())
-        if stat == "auto":
-            stat = "proportion" if binary else "median"
-        elif stat == "proportion" and not binary:
-            raise ValueError(f"statistic 'proportion' needs 0/1 values; "
-                             f"{(touchpoint, metric)} has others. Use 'median'.")
-        scale = _choose(adjustment, touchpoint, metric, ("auto", "ratio", "difference"))
-        if stat == "proportion":
-            scale = "none"
-        elif scale == "auto":
-            scale = "ratio" if bool((metric_values > 0).all()) else "difference"
-        elif scale == "ratio" and not bool((metric_values > 0).all()):
-            raise ValueError(f"adjustment 'ratio' needs positive values; {(touchpoint, metric)} "
-                             "has zero or negative ones. Use 'difference'.")
+        stat, scale = _statistic_and_scale(statistic, adjustment, touchpoint, metric, metric_values)
         context = _MetricContext(settings, (touchpoint, metric), values, stratum, customer,
                                  positions, is_new, stat, scale,
                                  1.0 if direction == "lower" else -1.0)
@@ -648,7 +623,48 @@ def compare_groups(
                        segment_kind=kind, segment=segment)
             rows.append(row)
 
-    result = pd.DataFrame(rows, columns=_COMPARISON_COLUMNS)
+    return _adjust_and_flag(pd.DataFrame(rows, columns=_COMPARISON_COLUMNS), alpha, materiality,
+                            materiality_abs, severity)
+
+
+def _check_settings(min_n, min_stratum_n, alpha, confidence, materiality, n_boot) -> None:
+    """Refuse settings no comparison can use, with the fix in the message."""
+    if min_n < 1:
+        raise ValueError("min_n must be at least 1.")
+    if min_stratum_n < 1:
+        raise ValueError("min_stratum_n must be at least 1.")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must lie between 0 and 1, e.g. 0.05.")
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must lie between 0 and 1, e.g. 0.95.")
+    if materiality < 0:
+        raise ValueError("materiality must be >= 0 (a share of the reference level).")
+    if n_boot < 100:
+        raise ValueError("n_boot must be at least 100 for a usable percentile interval.")
+
+
+def _statistic_and_scale(statistic, adjustment, touchpoint, metric, metric_values) -> tuple[str, str]:
+    """The statistic (median or proportion) and the like-for-like scale of one metric."""
+    stat = _choose(statistic, touchpoint, metric, ("auto", "median", "proportion"))
+    binary = bool(len(metric_values)) and bool(np.isin(metric_values, (0.0, 1.0)).all())
+    if stat == "auto":
+        stat = "proportion" if binary else "median"
+    elif stat == "proportion" and not binary:
+        raise ValueError(f"statistic 'proportion' needs 0/1 values; "
+                         f"{(touchpoint, metric)} has others. Use 'median'.")
+    scale = _choose(adjustment, touchpoint, metric, ("auto", "ratio", "difference"))
+    if stat == "proportion":
+        scale = "none"
+    elif scale == "auto":
+        scale = "ratio" if bool((metric_values > 0).all()) else "difference"
+    elif scale == "ratio" and not bool((metric_values > 0).all()):
+        raise ValueError(f"adjustment 'ratio' needs positive values; {(touchpoint, metric)} "
+                         "has zero or negative ones. Use 'difference'.")
+    return stat, scale
+
+
+def _adjust_and_flag(result: pd.DataFrame, alpha, materiality, materiality_abs, severity) -> pd.DataFrame:
+    """Benjamini–Hochberg over the tested rows, the materiality threshold, the flag and its severity."""
     if result.empty:
         return result.astype({"flagged": bool})
     tested = (result["status"] == "ok").to_numpy()
