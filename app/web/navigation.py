@@ -24,7 +24,7 @@ NAV = [
 
 def nav_for(user) -> list[tuple[str, str]]:
     """The entries this user may open."""
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:  # no request (CLI, jobs): no navigation
         return []
     entries = []
     for endpoint, label in NAV:
