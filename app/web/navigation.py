@@ -2,7 +2,7 @@
 and only once the view exists (later areas add their entries here)."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from app.web.security import policy_of
@@ -24,7 +24,7 @@ NAV = [
 
 def nav_for(user) -> list[tuple[str, str]]:
     """The entries this user may open."""
-    if user is None or not user.is_authenticated:  # no request (CLI, jobs): no navigation
+    if not has_request_context() or not user.is_authenticated:  # no request (CLI, jobs): no navigation
         return []
     entries = []
     for endpoint, label in NAV:
