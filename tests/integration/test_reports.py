@@ -366,14 +366,14 @@ def test_generate_with_rq_worker(app, users, monkeypatch):
         connection.ping()
     except redis.exceptions.ConnectionError as exc:
         pytest.skip(f"Redis at {url} is unreachable ({exc}); the RQ path is not tested")
-    import app as app_package
+    from app import worker as worker_module
     from app.web.jobs import QUEUE_NAME, enqueue
     from app.web.models import Job
 
     audit_id = build_bare_audit(app, users)
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     monkeypatch.setitem(app.config, "JOBS_SYNCHRONOUS", False)
-    monkeypatch.setattr(app_package, "create_app", lambda *a, **k: app)  # the worker builds "the" app
+    monkeypatch.setattr(worker_module, "create_app", lambda *a, **k: app)  # the worker builds "the" app
     queue = rq.Queue(QUEUE_NAME, connection=connection)
     queue.empty()
     with app.test_request_context():
