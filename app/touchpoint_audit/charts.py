@@ -9,10 +9,11 @@ the stored analysis (records or DataFrames) and return inline SVG markup
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Iterable
 
+import jinja2
 import pandas as pd
-from flask import render_template
 from markupsafe import Markup
 
 from app.web.charts import PALETTE, figure, insufficient, to_svg
@@ -22,6 +23,10 @@ SEGMENT_ORDER = {
     "tier": ["A", "B", "C", "Z"],
 }
 CLIP = 0.30  # |relative effect| at which the colour saturates
+# The chart templates need no request, user or translation: a plain environment renders them,
+# so the charts work wherever their data are (a page, the PDF, a notebook).
+SVG_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                                   autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 def _frame(rows) -> pd.DataFrame:
@@ -101,8 +106,8 @@ def heatmap_svg(
                  for j, (kind, value) in enumerate(columns)]
         laid_out.append({"x": label_w - 8, "y": f"{y + cell_h / 2 + 4:.0f}", "text": text,
                          "cells": [cell for cell in cells if cell is not None]})
-    return Markup(render_template(
-        "audits/charts/heatmap.svg", title=title, ink=PALETTE["ink"], heads=heads, rows=laid_out,
+    return Markup(SVG_TEMPLATES.get_template("audits/charts/heatmap.svg").render(
+        title=title, ink=PALETTE["ink"], heads=heads, rows=laid_out,
         groups=_column_groups(columns, label_w, cell_w, kind_label), insufficient_text=insufficient_text,
         width=label_w + cell_w * len(columns) + 10, height=head_h + cell_h * len(rows) + 26,
         cell_w=cell_w, cell_h=cell_h, head_h=head_h, bottom=head_h + cell_h * len(rows),
