@@ -148,6 +148,7 @@ def main() -> None:
             from app.segments import loaders
             from app.segments.runs import segment_frames, store_segments
             from app.segments.series import rebuild_all
+            from bench import reference_loaders
 
             t0 = time.perf_counter()
             built = rebuild_all(db.session.connection())
@@ -175,10 +176,10 @@ def main() -> None:
                   f"[reading the window from the series blocks {first[1]:.2f} s, methods {first[2]:.2f} s]")
             if os.environ.get("BENCH_COMPARE_PIVOT"):
                 t8 = time.perf_counter()
-                loaders.value_matrix(start, end)
+                reference_loaders.value_matrix(start, end)
                 print(f"(for comparison) SQL pivot with one CASE per period: {time.perf_counter() - t8:.1f} s")
             t0 = time.perf_counter()
-            loaders.window_totals(start, end)
+            reference_loaders.window_totals(start, end)
             t1 = time.perf_counter()
             print(f"(for comparison) DB GROUP BY over the stored rows, the sums alone: {t1 - t0:.1f} s")
             print(f"peak memory (RSS) after segmentation: {peak:,.0f} MB")
