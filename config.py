@@ -76,6 +76,9 @@ class Config:
 
     REDIS_URL: str | None = None
 
+    # Seconds an SQLite connection waits for another one's write lock.
+    SQLITE_BUSY_TIMEOUT = 30
+
     @classmethod
     def load(cls) -> dict:
         """Resolve the values that come from the environment or instance/."""
