@@ -107,3 +107,85 @@ def test_publishing_the_demo_audit_in_a_background_thread(default_app):
         pdf = manager.get(f"/reports/audits/{audit_id}/pdf/{lang}")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
         assert hashlib.sha256(pdf.data).hexdigest() == sha == pdf.headers["X-Content-SHA256"]
+
+
+# ------------------------------------------------------------------ jobs that write while they report
+
+CAN_COMMIT = threading.Event()
+
+
+def writes_while_reporting(job_id, **params):
+    """Holds SQLite's write lock (as an import writing all rows in one transaction does),
+    reports progress, and commits only when the test has seen that progress."""
+    from app.web.jobs import report
+    from app.web.models import Job
+
+    db.session.add(Job(kind="report_pdf", params={}, status="done"))
+    db.session.flush()
+    report(job_id, 0.5, "Storing the report")
+    if not CAN_COMMIT.wait(JOB_WAIT_SECONDS):
+        raise RuntimeError("the test never saw the progress")
+    db.session.commit()
+    return {"wrote": True}
+
+
+def waits_for_its_heartbeat(job_id, **params):
+    """Reports nothing: only the heartbeat thread can stamp the job meanwhile."""
+    from app.web.models import Job
+
+    def stamp():
+        with db.engine.connect() as conn:
+            return conn.scalar(db.select(Job.heartbeat_at).where(Job.id == job_id))
+
+    first, stop = stamp(), threading.Event()
+    for _ in range(600):  # 30 s: hundreds of heartbeats
+        if stamp() > first:
+            return {"stamped": True}
+        stop.wait(0.05)
+    return {"stamped": False}
+
+
+def test_a_job_reports_progress_while_it_holds_the_write_lock(default_app, monkeypatch):
+    """The progress cannot be written before the job commits (SQLite has one writer):
+    the job goes on and the page shows the progress this process keeps."""
+    from app.web.jobs import TASKS, enqueue
+    from app.web.models import Job
+
+    app = default_app
+    monkeypatch.setitem(TASKS, "test_writes", f"{__name__}:writes_while_reporting")
+    CAN_COMMIT.clear()
+    manager = _manager(app)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        from app.accounts.models import User
+
+        manager_id = db.session.scalar(db.select(User.id).where(User.username == "manager"))
+        job_id = enqueue("test_writes", created_by_id=manager_id).id
+        db.session.remove()
+
+    def poll():
+        page = manager.get(f"/jobs/{job_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        if "Storing the report" in page and 'value="0.500"' in page:
+            CAN_COMMIT.set()
+
+    wait_for_job(app, job_id, poll)
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.status, job.error_code, job.result) == ("done", None, {"wrote": True})
+        db.session.remove()
+
+
+def test_a_running_job_stamps_its_heartbeat(default_app, monkeypatch):
+    from app.web.jobs import TASKS, enqueue
+    from app.web.models import Job
+
+    app = default_app
+    monkeypatch.setitem(TASKS, "test_heartbeat", f"{__name__}:waits_for_its_heartbeat")
+    monkeypatch.setitem(app.config, "JOB_HEARTBEAT_SECONDS", 0.05)
+    with app.test_request_context("/"):
+        job_id = enqueue("test_heartbeat").id
+        db.session.remove()
+    wait_for_job(app, job_id, lambda: None)
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.status == "done" and job.result == {"stamped": True}
+        db.session.remove()
