@@ -76,6 +76,14 @@ class Config:
 
     REDIS_URL: str | None = None
 
+    # Background jobs: a running job stamps its heartbeat every JOB_HEARTBEAT_SECONDS;
+    # one whose heartbeat is older than JOB_LEASE_SECONDS has died with its process
+    # (worker killed, server restarted) and is marked failed instead of running forever.
+    JOB_LEASE_SECONDS = 120
+    JOB_HEARTBEAT_SECONDS = 30
+    # Seconds an SQLite connection waits for another one's write lock.
+    SQLITE_BUSY_TIMEOUT = 30
+
     @classmethod
     def load(cls) -> dict:
         """Resolve the values that come from the environment or instance/."""

@@ -76,22 +76,42 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     return app
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    """SQLite enforces foreign keys (and ON DELETE CASCADE) only when asked, per connection."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    """Per SQLite connection: enforce foreign keys (and ON DELETE CASCADE), which SQLite
+    does only when asked; and for a database file, write-ahead logging, so that pages
+    and job progress stay readable while a background job writes (in the default
+    rollback journal a commit waits for every reader and blocks them meanwhile)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    (database_file,) = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"] or [""]
+    if database_file:  # "" for an in-memory database, which has no journal to switch
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
 
 
-def _sqlite_foreign_keys() -> None:
-    if not event.contains(Engine, "connect", _enable_sqlite_foreign_keys):
-        event.listen(Engine, "connect", _enable_sqlite_foreign_keys)
+def _sqlite_connections() -> None:
+    if not event.contains(Engine, "connect", _configure_sqlite_connection):
+        event.listen(Engine, "connect", _configure_sqlite_connection)
+
+
+def _engine_options(app: Flask) -> None:
+    """SQLite waits this long for another connection's write lock before it gives up with
+    "database is locked" (Python's default is 5 s; a background job's write, e.g. storing
+    both PDFs of a publication, may hold the lock longer on a slow disk)."""
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT"])
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_extensions(app: Flask) -> None:
+    _engine_options(app)
     db.init_app(app)
-    _sqlite_foreign_keys()
+    _sqlite_connections()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)

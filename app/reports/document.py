@@ -364,8 +364,11 @@ def publish(audit: Audit, user_id: int | None, progress: Callable | None = None)
     """Publish the audit: freeze its findings and store both PDFs with their SHA-256 (caller commits)."""
     if latest_snapshot(audit.id) is None:
         raise ValueError(_("Run the analysis before publishing: a published audit is frozen with its last analysis."))
-    if not audit.is_published:
-        audit.published_at = utcnow().replace(microsecond=0)
-        audit.status = "published"
-    db.session.flush()
-    return freeze(audit, user_id, progress)
+    # Render first, write at the caller's commit: a flushed write would hold SQLite's
+    # only write lock for the whole rendering (a minute for a large audit), and every
+    # other writer (the job's own progress reports among them) would wait for it in vain.
+    with db.session.no_autoflush:
+        if not audit.is_published:
+            audit.published_at = utcnow().replace(microsecond=0)
+            audit.status = "published"
+        return freeze(audit, user_id, progress)

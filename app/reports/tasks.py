@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.extensions import db
@@ -18,14 +19,16 @@ def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None =
     """Render the audit's report in ``lang`` and keep it as the latest draft."""
     from app.reports.document import render_pdf, store_document
 
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise ValueError(_("The audit no longer exists."))
+    # Progress in the language of whoever waits for it (the job's), not the report's.
+    rendering, storing = _("Rendering the report"), _("Storing the report")
     with force_locale(lang):
-        audit = db.session.get(Audit, audit_id)
-        if audit is None:
-            raise ValueError("the audit no longer exists")
         user = db.session.get(User, user_id) if user_id else None
-        report(job_id, 0.05, "…")
-        pdf, pages = render_pdf(audit, lang, user, progress=lambda f, m: report(job_id, 0.05 + 0.85 * f, m))
-        report(job_id, 0.95, "…")
+        report(job_id, 0.05, rendering)
+        pdf, pages = render_pdf(audit, lang, user, progress=lambda f, m: report(job_id, 0.05 + 0.85 * f, rendering))
+        report(job_id, 0.95, storing)
         kind = "draft"
         document = store_document(audit, lang, pdf, pages, kind, user_id)
         db.session.commit()
@@ -35,13 +38,18 @@ def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None =
 
 def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang: str = "de") -> dict:
     """Publish the audit: status → published, both PDFs frozen with their SHA-256."""
-    from app.reports.document import publish
+    from app.reports.document import LANGS, publish
 
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)
         if audit is None:
-            raise ValueError("the audit no longer exists")
-        documents = publish(audit, user_id, progress=lambda f, m: report(job_id, 0.02 + 0.95 * f, m))
+            raise ValueError(_("The audit no longer exists."))
+        # Computed here: the progress callback runs inside each PDF's own language.
+        names = {"de": _("Rendering the German report"), "en": _("Rendering the English report")}
+        steps = [names[code] for code in LANGS]
+        documents = publish(audit, user_id, progress=lambda f, m: report(
+            job_id, 0.02 + 0.95 * f, steps[min(int(f * len(steps)), len(steps) - 1)]))
+        report(job_id, 0.98, _("Storing the report"))
         db.session.commit()
         with _request_context():
             return {"redirect": _report_url(audit_id), "sha256": {d.lang: d.sha256 for d in documents}}

@@ -20,15 +20,24 @@ class Job(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
     # queued -> running -> done | failed
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued", index=True)
     progress: so.Mapped[float] = so.mapped_column(default=0.0)
     message: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     result: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    # Why it failed: "message" (``error`` holds the job's own message for the user, in the
+    # job's language), "internal" (details only in the log), "stopped" (its process died).
+    error_code: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # The language the job speaks (its starter's), and the page the job was started from.
+    lang: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    return_to: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     finished_at: so.Mapped[dt.datetime | None]
+    # Stamped while the job waits in this process's pool or runs; a stale heartbeat means
+    # the process that had the job is gone.
+    heartbeat_at: so.Mapped[dt.datetime | None]
 
     @property
     def finished(self) -> bool:

@@ -25,6 +25,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "admin.edit_user": {"admin"},
     "admin.reset_password": {"admin"},
     "jobs.status": ALL,
+    "jobs.retry_job": ALL,
 }
 
 # segments area
