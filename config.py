@@ -6,7 +6,10 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+# In a source checkout instance/ sits beside this file; a copy installed with pip lives in
+# site-packages, where nothing should be written: there it is instance/ of the working directory.
+_DEFAULT_INSTANCE = BASE_DIR / "instance" if (BASE_DIR / "pyproject.toml").exists() else Path.cwd() / "instance"
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or _DEFAULT_INSTANCE)
 
 
 def _secret_key() -> str:

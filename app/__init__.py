@@ -108,11 +108,18 @@ def _engine_options(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def migrations_directory(app: Flask) -> Path:
+    """migrations/ beside the package in a source checkout; inside it (app/migrations) where the
+    wheel put it in a pip-installed deployment."""
+    installed = Path(app.root_path) / "migrations"
+    return installed if installed.is_dir() else Path(app.root_path).parent / "migrations"
+
+
 def register_extensions(app: Flask) -> None:
     _engine_options(app)
     db.init_app(app)
     _sqlite_connections()
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(migrations_directory(app)))
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

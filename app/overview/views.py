@@ -1,11 +1,12 @@
 """The start page: what the signed-in user can do next, and the company at a glance."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
+from flask_babel import gettext as _
 
 from app.extensions import db
-from app.segments.models import Customer
-from app.touchpoint_audit.models import Metric, Touchpoint
+from app.segments.models import Customer, SegmentationRun
+from app.touchpoint_audit.models import Audit, Metric, Touchpoint
 from app.web.rendering import render
 from app.web.security import any_user, has_role
 from segmentation.windows import period_range
@@ -35,10 +36,37 @@ def company_overview(with_revenue: bool = True) -> dict:
     }
 
 
+def next_steps(overview: dict) -> list[dict]:
+    """What is missing before the product can answer its question, first things first.
+
+    Each step is a sentence and, for a role that may do it, the link that does it;
+    other roles are told who does it. A database with data in every place gives none.
+    """
+    manager = has_role("manager")
+    steps = []
+
+    def step(name: str, missing: str, action: str, endpoint: str) -> None:
+        steps.append({"name": name, "text": missing, "action": action if manager else None,
+                      "url": url_for(endpoint) if manager else None})
+
+    if not overview["touchpoints"]:
+        step("catalog", _("The touchpoint catalog is empty."), _("Load the default catalog or define touchpoints"),
+             "touchpoints.index")
+    if not overview["customers"]:
+        step("customers", _("No customers yet."), _("Import customer values"), "customers.import_upload")
+    elif not db.session.scalar(db.select(SegmentationRun.id).limit(1)):
+        step("segmentation", _("The customers are not segmented yet."), _("Run a segmentation"), "segments.run")
+    if overview["touchpoints"] and not db.session.scalar(db.select(Audit.id).limit(1)):
+        step("audit", _("No audit round yet."), _("Create an audit round"), "audits.create")
+    if steps and not manager:
+        steps.append({"name": "who", "text": _("A touchpoint manager sets these up."), "action": None, "url": None})
+    return steps
+
+
 @bp.route("/")
 @any_user
 def index():
     # Service staff do not see revenue figures (issue: service sees care, not margins).
     show_money = has_role("manager", "leadership")
     overview = company_overview(with_revenue=show_money)
-    return render("main/index.html", overview=overview, show_money=show_money)
+    return render("main/index.html", overview=overview, show_money=show_money, next_steps=next_steps(overview))

@@ -39,6 +39,30 @@ def list_touchpoints(fmt: str) -> None:
             click.echo(f"  {m['key']:<16} {m['unit']:<8} {m['direction']:<6} {m['name_en']}")
 
 
+@touchpoints.command("seed")
+def seed() -> None:
+    """Add the default catalog's missing touchpoints and metrics (running it again adds nothing)."""
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import Metric, Touchpoint
+
+    def present() -> set[tuple[str, str | None]]:
+        pairs = db.session.execute(db.select(Touchpoint.key, Metric.key).outerjoin(Metric)).all()
+        return {(tp, m) for tp, m in pairs} | {(tp, None) for tp, _m in pairs}
+
+    before = present()
+    seed_catalog()
+    db.session.commit()
+    added = sorted(present() - before, key=lambda pair: (pair[0], pair[1] or ""))
+    if not added:
+        click.echo("The default catalog is complete: nothing added.")
+        return
+    new_touchpoints = [tp for tp, m in added if m is None]
+    new_metrics = [(tp, m) for tp, m in added if m is not None]
+    for tp, metric in new_metrics:
+        click.echo(f"  {tp}.{metric}{'  (new touchpoint)' if tp in new_touchpoints else ''}")
+    click.echo(f"Added {len(new_touchpoints)} touchpoints and {len(new_metrics)} metrics.")
+
+
 def _messages():
     """A request context so that the shared (translated) messages can be built: English."""
     from flask import current_app

@@ -21,6 +21,19 @@ def index():
     return render("touchpoints/index.html", touchpoints=touchpoints, unit_names=UNIT_NAMES)
 
 
+@bp.route("/seed", methods=["POST"])
+@allow("manager")
+def seed():
+    """Add the default catalog's missing touchpoints and metrics (what `flask touchpoints seed` does)."""
+    from app.touchpoint_audit.catalog import seed_catalog
+
+    added = seed_catalog()
+    db.session.commit()
+    flash(_("%(n)d metrics of the default catalog added.", n=added) if added
+          else _("The default catalog is complete: nothing added."), "success")
+    return redirect(url_for("touchpoints.index"), code=303)
+
+
 def _key_taken(key: str, touchpoint_id: int | None = None) -> bool:
     query = db.select(Touchpoint.id).where(Touchpoint.key == key)
     if touchpoint_id:

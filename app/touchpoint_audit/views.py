@@ -74,7 +74,8 @@ def index():
         db.select(Finding.audit_id, db.func.count(Finding.id)).where(Finding.stale.is_(False))
         .group_by(Finding.audit_id)
     ).all())
-    return render("audits/index.html", audits=audits, counts=counts, findings=findings)
+    catalog_empty = db.session.scalar(db.select(Metric.id).limit(1)) is None
+    return render("audits/index.html", audits=audits, counts=counts, findings=findings, catalog_empty=catalog_empty)
 
 
 def _fill_choices(form: AuditForm) -> None:

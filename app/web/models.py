@@ -42,3 +42,20 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in ("done", "failed")
+
+
+class StagedUpload(db.Model):
+    """A checked upload waiting for its confirm step, in the database so every app server
+    and worker sees it (a local folder is visible only to the server that received the file)."""
+
+    __tablename__ = "staged_uploads"
+
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    # What the file is for ("customer_values", "observations", ...): a token staged for one
+    # import cannot be confirmed by another.
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(40))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(255))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expires: so.Mapped[dt.datetime] = so.mapped_column(index=True)

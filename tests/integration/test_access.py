@@ -46,6 +46,7 @@ EXPECTED.update({
 EXPECTED.update({
     "touchpoints.index": ALL,
     "touchpoints.create": {"manager"},
+    "touchpoints.seed": {"manager"},
     "touchpoints.edit": {"manager"},
     "touchpoints.toggle": {"manager"},
     "touchpoints.create_metric": {"manager"},
