@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from app.extensions import db
-from app.touchpoint_audit.loaders import SEGMENT_KINDS, latest_segmentation_run_id, metric_catalog, observation_frame
+from app.segments.kinds import AUDIT_KINDS
+from app.touchpoint_audit.loaders import latest_segmentation_run_id, metric_catalog, observation_frame
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.models import utcnow
 from audits import to_python
@@ -44,7 +45,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
     progress = progress or (lambda fraction, message: None)
     directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
     price_metrics = [(r.touchpoint, r.metric) for r in catalog.itertuples() if r.is_price]
-    kinds = [k for k in SEGMENT_KINDS if k in frame.columns and frame[k].notna().any()]
+    kinds = [k for k in AUDIT_KINDS if k in frame.columns and frame[k].notna().any()]
     frame = frame[frame["value"].notna()]
 
     progress(0.1, "comparisons")
