@@ -17,6 +17,7 @@ from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_value, status_from_tenure
+from audits import customer_status
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -30,8 +31,6 @@ COLUMNS = {
     "note": ["Notiz", "Bemerkung", "Kommentar", "comment"],
 }
 REQUIRED = ("touchpoint", "metric", "value")
-STATUS_WORDS = {"new": "new", "neu": "new", "neukunde": "new", "existing": "existing", "bestand": "existing",
-                "bestandskunde": "existing", "stammkunde": "existing"}
 MAX_PROBLEMS = 200
 
 
@@ -136,8 +135,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             if customer is None:
                 problem(row, "customer_id", _("There is no customer with the number “%(no)s”.",
                                               no=cells["customer_id"][:40]))
-        status_word = cells["customer_status"].casefold()
-        status = STATUS_WORDS.get(status_word) if status_word else status_from_tenure(customer, when)
+        status_word = cells["customer_status"]
+        status = customer_status(status_word) if status_word else status_from_tenure(customer, when)
         if status is None:
             if status_word:
                 problem(row, "customer_status", _("“%(value)s” is not a customer status (new/existing, "

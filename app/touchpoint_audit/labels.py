@@ -9,6 +9,7 @@ from app.extensions import db
 from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import Metric, Touchpoint
 from app.web.i18n import lang
+from audits import CUSTOMER_STATUSES
 
 AUDIT_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "review": _l("In review"),
                        "published": _l("Published")}
@@ -21,7 +22,7 @@ KIND_LABELS = {"case": _l("Cases above new-business price"), "aggregate": _l("Ex
 HEATMAP_KIND_LABELS = {"overall": "", **{kind.key: kind.short_label for kind in KINDS if kind.compared}}
 SEGMENT_KIND_LABELS = {"overall": _l("All existing customers"),
                        **{kind.key: kind.label for kind in KINDS if kind.compared}, "product": _l("Product")}
-CUSTOMER_STATUS_LABELS = {"new": _l("New customer"), "existing": _l("Existing customer")}
+CUSTOMER_STATUS_LABELS = dict(zip(CUSTOMER_STATUSES, (_l("New customer"), _l("Existing customer")), strict=True))
 
 
 def segment_label(kind: str | None, value) -> str:

@@ -73,7 +73,6 @@ AUDIT_TRANSITIONS = {
     "review": ("published", "open"),
     "published": (),
 }
-CUSTOMER_STATUSES = ("new", "existing")
 FINDING_KINDS = ("case", "aggregate", "price_walking", "aftersales", "manual")
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "wont_fix")
 SEVERITIES = ("critical", "high", "medium", "low")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric
+from audits import CUSTOMER_STATUSES
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
@@ -160,7 +161,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
     checked.values["customer_id"] = customer.id if customer else None
 
     status = (data.get("customer_status") or "").strip()
-    if status not in ("", "new", "existing"):
+    if status and status not in CUSTOMER_STATUSES:
         checked.errors["customer_status"] = _("Choose new or existing customer.")
     elif status == "":
         status = status_from_tenure(customer, observed_at)
