@@ -19,10 +19,9 @@ from markupsafe import Markup
 
 from app.aftersales.loaders import outcome_frame
 from app.aftersales.models import DEFAULT_THRESHOLD
-from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, KINDS, value_label
+from app.touchpoint_audit.models import upsert_findings as upsert_audit_findings
 from app.web.charts import PALETTE, figure, insufficient, to_svg
-from app.web.models import utcnow
 from audits import to_python
 from audits.aftersales import QUOTED_REFERENCE, aftersales_effect, repurchase_table
 
@@ -219,33 +218,7 @@ def finding_specs(result: AftersalesResult) -> list[dict]:
 def upsert_findings(audit, result: AftersalesResult) -> dict:
     """Record after-sales gaps as findings of ``audit`` (by stable key; owner, due date and
     status are kept; gaps no longer found are marked stale). The caller commits."""
-    from app.touchpoint_audit.models import Finding
-
-    if audit.is_published:
-        raise ValueError("a published audit is frozen")
-    specs = finding_specs(result)
-    existing = {
-        f.key: f for f in db.session.scalars(
-            db.select(Finding).where(Finding.audit_id == audit.id, Finding.source == FINDING_SOURCE)
-        )
-    }
-    created = updated = stale = 0
-    for spec in specs:
-        finding = existing.pop(spec["key"], None)
-        if finding is None:
-            db.session.add(Finding(audit_id=audit.id, source=FINDING_SOURCE, status="open", **spec))
-            created += 1
-        else:
-            for name in ("severity", "title", "figures", "segment_kind", "segment", "touchpoint_key", "metric_key"):
-                setattr(finding, name, spec[name])
-            finding.stale = False
-            finding.updated_at = utcnow()
-            updated += 1
-    for finding in existing.values():
-        if not finding.stale:
-            finding.stale = True
-            stale += 1
-    return {"created": created, "updated": updated, "stale": stale}
+    return upsert_audit_findings(audit, FINDING_SOURCE, finding_specs(result))
 
 
 def finding_title(finding, lang: str) -> str:
