@@ -14,14 +14,13 @@ from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric
 from audits import customer_status
+from tabular import BOOLEAN_WORDS
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
 #: The optional text fields of an observation: the longest text kept, and what an empty one stores.
 TEXT_FIELDS = {"product_key": (64, None), "channel": (32, None), "note": (2000, "")}
 _MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
-_YES = {"yes", "y", "ja", "j", "true", "wahr", "1", "x"}
-_NO = {"no", "n", "nein", "false", "falsch", "0"}
 
 
 def parse_number(text: str) -> float | None:
@@ -39,10 +38,9 @@ def check_value(metric: Metric, raw) -> tuple[float | None, str | None]:
         return None, _("Enter a value.")
     if metric.unit == "boolean":
         word = text.casefold()
-        if word in _YES:
-            return 1.0, None
-        if word in _NO:
-            return 0.0, None
+        for flag, words in BOOLEAN_WORDS.items():
+            if word in words:
+                return float(flag), None
         return None, _("Enter yes or no (1 or 0).")
     if metric.unit == "seconds" and _MMSS.match(text):
         minutes, seconds = _MMSS.match(text).groups()

@@ -79,3 +79,32 @@ def test_the_form_accepts_the_status_words_the_import_accepts(app, as_role, worl
         assert observation.customer_status == "new" and observation.product_key == "P1"
         assert observation.channel == "phone" and len(observation.note) == 2000
         db.session.remove()
+
+
+def test_a_yes_no_metric_takes_the_yes_no_words_every_import_takes(as_role, world):
+    from tabular import BOOLEAN_WORDS
+
+    client = as_role("service")
+    for flag, words in BOOLEAN_WORDS.items():
+        for word in words:
+            html = client.post(f"/log/{world.audit_id}/validate",
+                               data={"metric_id": world.metric_ids["hotline.resolved"], "value": word.upper()},
+                               headers={"HX-Request": "true"}).get_data(as_text=True)
+            assert 'class="help"' in html, (flag, word, html)
+    html = client.post(f"/log/{world.audit_id}/validate",
+                       data={"metric_id": world.metric_ids["hotline.resolved"], "value": "vielleicht"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Enter yes or no (1 or 0)." in html
+
+
+def test_yes_no_words_are_stored_as_one_and_zero(app, as_role, world):
+    from app.touchpoint_audit.models import Observation
+
+    client = as_role("service")
+    for word in ("✓", "NEIN"):
+        response = _log(client, world, metric_id=world.metric_ids["hotline.resolved"], value=word,
+                        customer_status="existing")
+        assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(db.select(Observation.value).order_by(Observation.id)).all() == [1.0, 0.0]
+        db.session.remove()
