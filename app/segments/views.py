@@ -37,7 +37,7 @@ def overview():
         run = None  # a run without results (e.g. created by hand) shows as none
     show_money = has_role("manager", "leadership")
     ctx = {"run": run, "show_money": show_money, "language": lang(),
-           "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS,
+           "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS, "abc_classes": BY_KEY["abc"].values,
            "segment_labels": labels("potential_segment", BY_KEY["potential"].values),
            "trajectory_labels": labels("trajectory", BY_KEY["trajectory"].values)}
     if run is not None and show_money:
