@@ -68,6 +68,17 @@ def _metric_lookup(audit: Audit) -> dict[tuple[str, str], Metric]:
     return lookup
 
 
+def _customers_by_number(frame: pd.DataFrame) -> dict[str, Customer]:
+    """The known customers the file names, by customer number."""
+    customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
+    customers = {}
+    nos = list(customer_nos)
+    for start in range(0, len(nos), 5000):
+        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
+            customers[c.customer_no] = c
+    return customers
+
+
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
     from tabular import ROW_COLUMN, TableError, match_columns, parse_dates, read_table
@@ -92,13 +103,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
                                      row=row, column=header.get(column, column), message=message))
 
     lookup = _metric_lookup(audit)
-    customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
-    customers = {}
-    if customer_nos:
-        nos = list(customer_nos)
-        for start in range(0, len(nos), 5000):
-            for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
-                customers[c.customer_no] = c
+    customers = _customers_by_number(frame)
     if "observed_at" in frame.columns:
         dates, date_errors = parse_dates(frame["observed_at"])
     else:
