@@ -11,7 +11,7 @@ Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook:
 * :func:`build_findings` — flags to findings with stable keys.
 """
 
-from ._common import STATUS_ALIASES, benjamini_hochberg, to_python, wilson_interval
+from ._common import CUSTOMER_STATUSES, STATUS_ALIASES, benjamini_hochberg, customer_status, to_python, wilson_interval
 from .aftersales import (
     QUOTED_REFERENCE,
     aftersales_effect,
@@ -50,7 +50,7 @@ __all__ = [
     # penalty
     "case_flags", "total_excess", "compare_groups", "tenure_gradient",
     "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS", "to_python",
-    "STATUS_ALIASES",
+    "CUSTOMER_STATUSES", "STATUS_ALIASES", "customer_status",
     # after-sales
     "satisfied", "repurchase_table", "aftersales_effect", "newcombe_interval",
     "wilson_interval", "quoted_reference_table", "QUOTED_REFERENCE",

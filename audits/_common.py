@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+#: The customer statuses an observation can have: the new customers are the reference.
+CUSTOMER_STATUSES: tuple[str, ...] = ("new", "existing")
+
 #: Spellings of the customer status accepted in observations (matched after
 #: stripping and lower-casing). German words are the ones the users type.
 STATUS_ALIASES: Mapping[str, str] = {
@@ -60,6 +63,11 @@ def group_codes(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
     return combined
 
 
+def customer_status(word) -> str | None:
+    """'new' or 'existing' for one spelling of :data:`STATUS_ALIASES` ('Bestandskunde'), else None."""
+    return STATUS_ALIASES.get(str(word).strip().lower())
+
+
 def normalise_status(status: pd.Series) -> np.ndarray:
     """Return a numpy array of 'new' / 'existing' (object) for a status column."""
     codes, uniques = pd.factorize(status, use_na_sentinel=True)
@@ -71,9 +79,9 @@ def normalise_status(status: pd.Series) -> np.ndarray:
     mapped = []
     unknown = []
     for raw in uniques:
-        key = str(raw).strip().lower()
-        if key in STATUS_ALIASES:
-            mapped.append(STATUS_ALIASES[key])
+        found = customer_status(raw)
+        if found is not None:
+            mapped.append(found)
         else:
             unknown.append(raw)
     if unknown:

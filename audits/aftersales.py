@@ -15,6 +15,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from tabular import BOOLEAN_WORDS
+
 from ._common import ALL_SEGMENTS, OVERALL, require_columns, wilson_interval
 
 __all__ = [
@@ -47,11 +49,12 @@ QUOTED_REFERENCE: Mapping = MappingProxyType({
     }),
 })
 
-#: Yes/no spellings accepted for satisfaction and repurchase (after strip + lower).
+#: Yes/no spellings accepted for satisfaction and repurchase (after strip + lower): the
+#: yes/no words of :data:`tabular.BOOLEAN_WORDS` except the digits (numbers are read as
+#: 0/1 or as scores), and the words for (not) satisfied.
 YES_NO: Mapping[str, bool] = MappingProxyType({
-    "yes": True, "y": True, "ja": True, "j": True, "true": True, "wahr": True, "x": True,
+    **{word: flag for flag, words in BOOLEAN_WORDS.items() for word in words if not word.isdigit()},
     "satisfied": True, "zufrieden": True,
-    "no": False, "n": False, "nein": False, "false": False, "falsch": False,
     "dissatisfied": False, "unzufrieden": False, "not satisfied": False,
     "nicht zufrieden": False,
 })

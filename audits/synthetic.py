@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from segmentation.definitions import POTENTIAL_SEGMENTS, PROFIT_TIERS
+
 __all__ = [
     "METRIC_CATALOGUE",
     "DEFAULT_SEGMENTS",
@@ -33,8 +35,8 @@ METRIC_CATALOGUE: tuple[tuple[str, str, str, str], ...] = (
 
 #: 3 segment kinds × 4 values = 12 segments.
 DEFAULT_SEGMENTS: Mapping[str, tuple[str, ...]] = {
-    "tier": ("A", "B", "C", "Z"),
-    "potential": ("star", "focus", "cash_cow", "time_waster"),
+    "tier": tuple(PROFIT_TIERS),
+    "potential": tuple(POTENTIAL_SEGMENTS),
     "trajectory": ("growth", "stable", "shrinking", "bell"),
 }
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.segments.kinds import KINDS  # after the path to the project is set
+
 QUICK = "--quick" in sys.argv
 N_METRICS, N_FINDINGS = (6, 120) if QUICK else (20, 500)
-SEGMENTS = [("overall", "all"), ("abc", "A"), ("abc", "B"), ("abc", "C"), ("potential", "star"),
-            ("potential", "focus"), ("potential", "cash_cow"), ("potential", "time_waster"), ("tier", "A"),
-            ("tier", "B"), ("tier", "C"), ("tier", "Z")]
+SEGMENTS = [("overall", "all"), *((kind.key, value) for kind in KINDS if kind.compared for value in kind.values)]
 
 
 def build(app):

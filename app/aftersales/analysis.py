@@ -19,21 +19,15 @@ from markupsafe import Markup
 
 from app.aftersales.loaders import outcome_frame
 from app.aftersales.models import DEFAULT_THRESHOLD
-from app.extensions import db
-from app.touchpoint_audit.loaders import SEGMENT_KINDS
+from app.segments.kinds import AUDIT_KINDS, KINDS, value_label
+from app.touchpoint_audit.models import upsert_findings as upsert_audit_findings
 from app.web.charts import PALETTE, figure, insufficient, to_svg
-from app.web.models import utcnow
 from audits import to_python
 from audits.aftersales import QUOTED_REFERENCE, aftersales_effect, repurchase_table
 
 DEFAULT_MIN_N = 10
-# Kind as the analysis names it -> the segmentation's definition kind, and the heading.
-KINDS = {
-    "overall": (None, _l("All customers")),
-    "abc": ("abc_class", _l("ABC class")),
-    "potential": ("potential_segment", _l("Potential segment")),
-    "tier": ("profit_tier", _l("Profit tier")),
-}
+# The heading of each block of tables: all customers, then every compared segment kind.
+KIND_LABELS = {"overall": _l("All customers"), **{kind.key: kind.label for kind in KINDS if kind.compared}}
 CELLS = ((True, True), (False, True), (True, False), (False, False))
 FINDING_SOURCE = "aftersales"
 
@@ -49,15 +43,8 @@ def segment_label(kind: str, segment, lang: str) -> str:
     """The UI name of a segment value (e.g. potential 'time_waster' → 'Zeitfresser')."""
     if kind in (None, "overall") or segment in (None, "all"):
         return _("All customers")
-    definition = KINDS.get(kind, (None, ""))[0]
-    if definition:
-        try:
-            from segmentation.definitions import label
-
-            return label(definition, str(segment), lang)
-        except (ImportError, ValueError):
-            pass
-    return str(segment)
+    found = value_label(kind, segment, lang)
+    return found if found is not None else str(segment)
 
 
 @dataclass
@@ -121,7 +108,7 @@ def analyse(
     if frame.empty:
         return result
     result.first, result.last = frame["outcome_date"].min(), frame["outcome_date"].max()
-    kinds = [k for k in SEGMENT_KINDS if frame[k].notna().any()]
+    kinds = [k for k in AUDIT_KINDS if frame[k].notna().any()]
     table = repurchase_table(frame, kinds, min_n=min_n, threshold=threshold)
     effects = aftersales_effect(frame, kinds, min_n=min_n, threshold=threshold)
     cell_rows, effect_rows = _records(table), _records(effects)
@@ -196,7 +183,7 @@ def cell_customers(kind: str, segment: str, sale: bool, after: bool, threshold: 
         return frame
     mask = (frame["sale_satisfaction"] == sale) & (frame["after_sales_satisfaction"] == after)
     if kind != "overall":
-        if kind not in SEGMENT_KINDS:
+        if kind not in AUDIT_KINDS:
             raise ValueError(f"unknown segment kind {kind!r}")
         mask &= frame[kind].astype(str) == segment
     return frame[mask].sort_values(["outcome_date", "customer_no"], ascending=[False, True])
@@ -231,33 +218,7 @@ def finding_specs(result: AftersalesResult) -> list[dict]:
 def upsert_findings(audit, result: AftersalesResult) -> dict:
     """Record after-sales gaps as findings of ``audit`` (by stable key; owner, due date and
     status are kept; gaps no longer found are marked stale). The caller commits."""
-    from app.touchpoint_audit.models import Finding
-
-    if audit.is_published:
-        raise ValueError("a published audit is frozen")
-    specs = finding_specs(result)
-    existing = {
-        f.key: f for f in db.session.scalars(
-            db.select(Finding).where(Finding.audit_id == audit.id, Finding.source == FINDING_SOURCE)
-        )
-    }
-    created = updated = stale = 0
-    for spec in specs:
-        finding = existing.pop(spec["key"], None)
-        if finding is None:
-            db.session.add(Finding(audit_id=audit.id, source=FINDING_SOURCE, status="open", **spec))
-            created += 1
-        else:
-            for name in ("severity", "title", "figures", "segment_kind", "segment", "touchpoint_key", "metric_key"):
-                setattr(finding, name, spec[name])
-            finding.stale = False
-            finding.updated_at = utcnow()
-            updated += 1
-    for finding in existing.values():
-        if not finding.stale:
-            finding.stale = True
-            stale += 1
-    return {"created": created, "updated": updated, "stale": stale}
+    return upsert_audit_findings(audit, FINDING_SOURCE, finding_specs(result))
 
 
 def finding_title(finding, lang: str) -> str:

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome
 from app.extensions import db
+from app.segments.kinds import AUDIT_KINDS
 from app.segments.models import Customer
-from app.touchpoint_audit.loaders import SEGMENT_KINDS, customer_segments, latest_segmentation_run_id
+from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
 
 COLUMNS = ["outcome_id", "customer_pk", "customer_no", "name", "outcome_date", "sale_satisfaction",
-           "after_sales_satisfaction", "repurchased", *SEGMENT_KINDS]
+           "after_sales_satisfaction", "repurchased", *AUDIT_KINDS]
 
 
 def _flags(score: pd.Series, yes: pd.Series, threshold: int) -> pd.Series:
@@ -61,8 +62,8 @@ def outcome_frame(
     if len(segments) and len(frame):
         frame = frame.merge(segments, on="customer_pk", how="left")
     else:
-        for kind in SEGMENT_KINDS:
+        for kind in AUDIT_KINDS:
             frame[kind] = None
-    for kind in SEGMENT_KINDS:
+    for kind in AUDIT_KINDS:
         frame[kind] = frame[kind].astype(object).where(frame[kind].notna(), None)
     return frame[COLUMNS]

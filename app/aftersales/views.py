@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.aftersales.analysis import (
-    KINDS,
+    KIND_LABELS,
     analyse,
     cell_customers,
     cell_label,
@@ -56,11 +56,11 @@ def index():
     threshold, min_n = _settings()
     result = analyse(threshold=threshold, min_n=min_n, lang=lang())
     charts = {
-        kind: chart(blocks, str(KINDS[kind][1]), with_reference=(kind == "overall"))
+        kind: chart(blocks, str(KIND_LABELS[kind]), with_reference=(kind == "overall"))
         for kind, blocks in result.kinds.items()
     }
     return render(
-        "aftersales/index.html", result=result, charts=charts, kinds=KINDS, threshold=threshold, min_n=min_n,
+        "aftersales/index.html", result=result, charts=charts, kinds=KIND_LABELS, threshold=threshold, min_n=min_n,
         reference_label=reference_label(lang()), cell_label=cell_label, audits=_open_audits(),
     )
 
@@ -74,12 +74,12 @@ def cell():
     segment = request.args.get("segment", "all")
     sale = request.args.get("sale") == "1"
     after = request.args.get("after") == "1"
-    if kind not in KINDS:
+    if kind not in KIND_LABELS:
         abort(404)
     rows = cell_customers(kind, segment, sale, after, threshold)
     return render(
         "aftersales/cell.html", rows=rows.head(500).to_dict("records"), total=len(rows), kind=kind,
-        kind_label=KINDS[kind][1], segment_label=segment_label(kind, segment, lang()),
+        kind_label=KIND_LABELS[kind], segment_label=segment_label(kind, segment, lang()),
         cell_title=cell_label(sale, after), threshold=threshold,
     )
 

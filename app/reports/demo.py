@@ -12,6 +12,7 @@ from app.accounts.models import User
 from app.aftersales.models import Outcome
 from app.extensions import db
 from app.reports.models import ChainActor
+from app.segments.kinds import AUDIT_KINDS
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Metric, Touchpoint
 
@@ -91,7 +92,7 @@ def _observations(audit_id: int, metrics: list[Metric], customers: pd.DataFrame,
                     c = chosen.iloc[i]
                     customer_id = int(c["customer_pk"])
                     worse = penalty.get("base", 0.0) + sum(
-                        penalty.get((kind, c[kind]), 0.0) for kind in ("abc", "potential", "tier"))
+                        penalty.get((kind, c[kind]), 0.0) for kind in AUDIT_KINDS)
                 product = products[int(rng.integers(len(products)))] if metric.needs_product_key or metric.is_price \
                     else None
                 unit = metric.unit
@@ -139,7 +140,7 @@ def build_round(title: str, start: dt.date, end: dt.date, penalty: dict, seed: i
     customers = _segments_by_customer()
     if customers.empty:
         customers = pd.DataFrame({"customer_pk": list(db.session.scalars(db.select(Customer.id))),
-                                  "abc": None, "potential": None, "tier": None})
+                                  **{kind: None for kind in AUDIT_KINDS}})
     rows = _observations(audit.id, metrics, customers, penalty, start, max(1, (end - start).days), rng,
                          per_metric, owner_id)
     from app.touchpoint_audit.models import Observation

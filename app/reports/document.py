@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.reports.charts import comparison_chart, segment_count_chart
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
+from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.i18n import fmt_number
 from app.web.models import utcnow
@@ -158,8 +159,8 @@ def _segment_counts(run_id: int | None) -> dict[str, dict[str, int]]:
     from app.segments.models import CustomerSegment
 
     out: dict[str, dict[str, int]] = {}
-    for kind, column in (("abc", CustomerSegment.abc_class), ("potential", CustomerSegment.potential_segment),
-                         ("tier", CustomerSegment.profit_tier)):
+    for kind, name in COLUMNS.items():
+        column = getattr(CustomerSegment, name)
         rows = db.session.execute(
             db.select(column, db.func.count()).where(CustomerSegment.run_id == run_id, column.is_not(None))
             .group_by(column).order_by(column)
@@ -171,7 +172,7 @@ def _segment_counts(run_id: int | None) -> dict[str, dict[str, int]]:
 def report_context(audit: Audit, lang: str, generated_by: User | None, generated_at: dt.datetime,
                    progress: Callable[[float, str], None] | None = None) -> dict:
     """Everything the report template shows (call inside ``force_locale(lang)``)."""
-    from app.aftersales.analysis import KINDS as AS_KINDS
+    from app.aftersales.analysis import KIND_LABELS as AS_KINDS
     from app.aftersales.analysis import analyse, cell_label, chart, reference_label, window_for
     from app.aftersales.analysis import finding_title as aftersales_title
     from app.touchpoint_audit.labels import (
@@ -222,7 +223,7 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
     as_window = window_for(audit)
     aftersales = analyse(start=as_window[0], end=as_window[1], lang=lang)
     aftersales_charts = {
-        kind: chart(blocks, str(AS_KINDS[kind][1]), with_reference=(kind == "overall"))
+        kind: chart(blocks, str(AS_KINDS[kind]), with_reference=(kind == "overall"))
         for kind, blocks in aftersales.kinds.items()
     }
     progress(0.5, _("Segments and trend"))
@@ -236,9 +237,9 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
     flagged = [r for r in comparisons if r.get("flagged")]
     insufficient = [r for r in comparisons if r.get("status") == "insufficient_data"]
     # Heat map: worst relative effect per touchpoint × segment (flagged only coloured).
+    kind_order = ["overall", *AUDIT_KINDS]
     segments_seen = sorted({(r.get("segment_kind"), str(r.get("segment"))) for r in comparisons},
-                           key=lambda s: (["overall", "abc", "potential", "tier"].index(s[0])
-                                          if s[0] in ("overall", "abc", "potential", "tier") else 9, s[1]))
+                           key=lambda s: (kind_order.index(s[0]) if s[0] in kind_order else 9, s[1]))
     heat = {}
     for r in comparisons:
         key = (r.get("touchpoint"), r.get("segment_kind"), str(r.get("segment")))

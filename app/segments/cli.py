@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.segments.kinds import CLASS_COLUMNS
+
 customers = AppGroup("customers", help="Customer master data and values.")
 segments = AppGroup("segments", help="Segmentation runs.")
 
@@ -73,7 +75,7 @@ def run(window_start: str | None, window_end: str | None, abc: str) -> None:
     counts = result.summary["counts"]
     subsidy = result.summary["cross_subsidy"]
     click.echo(f"run {result.id}: {result.n_customers} customers, window {result.window_start} – {result.window_end}")
-    for kind in ("abc_class", "potential_segment", "profit_tier", "trajectory"):
+    for kind in CLASS_COLUMNS:
         click.echo(f"  {kind}: " + ", ".join(f"{k} {v}" for k, v in counts[kind].items()))
     click.echo(f"  burr: {counts['burr']}")
     share = subsidy["share_eaten"]

@@ -10,16 +10,9 @@ from flask_login import current_user
 from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
+from app.segments.kinds import BY_KEY, class_label
 from app.segments.models import ChecklistEntry, Customer, CustomerSegment
-from app.segments.runs import (
-    POTENTIAL_SEGMENT_KEYS,
-    TIER_KEYS,
-    TRAJECTORY_KEYS,
-    checklist_score,
-    class_label,
-    explain,
-    latest_run,
-)
+from app.segments.runs import checklist_score, explain, latest_run
 from app.web import uploads
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
@@ -30,11 +23,10 @@ bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="
 PAGE_SIZE = 50
 UPLOAD_KIND = "customer_values"
 BACKGROUND_BYTES = 1_000_000  # about 20,000 rows of a typical export
+# query parameter -> (CustomerSegment column, its classes)
 FILTERS = {
-    "abc": ("abc_class", ("A", "B", "C")),
-    "segment": ("potential_segment", POTENTIAL_SEGMENT_KEYS),
-    "tier": ("profit_tier", TIER_KEYS),
-    "trajectory": ("trajectory", TRAJECTORY_KEYS),
+    name: (BY_KEY[kind].column, BY_KEY[kind].values)
+    for name, kind in (("abc", "abc"), ("segment", "potential"), ("tier", "tier"), ("trajectory", "trajectory"))
 }
 # sort key -> (column, needs money rights)
 SORTS = {

@@ -16,8 +16,8 @@ from flask_babel import gettext
 
 from app.extensions import db
 from app.segments import loaders
+from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import CustomerSegment, SegmentationRun
-from segmentation.definitions import DEFINITIONS
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
 from segmentation.potential import potential_matrix
 from segmentation.trajectory import value_trajectories
@@ -41,9 +41,6 @@ DEFAULT_PARAMETERS: dict = {
     "burr_min_years": 5.0,
     "burr_max_margin": 0.02,
 }
-POTENTIAL_SEGMENT_KEYS = ("star", "focus", "cash_cow", "time_waster")
-TIER_KEYS = ("A", "B", "C", "Z")
-TRAJECTORY_KEYS = ("growth", "shrinking", "bell", "cyclic", "stable", "unknown")
 
 # customer_segments columns, in insert order
 SEGMENT_COLUMNS = (
@@ -124,9 +121,9 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
     out = pd.DataFrame(columns, copy=False)  # the arrays as they are, not copied into 2-D blocks
 
     subsidy = cross_subsidy(tiers)
-    abc_tally = _tally(out["abc_class"], ("A", "B", "C"), out["revenue"])
-    segment_tally = _tally(out["potential_segment"], POTENTIAL_SEGMENT_KEYS, out["revenue"])
-    tier_tally = _tally(out["profit_tier"], TIER_KEYS, out["contribution"])
+    abc_tally = _tally(out["abc_class"], BY_KEY["abc"].values, out["revenue"])
+    segment_tally = _tally(out["potential_segment"], BY_KEY["potential"].values, out["revenue"])
+    tier_tally = _tally(out["profit_tier"], BY_KEY["tier"].values, out["contribution"])
     summary = {
         "customers": int(len(out)),
         "total_revenue": float(np.nansum(out["revenue"].to_numpy(dtype=float))),
@@ -135,7 +132,7 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
             "abc_class": abc_tally[0],
             "potential_segment": segment_tally[0],
             "profit_tier": tier_tally[0],
-            "trajectory": _tally(out["trajectory"], TRAJECTORY_KEYS)[0],
+            "trajectory": _tally(out["trajectory"], BY_KEY["trajectory"].values)[0],
             "burr": int(out["burr"].sum()),
         },
         "revenue_by": {"abc_class": abc_tally[1], "potential_segment": segment_tally[1]},
@@ -194,7 +191,7 @@ def typical_series(matrix: pd.DataFrame, trajectory: np.ndarray, examples: int =
     out = {}
     values = matrix.to_numpy(dtype=float)
     rng = np.random.default_rng(0)
-    for key in TRAJECTORY_KEYS[:-1]:
+    for key in (k for k in BY_KEY["trajectory"].values if k != "unknown"):
         rows = np.flatnonzero(trajectory == key)
         if rows.size > 5000:  # a sample is enough for a median shape
             rows = np.sort(rng.choice(rows, 5000, replace=False))
@@ -301,7 +298,7 @@ def latest_run() -> SegmentationRun | None:
 
 def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
     """Counts of customers by class in run A (rows) and in run B (columns)."""
-    if dimension not in ("abc_class", "potential_segment", "profit_tier", "trajectory"):
+    if dimension not in CLASS_COLUMNS:
         raise ValueError("unknown dimension")
     a = sa.orm.aliased(CustomerSegment)
     b = sa.orm.aliased(CustomerSegment)
@@ -318,25 +315,13 @@ def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
     # the classes either run has, in their defined order (Stars before Fokus …), as rows and
     # as columns, so the matrix is square and its diagonal is "stayed"; unclassified ("—") last
     present = set(frame["from"]) | set(frame["to"])
-    keys = [key for key in DEFINITIONS[dimension] if key in present]
+    keys = [key for key in BY_COLUMN[dimension].values if key in present]
     keys += sorted(present - set(keys), key=lambda k: (k == "—", str(k)))
     matrix = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
     return matrix.reindex(index=keys, columns=keys, fill_value=0).astype(int)
 
 
 # --- words and exports ---------------------------------------------------------
-
-def class_label(kind: str, key, lang: str) -> str:
-    """The UI label of a class key (the key itself when it has no definition)."""
-    from segmentation.definitions import label
-
-    if key is None or (isinstance(key, float) and math.isnan(key)):
-        return "–"
-    try:
-        return label(kind, str(key), lang)
-    except ValueError:
-        return str(key)
-
 
 def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_money: bool) -> dict:
     """Every class of a customer with its reason in words; money figures only when allowed."""

@@ -9,16 +9,9 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.segments import charts, loaders
+from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import CustomerSegment, SegmentationRun
-from app.segments.runs import (
-    POTENTIAL_SEGMENT_KEYS,
-    TRAJECTORY_KEYS,
-    class_label,
-    export_bytes,
-    latest_run,
-    run_segmentation,
-    transition_matrix,
-)
+from app.segments.runs import export_bytes, latest_run, run_segmentation, transition_matrix
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
@@ -26,7 +19,8 @@ from segmentation.definitions import POTENTIAL_SEGMENTS, PROFIT_TIERS
 
 bp = Blueprint("segments", __name__, url_prefix="/segments", template_folder="templates")
 BACKGROUND_CUSTOMERS = 50_000
-DIMENSIONS = ("potential_segment", "abc_class", "profit_tier", "trajectory")
+# the classifications the comparison offers, the potential matrix first (the default)
+DIMENSIONS = ("potential_segment", *(column for column in CLASS_COLUMNS if column != "potential_segment"))
 
 
 def labels(kind: str, keys) -> dict:
@@ -43,9 +37,9 @@ def overview():
         run = None  # a run without results (e.g. created by hand) shows as none
     show_money = has_role("manager", "leadership")
     ctx = {"run": run, "show_money": show_money, "language": lang(),
-           "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS,
-           "segment_labels": labels("potential_segment", POTENTIAL_SEGMENT_KEYS),
-           "trajectory_labels": labels("trajectory", TRAJECTORY_KEYS)}
+           "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS, "abc_classes": BY_KEY["abc"].values,
+           "segment_labels": labels("potential_segment", BY_KEY["potential"].values),
+           "trajectory_labels": labels("trajectory", BY_KEY["trajectory"].values)}
     if run is not None and show_money:
         summary = run.summary or {}
         counts = summary.get("counts", {})
@@ -140,7 +134,7 @@ def compare():
             kept = int(sum(matrix.at[key, key] for key in matrix.index))
     kind = dimension
     return render("segments/compare.html", runs=all_runs, run_a=run_a, run_b=run_b, dimension=dimension,
-                  dimensions=DIMENSIONS, matrix=matrix, kept=kept, total=total,
+                  dimensions={d: BY_COLUMN[d].label for d in DIMENSIONS}, matrix=matrix, kept=kept, total=total,
                   label=lambda key: class_label(kind, key, lang()) if key != "—" else _("not classified"))
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from app.extensions import db
-from app.touchpoint_audit.loaders import SEGMENT_KINDS, latest_segmentation_run_id, metric_catalog, observation_frame
-from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
-from app.web.models import utcnow
+from app.segments.kinds import AUDIT_KINDS
+from app.touchpoint_audit.loaders import latest_segmentation_run_id, metric_catalog, observation_frame
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, upsert_findings
 from audits import to_python
 
 # The analysis settings (alpha, minimum n, tolerance …); stored with every snapshot.
@@ -44,7 +44,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
     progress = progress or (lambda fraction, message: None)
     directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
     price_metrics = [(r.touchpoint, r.metric) for r in catalog.itertuples() if r.is_price]
-    kinds = [k for k in SEGMENT_KINDS if k in frame.columns and frame[k].notna().any()]
+    kinds = [k for k in AUDIT_KINDS if k in frame.columns and frame[k].notna().any()]
     frame = frame[frame["value"].notna()]
 
     progress(0.1, "comparisons")
@@ -139,6 +139,7 @@ def _gradient_series(priced: pd.DataFrame, rows: pd.DataFrame, seed: int) -> lis
 # ------------------------------------------------------------------ findings
 
 KIND_OF = {"aftersales_gap": "aftersales"}
+FINDING_SOURCE = "analysis"
 
 
 def finding_specs(found: list[dict]) -> list[dict]:
@@ -156,31 +157,6 @@ def finding_specs(found: list[dict]) -> list[dict]:
             "title": ((f.get("title") or {}).get("en") or f["key"])[:300], "figures": figures,
         })
     return specs
-
-
-def upsert_findings(audit: Audit, specs: list[dict]) -> dict:
-    """Create new findings, refresh those found again (status, owner, comments kept) and
-    mark analysis findings that the analysis no longer supports as stale."""
-    existing = {f.key: f for f in db.session.scalars(db.select(Finding).where(Finding.audit_id == audit.id))}
-    seen, created, updated = set(), 0, 0
-    for spec in specs:
-        seen.add(spec["key"])
-        finding = existing.get(spec["key"])
-        if finding is None:
-            db.session.add(Finding(audit_id=audit.id, source="analysis", status="open", **spec))
-            created += 1
-        else:
-            for field in ("severity", "title", "figures", "touchpoint_key", "metric_key", "segment_kind", "segment"):
-                setattr(finding, field, spec[field])
-            finding.stale = False
-            finding.updated_at = utcnow()
-            updated += 1
-    stale = 0
-    for key, finding in existing.items():
-        if finding.source == "analysis" and key not in seen and not finding.stale:
-            finding.stale = True
-            stale += 1
-    return {"created": created, "updated": updated, "stale": stale}
 
 
 def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None = None,
@@ -205,7 +181,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
         comparisons=result["comparisons"], cases=result["cases"], gradient=result["gradient"],
     )
     db.session.add(snapshot)
-    counts = upsert_findings(audit, result["findings"])
+    counts = upsert_findings(audit, FINDING_SOURCE, result["findings"])
     snapshot.params = {**snapshot.params, "findings": counts}
     db.session.flush()
     return snapshot

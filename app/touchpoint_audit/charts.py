@@ -16,12 +16,11 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from app.segments.kinds import KINDS
 from app.web.charts import PALETTE, figure, insufficient, to_svg
 
-SEGMENT_ORDER = {
-    "overall": ["all"], "abc": ["A", "B", "C"], "potential": ["star", "focus", "cash_cow", "time_waster"],
-    "tier": ["A", "B", "C", "Z"],
-}
+# the heat map's columns: all existing customers, then every compared kind's classes in their order
+SEGMENT_ORDER = {"overall": ["all"], **{kind.key: list(kind.values) for kind in KINDS if kind.compared}}
 CLIP = 0.30  # |relative effect| at which the colour saturates
 # The chart templates need no request, user or translation: a plain environment renders them,
 # so the charts work wherever their data are (a page, the PDF, a notebook).

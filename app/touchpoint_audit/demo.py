@@ -12,6 +12,7 @@ import pandas as pd
 
 from app.accounts.models import User
 from app.extensions import db
+from app.segments.kinds import AUDIT_KINDS
 from app.segments.models import Customer
 from app.touchpoint_audit.catalog import seed_catalog
 from app.touchpoint_audit.models import Audit, FindingComment, Metric, Observation, Touchpoint
@@ -106,7 +107,7 @@ def _customers_with_segments() -> pd.DataFrame:
     base["customer_since"] = pd.to_datetime(base["customer_since"])
     segments = customer_segments(latest_segmentation_run_id())
     if segments.empty:
-        for kind in ("abc", "potential", "tier"):
+        for kind in AUDIT_KINDS:
             base[kind] = None
         return base
     return base.merge(segments, on="customer_pk", how="left")

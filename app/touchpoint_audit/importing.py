@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
-from app.touchpoint_audit.rules import check_value, status_from_tenure
+from app.touchpoint_audit.rules import check_row
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -30,8 +30,6 @@ COLUMNS = {
     "note": ["Notiz", "Bemerkung", "Kommentar", "comment"],
 }
 REQUIRED = ("touchpoint", "metric", "value")
-STATUS_WORDS = {"new": "new", "neu": "new", "neukunde": "new", "existing": "existing", "bestand": "existing",
-                "bestandskunde": "existing", "stammkunde": "existing"}
 MAX_PROBLEMS = 200
 
 
@@ -70,6 +68,17 @@ def _metric_lookup(audit: Audit) -> dict[tuple[str, str], Metric]:
     return lookup
 
 
+def _customers_by_number(frame: pd.DataFrame) -> dict[str, Customer]:
+    """The known customers the file names, by customer number."""
+    customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
+    customers = {}
+    nos = list(customer_nos)
+    for start in range(0, len(nos), 5000):
+        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
+            customers[c.customer_no] = c
+    return customers
+
+
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
     from tabular import ROW_COLUMN, TableError, match_columns, parse_dates, read_table
@@ -94,13 +103,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
                                      row=row, column=header.get(column, column), message=message))
 
     lookup = _metric_lookup(audit)
-    customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
-    customers = {}
-    if customer_nos:
-        nos = list(customer_nos)
-        for start in range(0, len(nos), 5000):
-            for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
-                customers[c.customer_no] = c
+    customers = _customers_by_number(frame)
     if "observed_at" in frame.columns:
         dates, date_errors = parse_dates(frame["observed_at"])
     else:
@@ -122,41 +125,29 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
                 problem(row, "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
                                          value=cells["metric"][:40], tp=cells["touchpoint"][:40]))
             continue
-        value, message = check_value(metric, cells["value"])
-        if message:
-            problem(row, "value", message)
+        # the row's problems in the order of the value, date, customer, status and product
+        found: dict[str, str | None] = {"value": None, "observed_at": None, "customer_id": None}
         when = dates.iloc[i]
         if date_errors.iloc[i]:
-            problem(row, "observed_at", _("“%(value)s” is not a date (write YYYY-MM-DD or DD.MM.YYYY).",
-                                          value=cells["observed_at"][:40]))
+            found["observed_at"] = _("“%(value)s” is not a date (write YYYY-MM-DD or DD.MM.YYYY).",
+                                     value=cells["observed_at"][:40])
         when = default_when if pd.isna(when) else when.to_pydatetime()
-        customer = None
-        if cells["customer_id"]:
-            customer = customers.get(cells["customer_id"])
-            if customer is None:
-                problem(row, "customer_id", _("There is no customer with the number “%(no)s”.",
-                                              no=cells["customer_id"][:40]))
-        status_word = cells["customer_status"].casefold()
-        status = STATUS_WORDS.get(status_word) if status_word else status_from_tenure(customer, when)
-        if status is None:
-            if status_word:
-                problem(row, "customer_status", _("“%(value)s” is not a customer status (new/existing, "
-                                                  "Neukunde/Bestandskunde).", value=cells["customer_status"][:40]))
-            elif not cells["customer_id"] or customer is not None:
-                problem(row, "customer_status", _("The customer status is missing (new or existing)."))
-        if metric.needs_product_key and not cells["product_key"]:
-            problem(row, "product_key", _("This metric needs the product or tariff key for a like-for-like price."))
-        elif audit.scope_products and cells["product_key"] and cells["product_key"] not in audit.scope_products:
-            problem(row, "product_key", _("This product is not in the audit's scope."))
+        customer = customers.get(cells["customer_id"]) if cells["customer_id"] else None
+        if cells["customer_id"] and customer is None:
+            found["customer_id"] = _("There is no customer with the number “%(no)s”.", no=cells["customer_id"][:40])
+        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when)
+        found.update(checked.errors)
+        for column, message in found.items():
+            if message:
+                problem(row, column, message)
         content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
                                cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
         occurrence = seen.get(content, 0)
         seen[content] = occurrence + 1
         fingerprint = hashlib.sha256(f"{content}\x1e{occurrence}".encode()).hexdigest()
         report.rows.append({
-            "audit_id": audit.id, "metric_id": metric.id, "value": value, "customer_status": status,
-            "customer_id": customer.id if customer else None, "product_key": cells["product_key"][:64] or None,
-            "channel": cells["channel"][:32] or None, "observed_at": when, "note": cells["note"][:2000],
+            "audit_id": audit.id, "metric_id": metric.id, **checked.values,
+            "customer_id": customer.id if customer else None, "observed_at": when,
             "created_by_id": created_by_id, "import_fingerprint": fingerprint,
         })
         label = f"{metric.touchpoint.key}.{metric.key}"

@@ -6,8 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import Metric, Touchpoint
 from app.web.i18n import lang
+from audits import CUSTOMER_STATUSES
 
 AUDIT_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "review": _l("In review"),
                        "published": _l("Published")}
@@ -17,11 +19,10 @@ SEVERITY_LABELS = {"critical": _l("Critical"), "high": _l("High"), "medium": _l(
 SEVERITY_BADGE = {"critical": "bad", "high": "bad", "medium": "warn", "low": ""}
 KIND_LABELS = {"case": _l("Cases above new-business price"), "aggregate": _l("Existing vs new"),
                "price_walking": _l("Price walking"), "aftersales": _l("After-sales"), "manual": _l("Manual")}
-HEATMAP_KIND_LABELS = {"overall": "", "abc": _l("ABC"), "potential": _l("Potential"), "tier": _l("Profit tier")}
-SEGMENT_KIND_LABELS = {"overall": _l("All existing customers"), "abc": _l("ABC class"),
-                       "potential": _l("Potential segment"), "tier": _l("Profit tier"), "product": _l("Product")}
-CUSTOMER_STATUS_LABELS = {"new": _l("New customer"), "existing": _l("Existing customer")}
-_DEFINITION_KIND = {"abc": "abc_class", "potential": "potential_segment", "tier": "profit_tier"}
+HEATMAP_KIND_LABELS = {"overall": "", **{kind.key: kind.short_label for kind in KINDS if kind.compared}}
+SEGMENT_KIND_LABELS = {"overall": _l("All existing customers"),
+                       **{kind.key: kind.label for kind in KINDS if kind.compared}, "product": _l("Product")}
+CUSTOMER_STATUS_LABELS = dict(zip(CUSTOMER_STATUSES, (_l("New customer"), _l("Existing customer")), strict=True))
 
 
 def segment_label(kind: str | None, value) -> str:
@@ -30,12 +31,8 @@ def segment_label(kind: str | None, value) -> str:
         return str(SEGMENT_KIND_LABELS["overall"])
     if kind == "product":
         return _("Product %(key)s", key=value)
-    try:
-        from segmentation.definitions import label
-
-        return label(_DEFINITION_KIND[kind], str(value), lang())
-    except (ImportError, KeyError, ValueError):
-        return f"{SEGMENT_KIND_LABELS.get(kind, kind)} {value}"
+    found = value_label(kind, value, lang()) if kind in SEGMENT_KIND_LABELS else None
+    return found if found is not None else f"{SEGMENT_KIND_LABELS.get(kind, kind)} {value}"
 
 
 def metric_names() -> dict[tuple[str, str], tuple[str, str, str]]:

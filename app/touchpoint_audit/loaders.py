@@ -7,12 +7,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Metric, Observation, Touchpoint
-
-# segment kind as the analysis names it -> column of CustomerSegment
-SEGMENT_COLUMNS = {"abc": "abc_class", "potential": "potential_segment", "tier": "profit_tier"}
-SEGMENT_KINDS = tuple(SEGMENT_COLUMNS)
 
 
 def latest_segmentation_run_id() -> int | None:
@@ -30,13 +27,13 @@ def latest_segmentation_run_id() -> int | None:
 
 def customer_segments(run_id: int | None) -> pd.DataFrame:
     """customer_id (int) -> abc, potential, tier for one segmentation run (empty frame without)."""
-    columns = ["customer_pk", *SEGMENT_KINDS]
+    columns = ["customer_pk", *AUDIT_KINDS]
     if run_id is None:
         return pd.DataFrame(columns=columns)
     from app.segments.models import CustomerSegment
 
     fields = [CustomerSegment.customer_id.label("customer_pk")]
-    for kind, attr in SEGMENT_COLUMNS.items():
+    for kind, attr in COLUMNS.items():
         column = getattr(CustomerSegment, attr, None)
         fields.append((column if column is not None else sa.null()).label(kind))
     rows = db.session.execute(sa.select(*fields).where(CustomerSegment.run_id == run_id)).all()
@@ -99,11 +96,11 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
         segments["customer_pk"] = segments["customer_pk"].astype("Int64")
         frame = frame.merge(segments, on="customer_pk", how="left")
     else:
-        for kind in SEGMENT_KINDS:
+        for kind in AUDIT_KINDS:
             frame[kind] = None
     # New customers are compared as the reference, never as a segment.
     is_new = frame["customer_status"] == "new"
-    for kind in SEGMENT_KINDS:
+    for kind in AUDIT_KINDS:
         frame[kind] = frame[kind].astype(object).where(~is_new & frame[kind].notna(), None)
     # Empty product/channel mean "not given": one like-for-like stratum.
     for column in ("product_key", "channel"):

@@ -73,7 +73,6 @@ AUDIT_TRANSITIONS = {
     "review": ("published", "open"),
     "published": (),
 }
-CUSTOMER_STATUSES = ("new", "existing")
 FINDING_KINDS = ("case", "aggregate", "price_walking", "aftersales", "manual")
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "wont_fix")
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -216,6 +215,41 @@ class Finding(db.Model):
             and self.status in ("open", "acknowledged")
             and self.due_date < dt.date.today()
         )
+
+
+# What a new analysis refreshes on a finding it finds again; status, owner, due date, the
+# recommended action and the comments are the managers' and stay.
+REFRESHED_FIELDS = ("severity", "title", "figures", "touchpoint_key", "metric_key", "segment_kind", "segment")
+
+
+def upsert_findings(audit: Audit, source: str, specs: list[dict]) -> dict:
+    """Write the findings one analysis (``source``: 'analysis', 'aftersales') made of ``audit``.
+
+    A finding is matched by its stable key: a new one is created open, one found again gets its
+    :data:`REFRESHED_FIELDS` and is no longer stale, and the source's findings that this analysis
+    did not find again are marked stale (kept, not deleted). Returns the counts; the caller commits.
+    """
+    if audit.is_published:
+        raise ValueError("a published audit is frozen")
+    existing = {f.key: f for f in db.session.scalars(
+        db.select(Finding).where(Finding.audit_id == audit.id, Finding.source == source))}
+    created = updated = stale = 0
+    for spec in specs:
+        finding = existing.pop(spec["key"], None)
+        if finding is None:
+            db.session.add(Finding(audit_id=audit.id, source=source, status="open", **spec))
+            created += 1
+        else:
+            for name in REFRESHED_FIELDS:
+                setattr(finding, name, spec[name])
+            finding.stale = False
+            finding.updated_at = utcnow()
+            updated += 1
+    for finding in existing.values():
+        if not finding.stale:
+            finding.stale = True
+            stale += 1
+    return {"created": created, "updated": updated, "stale": stale}
 
 
 class FindingComment(db.Model):

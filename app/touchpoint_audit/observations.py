@@ -12,10 +12,11 @@ from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit, Observation
 from app.touchpoint_audit.rules import (
     CHANNELS,
+    TEXT_FIELDS,
     UNIT_LABELS,
     audit_metric,
     check_observation,
-    check_value,
+    check_row,
     status_from_tenure,
 )
 from app.touchpoint_audit.views import audit_for, refused
@@ -124,7 +125,7 @@ def create(audit_id: int):
 @bp.route("/log/<int:audit_id>/validate", methods=["POST"])
 @allow("service", "manager")
 def validate(audit_id: int):
-    """Inline check of the value as the user types (htmx)."""
+    """Inline check of the value as the user types (htmx): the row rule's word on the value."""
     audit = audit_for(audit_id)
     require(may_log(audit))
     metric = audit_metric(audit, request.form.get("metric_id"))
@@ -132,7 +133,7 @@ def validate(audit_id: int):
     if metric is None:
         message = _("Choose a touchpoint and metric of this audit.")
     elif (request.form.get("value") or "").strip():
-        _value, message = check_value(metric, request.form.get("value"))
+        message = check_row(audit, metric, request.form, None, False, None).errors.get("value")
     if wants_fragment():  # the keystroke check: only the message
         return render("observations/log.html", block="value_feedback", message=message, metric=metric)
     context = _context(audit, {"metric_id": request.form.get("metric_id"), "value": request.form.get("value", "")})
@@ -233,9 +234,9 @@ def edit(observation_id: int):
             "metric_id": observation.metric_id, "value": f"{observation.value:g}",
             "customer_id": observation.customer_id or "",
             "customer_q": observation.customer.customer_no if observation.customer else "",
-            "customer_status": observation.customer_status, "product_key": observation.product_key or "",
-            "channel": observation.channel or "", "observed_on": observation.observed_at.date().isoformat(),
-            "note": observation.note,
+            "customer_status": observation.customer_status,
+            "observed_on": observation.observed_at.date().isoformat(),
+            **{name: getattr(observation, name) or "" for name in TEXT_FIELDS},
         }
         errors = {}
     context = _context(audit, values, errors)

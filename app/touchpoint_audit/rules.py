@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -12,12 +13,14 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric
+from audits import customer_status
+from tabular import BOOLEAN_WORDS
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
+#: The optional text fields of an observation: the longest text kept, and what an empty one stores.
+TEXT_FIELDS = {"product_key": (64, None), "channel": (32, None), "note": (2000, "")}
 _MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
-_YES = {"yes", "y", "ja", "j", "true", "wahr", "1", "x"}
-_NO = {"no", "n", "nein", "false", "falsch", "0"}
 
 
 def parse_number(text: str) -> float | None:
@@ -35,10 +38,9 @@ def check_value(metric: Metric, raw) -> tuple[float | None, str | None]:
         return None, _("Enter a value.")
     if metric.unit == "boolean":
         word = text.casefold()
-        if word in _YES:
-            return 1.0, None
-        if word in _NO:
-            return 0.0, None
+        for flag, words in BOOLEAN_WORDS.items():
+            if word in words:
+                return float(flag), None
         return None, _("Enter yes or no (1 or 0).")
     if metric.unit == "seconds" and _MMSS.match(text):
         minutes, seconds = _MMSS.match(text).groups()
@@ -114,6 +116,43 @@ def audit_metric(audit: Audit, metric_id) -> Metric | None:
     )
 
 
+def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Customer | None,
+              customer_problem: bool, observed_at: dt.datetime | None) -> Checked:
+    """The rule of an observation's fields, however it comes in (the log form, its inline check,
+    the bulk import): the value for the metric, the customer status (a spelling of the status
+    vocabulary, else from the customer's tenure at ``observed_at``), the product key the metric
+    needs and the audit's product scope; the text fields trimmed to their length.
+
+    ``customer`` is the customer the row names, ``customer_problem`` says it named one that does
+    not exist (then a missing status is not reported as well). Problems are keyed by field.
+    """
+    checked = Checked()
+    if metric is not None:
+        value, problem = check_value(metric, fields.get("value"))
+        if problem:
+            checked.errors["value"] = problem
+        checked.values["value"] = value
+
+    word = str(fields.get("customer_status") or "").strip()
+    status = customer_status(word) if word else status_from_tenure(customer, observed_at)
+    if word and status is None:
+        checked.errors["customer_status"] = _("“%(value)s” is not a customer status (new/existing, "
+                                              "Neukunde/Bestandskunde).", value=word[:40])
+    elif status is None and not customer_problem:
+        checked.errors["customer_status"] = _("Choose new or existing customer.")
+    checked.values["customer_status"] = status
+
+    texts = {name: str(fields.get(name) or "").strip() for name in TEXT_FIELDS}
+    product = texts["product_key"]
+    if metric is not None and metric.needs_product_key and not product:
+        checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
+    elif audit.scope_products and product and product not in audit.scope_products:
+        checked.errors["product_key"] = _("This product is not in the audit's scope.")
+    for name, (longest, empty) in TEXT_FIELDS.items():
+        checked.values[name] = texts[name][:longest] or empty
+    return checked
+
+
 def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Checked:
     """Check a submitted observation (a mapping of form fields) against the audit's scope."""
     checked = Checked()
@@ -121,10 +160,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
     if metric is None:
         checked.errors["metric_id"] = _("Choose a touchpoint and metric of this audit.")
     else:
-        value, problem = check_value(metric, data.get("value"))
-        if problem:
-            checked.errors["value"] = problem
-        checked.values.update(metric_id=metric.id, value=value)
+        checked.values["metric_id"] = metric.id
 
     observed_at = now or dt.datetime.now().replace(microsecond=0)
     raw_date = (data.get("observed_on") or "").strip()
@@ -159,21 +195,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
                                            no=customer_q[:40])
     checked.values["customer_id"] = customer.id if customer else None
 
-    status = (data.get("customer_status") or "").strip()
-    if status not in ("", "new", "existing"):
-        checked.errors["customer_status"] = _("Choose new or existing customer.")
-    elif status == "":
-        status = status_from_tenure(customer, observed_at)
-        if status is None and "customer" not in checked.errors:
-            checked.errors["customer_status"] = _("Choose new or existing customer.")
-    checked.values["customer_status"] = status
-
-    product = (data.get("product_key") or "").strip()[:64]
-    channel = (data.get("channel") or "").strip()[:32]
-    if metric is not None and metric.needs_product_key and not product:
-        checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
-    if audit.scope_products and product and product not in audit.scope_products:
-        checked.errors["product_key"] = _("This product is not in the audit's scope.")
-    checked.values.update(product_key=product or None, channel=channel or None,
-                          note=(data.get("note") or "").strip()[:2000])
+    row = check_row(audit, metric, data, customer, "customer" in checked.errors, observed_at)
+    checked.values.update(row.values)
+    checked.errors.update(row.errors)
     return checked

@@ -9,6 +9,7 @@ from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
 from app.extensions import db
+from app.segments.kinds import KINDS
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
@@ -19,9 +20,7 @@ from app.web.security import allow, any_user, has_role, require
 bp = Blueprint("audits", __name__, url_prefix="/audits", template_folder="templates")
 bp.context_processor(template_helpers)
 
-SEGMENT_CHOICES = [("abc", v) for v in ("A", "B", "C")] + [
-    ("potential", v) for v in ("star", "focus", "cash_cow", "time_waster")] + [
-    ("tier", v) for v in ("A", "B", "C", "Z")]
+SEGMENT_CHOICES = [(kind.key, value) for kind in KINDS if kind.compared for value in kind.values]
 
 
 # ----------------------------------------------------------------- access helpers

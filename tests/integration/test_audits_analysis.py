@@ -87,6 +87,28 @@ def test_rerun_updates_without_duplicates_and_keeps_status_and_comments(app, as_
         db.session.remove()
 
 
+def test_each_analysis_refreshes_and_retires_only_its_own_findings(app, as_role, world):
+    from app.touchpoint_audit.models import Audit, Finding, upsert_findings
+
+    client = as_role("manager")
+    client.post(f"/audits/{world.audit_id}/analyze")
+    with app.app_context():
+        db.session.add(Finding(audit_id=world.audit_id, key="aftersales_gap:abc:A:True", kind="aftersales",
+                               title="gap", source="aftersales", severity="high"))
+        db.session.commit()
+        db.session.remove()
+    client.post(f"/audits/{world.audit_id}/analyze")
+    with app.app_context():
+        gap = db.session.scalars(db.select(Finding).where(Finding.source == "aftersales")).one()
+        assert (gap.stale, gap.title, gap.severity) == (False, "gap", "high")
+        counts = upsert_findings(db.session.get(Audit, world.audit_id), "aftersales", [])
+        assert counts == {"created": 0, "updated": 0, "stale": 1}
+        by_source = {(f.source, f.stale) for f in db.session.scalars(db.select(Finding))}
+        assert by_source == {("analysis", False), ("aftersales", True)}
+        db.session.rollback()
+        db.session.remove()
+
+
 def test_insufficient_data_is_never_flagged(app, as_role, users):
     world = build_world(app, users)
     rows = [{"metric": "hotline.wait", "value": 10.0 + i, "customer_status": "new"} for i in range(5)]

@@ -13,6 +13,7 @@ from audits import (
     satisfied,
     wilson_interval,
 )
+from tabular import BOOLEAN_WORDS
 
 # --------------------------------------------------------------- satisfied()
 
@@ -29,6 +30,13 @@ def test_satisfied_reads_words_flags_and_scores(values, expected):
     result = satisfied(pd.Series(values))
     assert result.dtype == "boolean"
     assert result.tolist() == expected
+
+
+def test_satisfied_reads_every_yes_no_word_of_tabular_and_a_digit_as_a_number():
+    words = [word for flag, spelled in BOOLEAN_WORDS.items() for word in spelled if not word.isdigit()]
+    flags = [flag for flag, spelled in BOOLEAN_WORDS.items() for word in spelled if not word.isdigit()]
+    assert satisfied(pd.Series([w.upper() for w in words])).tolist() == flags
+    assert satisfied(pd.Series(["1", "3", "5"])).tolist() == [False, False, True]  # a score, not "yes"
 
 
 def test_score_threshold_boundary_and_missing_values():
