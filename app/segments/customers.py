@@ -2,6 +2,8 @@
 classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +12,7 @@ from flask_login import current_user
 from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
-from app.segments.models import ChecklistEntry, Customer, CustomerSegment
+from app.segments.models import ChecklistEntry, Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import (
     POTENTIAL_SEGMENT_KEYS,
     TIER_KEYS,
@@ -20,6 +22,7 @@ from app.segments.runs import (
     explain,
     latest_run,
 )
+from app.segments.search import fold
 from app.web import uploads
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
@@ -50,13 +53,28 @@ def _options(kind: str, keys) -> list[tuple[str, str]]:
     return [(key, class_label(kind, key, lang())) for key in keys]
 
 
-@bp.route("/")
-@any_user
-def index():
-    """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
+@dataclass
+class Listing:
+    """The customers a list request asks for: its query (sorted), the run it shows and its settings."""
+
+    query: sa.Select
+    run: SegmentationRun | None
+    active: dict
+    q: str
+    sort: str
+    direction: str
+    show_money: bool
+
+    @property
+    def params(self) -> dict:
+        """The request arguments that reproduce this list (for pages, sort links and the export)."""
+        return {**self.active, **({"q": self.q} if self.q else {}), "sort": self.sort, "dir": self.direction}
+
+
+def customer_listing(args) -> Listing:
+    """The filtered, searched and sorted customers of the latest run, as the list and its export show them."""
     show_money = has_role("manager", "leadership")
     run = latest_run()
-    args = request.args
     query = sa.select(Customer, CustomerSegment)
     if run is not None:
         query = query.outerjoin(CustomerSegment, sa.and_(CustomerSegment.customer_id == Customer.id,
@@ -73,10 +91,10 @@ def index():
         query = query.where(CustomerSegment.burr.is_(True))
         active["burr"] = "1"
     q = (args.get("q") or "").strip()[:100]
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(sa.or_(Customer.customer_no.ilike(pattern, escape="\\"),
-                                   Customer.name.ilike(pattern, escape="\\")))
+    term = fold(q)
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Customer.search_key.like(pattern, escape="\\"))
     sort = args.get("sort", "revenue" if show_money else "customer_no")
     if sort not in SORTS or (SORTS[sort][1] and not show_money):
         sort = "customer_no"
@@ -85,16 +103,24 @@ def index():
     column = SORTS[sort][0]
     order = column.desc() if direction == "desc" else column.asc()
     query = query.order_by(order.nulls_last(), Customer.customer_no)
+    return Listing(query, run, active, q, sort, direction, show_money)
+
+
+@bp.route("/")
+@any_user
+def index():
+    """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
+    listing = customer_listing(request.args)
+    query = listing.query
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = max(1, args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    params = {**active, **({"q": q} if q else {}), "sort": sort, "dir": direction}
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
-        rows=rows, run=run, total=total, page=page, pages=pages, params=params, q=q, sort=sort,
-        direction=direction, active=active, show_money=show_money,
+        rows=rows, run=listing.run, total=total, page=page, pages=pages, params=listing.params, q=listing.q,
+        sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()),
     )
