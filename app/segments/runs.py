@@ -3,7 +3,6 @@ the ``segmentation`` package, store every customer's classes with the figures
 that decided them, and explain them in words."""
 from __future__ import annotations
 
-import io
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -454,24 +453,6 @@ def export_frame(run_id: int) -> pd.DataFrame:
                    "seasonal_acf", "tenure_years"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(6)
     return frame
-
-
-def export_bytes(run_id: int, fmt: str) -> tuple[bytes, str]:
-    """The export as bytes and its MIME type; text cells are formula-safe, numbers stay numbers."""
-    from tabular import safe_frame
-
-    raw = export_frame(run_id)
-    if fmt == "json":  # data for programs, not a spreadsheet: exact texts
-        return raw.to_json(orient="records", force_ascii=False, indent=1).encode(), "application/json"
-    frame = safe_frame(raw)
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig"), "text/csv; charset=utf-8"
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="segments")
-        return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    raise ValueError(f"unknown format {fmt!r}; use csv, xlsx or json")
 
 
 def checklist_score(answers: dict) -> tuple[float | None, str]:

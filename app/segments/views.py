@@ -9,12 +9,12 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.segments import charts, loaders
+from app.segments.exports import run_export
 from app.segments.models import CustomerSegment, SegmentationRun
 from app.segments.runs import (
     POTENTIAL_SEGMENT_KEYS,
     TRAJECTORY_KEYS,
     class_label,
-    export_bytes,
     latest_run,
     run_segmentation,
     transition_matrix,
@@ -147,10 +147,10 @@ def compare():
 @bp.route("/runs/<int:run_id>/export.<fmt>")
 @allow("manager", "leadership")
 def export(run_id: int, fmt: str):
-    """Per-customer results of a run as CSV, XLSX or JSON (formula-safe)."""
+    """Per-customer results of a run as CSV or XLSX in the user's language (formula-safe), or JSON with codes."""
     if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     run = db.get_or_404(SegmentationRun, run_id)
-    data, mimetype = export_bytes(run.id, fmt)
+    data, mimetype = run_export(run.id, fmt, lang())
     filename = f"segments-run-{run.id}-{run.window_start}-{run.window_end}.{fmt}"
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -36,6 +36,7 @@ EXPECTED.update({
     "segments.export": {"manager", "leadership"},
     "customers.index": ALL,
     "customers.detail": ALL,
+    "customers.export": ALL,
     "customers.checklist": {"manager"},
     "customers.import_upload": {"manager"},
     "customers.import_confirm": {"manager"},
