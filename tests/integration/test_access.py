@@ -34,6 +34,8 @@ EXPECTED.update({
     "segments.runs": {"manager", "leadership"},
     "segments.compare": {"manager", "leadership"},
     "segments.export": {"manager", "leadership"},
+    "segments.run_detail": {"manager", "leadership"},
+    "segments.run_customers": {"manager", "leadership"},
     "customers.index": ALL,
     "customers.detail": ALL,
     "customers.export": ALL,

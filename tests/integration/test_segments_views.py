@@ -181,7 +181,7 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
     compare = client.get(f"/segments/compare?a={ids[0]}&b={ids[1]}&dimension=abc_class").get_data(as_text=True)
     table = compare[compare.find('id="transitions"'):]
     cells = {(a, b): int(v.replace(",", "")) for a, b, v in
-             re.findall(r'data-from="(\w+)" data-to="(\w+)">([\d,]+)</td>', table)}
+             re.findall(r'data-from="(\w+)" data-to="(\w+)">(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>', table)}
     assert sum(cells.values()) == segmented["customers"]
     assert {a for a, _ in cells} == {"A", "B", "C"} and len(cells) == 9  # square, in the classes' order
     assert re.findall(r'data-from="(\w)"', table)[::3] == ["A", "B", "C"]
@@ -443,3 +443,77 @@ def test_customer_list_export_for_service_staff_has_no_money(as_role, segmented)
 
     sheet = load_workbook(io.BytesIO(client.get("/customers/export.xlsx").data)).active
     assert [cell.value for cell in sheet[1]] == header
+
+
+def _second_run(client) -> None:
+    form = client.get("/segments/run").get_data(as_text=True)
+    start = re.search(r'name="window_start"[^>]*value="([^"]+)"', form).group(1)
+    end = re.search(r'name="window_end"[^>]*value="([^"]+)"', form).group(1)
+    response = client.post("/segments/run", data={"window_start": start, "window_end": end, "abc_a": "70",
+                                                  "abc_b": "90", "trajectory_value": "revenue"})
+    assert response.status_code == 303
+
+
+def _all_pages(client, url: str) -> list[str]:
+    numbers = []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        numbers += re.findall(r'<a href="/customers/\d+">(\d+)</a>', html)
+        following = re.search(r'<a href="([^"]+)" rel="next"', html)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    return numbers
+
+
+def test_every_transition_cell_opens_the_customers_who_moved_that_way(app, as_role, segmented):
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    client = as_role("leadership")
+    _second_run(as_role("manager"))
+    with app.app_context():
+        first, second = db.session.scalars(db.select(SegmentationRun.id).order_by(SegmentationRun.id)).all()
+        db.session.remove()
+    compare = client.get(f"/segments/compare?a={first}&b={second}&dimension=abc_class").get_data(as_text=True)
+    links = re.findall(r'data-from="(\w+)" data-to="(\w+)"><a href="([^"]+)"[^>]*>([\d,]+)</a>', compare)
+    assert len(links) >= 4 and ("A", "B") in {(a, b) for a, b, _, _ in links}
+    for before, after, url, count in links:
+        numbers = _all_pages(client, url.replace("&amp;", "&"))
+        assert len(numbers) == int(count.replace(",", "")), (before, after)
+        with app.app_context():
+            a, b = db.aliased(CustomerSegment), db.aliased(CustomerSegment)
+            expected = set(db.session.scalars(
+                db.select(Customer.customer_no).join(a, a.customer_id == Customer.id)
+                .join(b, b.customer_id == Customer.id)
+                .where(a.run_id == first, b.run_id == second, a.abc_class == before, b.abc_class == after)))
+            db.session.remove()
+        assert set(numbers) == expected, (before, after)
+    for bad in ("dimension=nonsense&key=A", "dimension=abc_class&key=Q", "dimension=abc_class&key=A&then=999999&to=A",
+                f"dimension=abc_class&key=A&then={second}&to=nonsense"):
+        assert client.get(f"/segments/runs/{first}/customers?{bad}").status_code == 404, bad
+    assert client.get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A&page=x").status_code == 200
+    assert as_role("service").get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A").status_code == 403
+
+
+def test_the_run_history_opens_any_run_with_its_parameters_and_counts(app, as_role, segmented):
+    from app.segments.models import SegmentationRun
+
+    manager = as_role("manager")
+    _second_run(manager)
+    with app.app_context():
+        first, second = db.session.scalars(db.select(SegmentationRun).order_by(SegmentationRun.id)).all()
+        expected = {run.id: (run.window_start, run.window_end, run.summary["counts"]) for run in (first, second)}
+        db.session.remove()
+    history = as_role("leadership").get("/segments/runs").get_data(as_text=True)
+    for run_id in expected:
+        assert f'href="/segments/runs/{run_id}"' in history
+    page = as_role("leadership").get(f"/segments/runs/{first.id}").get_data(as_text=True)
+    start, end, counts = expected[first.id]
+    assert f'data-figure="window">{start} – {end}<' in page
+    assert 'data-figure="abc">A 80.0 %, B 95.0 %<' in page and 'data-figure="by">Manager<' in page
+    later = as_role("leadership").get(f"/segments/runs/{second.id}").get_data(as_text=True)
+    assert 'data-figure="abc">A 70.0 %, B 90.0 %<' in later
+    section = page[page.find('data-dimension="abc_class"'):]
+    link = re.search(r'data-key="A"><a href="([^"]+)">([\d,]+)</a>', section)
+    assert int(link.group(2).replace(",", "")) == counts["abc_class"]["A"]
+    assert len(_all_pages(as_role("manager"), link.group(1).replace("&amp;", "&"))) == counts["abc_class"]["A"]
+    assert as_role("service").get(f"/segments/runs/{first.id}").status_code == 403
+    assert as_role("leadership").get("/segments/runs/999999").status_code == 404
