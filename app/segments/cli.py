@@ -35,6 +35,12 @@ def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
         return
     counts = import_customer_values(check)
     click.echo(f"Imported (import id {counts['import_id']}).")
+    from app.segments.runs import latest_run, newer_import
+
+    run = latest_run()
+    if newer_import(run) is not None:
+        click.echo(f"Segmentation run {run.id} was made before these values and no longer matches the data; "
+                   "run it again (flask segments run).")
 
 
 @customers.command("rebuild-series")

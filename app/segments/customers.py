@@ -25,6 +25,7 @@ from app.segments.runs import (
     class_label,
     explain,
     latest_run,
+    newer_import,
 )
 from app.segments.search import fold
 from app.web import uploads
@@ -123,7 +124,8 @@ def index():
     rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
-        rows=rows, run=listing.run, total=total, page=page, pages=pages, params=listing.params, q=listing.q,
+        rows=rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
+        params=listing.params, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()),
@@ -199,7 +201,8 @@ def detail(customer_id: int):
 def _detail_context(customer, run, segment, reasons, show_money, history_svg, history, entries, form) -> dict:
     language = lang()
     return {
-        "customer": customer, "run": run, "segment": segment, "reasons": reasons, "show_money": show_money,
+        "customer": customer, "run": run, "stale": newer_import(run), "segment": segment, "reasons": reasons,
+        "show_money": show_money,
         "history_svg": history_svg, "history": history, "entries": entries, "form": form,
         "language": language, "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS, "trajectories": TRAJECTORIES,
         "customer_traits": CUSTOMER_TRAITS, "patient_traits": PATIENT_TRAITS,
@@ -280,7 +283,12 @@ def import_confirm(token: str):
         flash(_(str(conflict)), "error")
         return redirect(url_for("customers.import_upload"), code=303)
     uploads.discard(token)
-    flash(_("Imported %(rows)s rows: %(new)s new customers, %(values_new)s new and %(changed)s changed values.",
-            rows=counts["rows"], new=counts["customers_new"], values_new=counts["values_new"],
-            changed=counts["values_changed"]), "success")
+    message = _("Imported %(rows)s rows: %(new)s new customers, %(values_new)s new and %(changed)s changed values.",
+                rows=counts["rows"], new=counts["customers_new"], values_new=counts["values_new"],
+                changed=counts["values_changed"])
+    run = latest_run()
+    if newer_import(run) is not None:
+        message += " " + _("Segmentation run %(id)s was made before these values and no longer matches the data; "
+                           "run it again.", id=run.id)
+    flash(message, "success")
     return redirect(url_for("customers.index"), code=303)

@@ -15,7 +15,7 @@ from flask_babel import gettext
 
 from app.extensions import db
 from app.segments import loaders
-from app.segments.models import CustomerSegment, SegmentationRun
+from app.segments.models import CustomerSegment, ImportLog, SegmentationRun
 from segmentation.definitions import DEFINITIONS
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
 from segmentation.potential import potential_matrix
@@ -243,6 +243,8 @@ def run_segmentation(
     """
     progress = progress or (lambda fraction, message: None)
     params = parameters_with_defaults(parameters)
+    # read before the values: an import committed meanwhile makes the run look out of date, never current
+    last_import = db.session.scalar(sa.select(sa.func.max(ImportLog.id))) or 0
     if not window_start or not window_end:
         window = loaders.default_window()
         if window is None:
@@ -267,6 +269,7 @@ def run_segmentation(
                            end=window_end))
     progress(0.45, _("Segmenting"))
     frame, summary = segment_frames(totals, matrix, params)
+    summary["last_import_id"] = int(last_import)
     run = SegmentationRun(parameters=params, window_start=window_start, window_end=window_end,
                           created_by_id=user_id, status="running", summary=summary, n_customers=len(frame))
     db.session.add(run)
@@ -296,6 +299,20 @@ def latest_run() -> SegmentationRun | None:
     return db.session.scalar(
         sa.select(SegmentationRun).where(SegmentationRun.status == "done").order_by(SegmentationRun.id.desc()).limit(1)
     )
+
+
+def newer_import(run: SegmentationRun | None) -> ImportLog | None:
+    """The latest customer-value import that changed values after ``run`` was made (None: the run is current).
+
+    Runs remember the last import they saw; for older runs the import's time decides.
+    """
+    if run is None:
+        return None
+    seen = (run.summary or {}).get("last_import_id")
+    after = ImportLog.id > int(seen) if seen is not None else ImportLog.created_at > run.created_at
+    changed = sa.or_(ImportLog.values_new > 0, ImportLog.values_changed > 0, ImportLog.customers_new > 0)
+    return db.session.scalar(sa.select(ImportLog).where(ImportLog.kind == "customer_values", after, changed)
+                             .order_by(ImportLog.id.desc()).limit(1))
 
 
 def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:

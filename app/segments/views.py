@@ -17,6 +17,7 @@ from app.segments.runs import (
     TRAJECTORY_KEYS,
     class_label,
     latest_run,
+    newer_import,
     parameters_with_defaults,
     run_segmentation,
     transition_matrix,
@@ -44,7 +45,7 @@ def overview():
     if run is not None and "counts" not in (run.summary or {}):
         run = None  # a run without results (e.g. created by hand) shows as none
     show_money = has_role("manager", "leadership")
-    ctx = {"run": run, "show_money": show_money, "language": lang(),
+    ctx = {"run": run, "stale": newer_import(run), "show_money": show_money, "language": lang(),
            "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS,
            "segment_labels": labels("potential_segment", POTENTIAL_SEGMENT_KEYS),
            "trajectory_labels": labels("trajectory", TRAJECTORY_KEYS)}
@@ -81,6 +82,9 @@ def run():
         window = loaders.default_window(periods)
         if window:
             form.window_start.data, form.window_end.data = window
+        again = db.session.get(SegmentationRun, request.args.get("again", type=int) or 0)
+        if again is not None:
+            form.repeat(again.window_start, again.window_end, parameters_with_defaults(again.parameters))
     if form.validate_on_submit():
         start, end = form.window_start.data, form.window_end.data
         n_customers = loaders.customers_in_window(start, end)
@@ -162,7 +166,7 @@ def run_detail(run_id: int):
     classes = {dimension: [(key, class_label(dimension, key, lang()), (counts.get(dimension) or {}).get(key, 0))
                            for key in DEFINITIONS[dimension]] for dimension in DIMENSIONS}
     return render("segments/run_detail.html", run=run, summary=summary, parameters=parameters_with_defaults(
-        run.parameters), classes=classes, titles=DIMENSION_TITLES)
+        run.parameters), classes=classes, titles=DIMENSION_TITLES, stale=newer_import(run))
 
 
 def _class_condition(column, key: str):
