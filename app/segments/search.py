@@ -15,20 +15,24 @@ __all__ = ["fold", "search_key"]
 
 # Letters that do not decompose into a base letter and a mark.
 _LETTERS = str.maketrans({"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
+# The combining marks that NFKD splits off Latin letters (accents, umlaut dots, cedillas …).
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # The umlaut written out: ae, oe, ue fold to the base letter like ä, ö, ü do. Not after a
 # vowel or q, where the pair is a sound of its own (Feuer, Bauer, Treue, Quelle).
 _WRITTEN_UMLAUT = re.compile(r"(?<![aeiouqy])([aou])e")
-_SPACE = re.compile(r"\s+")
 
 
 def fold(text: str | None) -> str:
     """Lower case, accents removed, ß → ss, ä/ae → a, ö/oe → o, ü/ue → u, spaces collapsed."""
     if not text:
         return ""
-    lowered = str(text).casefold().translate(_LETTERS)  # casefold turns ß into ss as well
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _SPACE.sub(" ", _WRITTEN_UMLAUT.sub(r"\1", plain)).strip()
+    text = str(text)
+    if text.isascii():  # most names: no accents to remove (a few times faster)
+        plain = text.lower()
+    else:
+        lowered = text.casefold().translate(_LETTERS)  # casefold turns ß into ss as well
+        plain = _MARKS.sub("", unicodedata.normalize("NFKD", lowered))
+    return " ".join(_WRITTEN_UMLAUT.sub(r"\1", plain).split())
 
 
 def search_key(customer_no: str | None, name: str | None) -> str:

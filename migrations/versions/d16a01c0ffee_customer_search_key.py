@@ -21,18 +21,20 @@ branch_labels = None
 depends_on = None
 
 _LETTERS = str.maketrans({"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WRITTEN_UMLAUT = re.compile(r"(?<![aeiouqy])([aou])e")
-_SPACE = re.compile(r"\s+")
 _BATCH = 5000
 
 
 def _fold(text):
     if not text:
         return ""
-    lowered = str(text).casefold().translate(_LETTERS)
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _SPACE.sub(" ", _WRITTEN_UMLAUT.sub(r"\1", plain)).strip()
+    text = str(text)
+    if text.isascii():
+        plain = text.lower()
+    else:
+        plain = _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS)))
+    return " ".join(_WRITTEN_UMLAUT.sub(r"\1", plain).split())
 
 
 def upgrade():
