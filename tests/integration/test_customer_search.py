@@ -79,3 +79,14 @@ def test_the_key_follows_a_name_changed_by_import_or_by_the_orm(app, as_role):
         html = client.get("/customers/", query_string={"q": term},
                           headers={"HX-Request": "true"}).get_data(as_text=True)
         assert _numbers(html) == expected, term
+
+
+def test_the_list_export_follows_the_search_before_any_run(as_role):
+    client = as_role("manager")
+    _import(client)
+    response = client.get("/customers/export.csv", query_string={"q": "Mueller"})
+    assert response.status_code == 200
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Customer no.,Name,Customer since,ABC class")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == ["0070001", "0070002", "0070003"]
+    assert all(line.split(",")[3:8] == ["", "", "", "", ""] for line in lines[1:])  # no classes yet
