@@ -424,6 +424,10 @@ def test_customer_list_export_is_what_the_list_shows(as_role, segmented):
     sheet = load_workbook(io.BytesIO(client.get(f"/customers/export.xlsx?{query}").data)).active
     assert [row[0].value for row in sheet.iter_rows(min_row=2)] == listed
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    since = sheet.cell(2, 3)
+    assert sheet.cell(1, 3).value == "Customer since" and since.is_date and since.number_format == "YYYY-MM-DD"
+    assert sheet.cell(1, 9).value == "Revenue (€)"
+    assert sheet.cell(2, 9).data_type == "n" and sheet.cell(2, 9).number_format == "#,##0.00"
     # a search narrows the export like the list
     searched = list(csv.DictReader(io.StringIO(client.get("/customers/export.csv?q=004711").data.decode("utf-8-sig"))))
     assert [row["Customer no."] for row in searched] == ["004711"]
