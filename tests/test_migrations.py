@@ -76,3 +76,21 @@ def test_the_series_migration_builds_series_from_stored_values(empty_database_ur
         assert loaders.available_periods() == ["2024-01", "2024-02", "2024-03", "2024-Q2"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_search_key_migration_folds_the_stored_customers(empty_database_url):
+    """Customers stored before the search key existed are found by it after the upgrade."""
+    from flask_migrate import upgrade
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="5b1f0c7d2e41")  # the schema before the search key
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customers (id, customer_no, name, created_at) VALUES "
+                                 "(1, '0001', 'Müller Straßenbau', '2026-01-01'), (2, 'B-07', '', '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            keys = dict(conn.execute(sa.text("SELECT id, search_key FROM customers ORDER BY id")).all())
+        assert keys == {1: "0001 muller strassenbau", 2: "b-07"}
+        db.session.remove()
+        db.engine.dispose()

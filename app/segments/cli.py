@@ -37,6 +37,12 @@ def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
         return
     counts = import_customer_values(check)
     click.echo(f"Imported (import id {counts['import_id']}).")
+    from app.segments.runs import latest_run, newer_import
+
+    run = latest_run()
+    if newer_import(run) is not None:
+        click.echo(f"Segmentation run {run.id} was made before these values and no longer matches the data; "
+                   "run it again (flask segments run).")
 
 
 @customers.command("rebuild-series")
@@ -88,15 +94,17 @@ def run(window_start: str | None, window_end: str | None, abc: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output; required for xlsx).")
-def export(run_id: int, fmt: str, output: Path | None) -> None:
+@click.option("--lang", "language", type=click.Choice(["de", "en"]), default="en", show_default=True,
+              help="Language of titles, labels and numbers in CSV and XLSX (JSON keeps the codes).")
+def export(run_id: int, fmt: str, output: Path | None, language: str) -> None:
     """Write one row per customer with its classes and deciding figures."""
     from app.extensions import db
+    from app.segments.exports import run_export
     from app.segments.models import SegmentationRun
-    from app.segments.runs import export_bytes
 
     if db.session.get(SegmentationRun, run_id) is None:
         raise click.ClickException(f"no segmentation run {run_id}")
-    data, _mime = export_bytes(run_id, fmt)
+    data, _mime = run_export(run_id, fmt, language)
     if output is None:
         if fmt == "xlsx":
             raise click.UsageError("xlsx needs -o FILE")

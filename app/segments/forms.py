@@ -44,6 +44,15 @@ class RunForm(FlaskForm):
         if self.abc_a.data is not None and field.data is not None and field.data < self.abc_a.data:
             raise ValidationError(_l("The B limit must not be below the A limit."))
 
+    def repeat(self, window_start: str, window_end: str, parameters: dict) -> None:
+        """Fill the form with an earlier run's window and parameters."""
+        self.window_start.data, self.window_end.data = window_start, window_end
+        self.abc_a.data, self.abc_b.data = (round(float(share) * 100, 1) for share in parameters["abc"])
+        self.split_revenue.data = parameters.get("split_revenue")
+        self.split_potential.data = parameters.get("split_potential")
+        if parameters.get("trajectory_value") in ("revenue", "contribution"):
+            self.trajectory_value.data = parameters["trajectory_value"]
+
     def parameters(self) -> dict:
         """The run parameters from the form."""
         return {

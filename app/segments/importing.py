@@ -26,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.search import search_key
 from app.segments.series import merge_import
 from app.web.bulk import insert_frame, update_frame
 from app.web.models import utcnow
@@ -141,7 +142,7 @@ class ImportPlan:
 
     changes: dict
     customers_new: pd.DataFrame  # customer_no, name, customer_since
-    customers_changed: pd.DataFrame  # id, name, customer_since
+    customers_changed: pd.DataFrame  # id, customer_no, name, customer_since
     values_new: pd.DataFrame  # customer_no, period, VALUE_FIELDS
     values_changed: pd.DataFrame  # id, VALUE_FIELDS
     # the file's customers by code: number and stored id (-1: new); each file row's customer
@@ -226,6 +227,7 @@ def plan_import(frame: pd.DataFrame) -> ImportPlan:
     master_changed = (new_name != stored["name"].to_numpy(dtype=object)) | (
         pd.notna(file_since) & (file_since != stored_since))
     customers_changed = pd.DataFrame({"id": stored["id"].to_numpy()[master_changed],
+                                      "customer_no": stored["customer_no"].to_numpy()[master_changed],
                                       "name": new_name[master_changed], "customer_since": new_since[master_changed]})
     customers_new = pd.DataFrame({"customer_no": customer_numbers[~is_known], "name": names[~is_known],
                                   "customer_since": since[~is_known]})
@@ -281,6 +283,12 @@ def _dates_for(dialect: str, iso: np.ndarray) -> pd.Series:
     return pd.Series(iso, dtype=object)
 
 
+def _search_keys(numbers: pd.Series, names: pd.Series) -> np.ndarray:
+    """Each customer's search key (see :mod:`app.segments.search`)."""
+    return np.array([search_key(number, name) for number, name in
+                     zip(numbers.to_numpy(dtype=object), names.to_numpy(dtype=object))], dtype=object)
+
+
 def write_plan(plan: ImportPlan) -> np.ndarray:
     """Carry out a plan in the session's transaction: insert what is new, update what changed.
 
@@ -294,16 +302,18 @@ def write_plan(plan: ImportPlan) -> np.ndarray:
             customer_since=_dates_for(dialect, plan.customers_new["customer_since"].to_numpy()).to_numpy(),
             created_at=pd.Series([now if dialect == "postgresql" else str(now)] * len(plan.customers_new),
                                  dtype=object).to_numpy(),
+            search_key=_search_keys(plan.customers_new["customer_no"], plan.customers_new["name"]),
         )
-        insert_frame("customers", customers, ["customer_no", "name", "customer_since", "created_at"])
+        insert_frame("customers", customers, ["customer_no", "name", "customer_since", "created_at", "search_key"])
         new = np.flatnonzero(ids < 0)
         inserted = dict(_select_in("SELECT customer_no, id FROM customers WHERE customer_no IN ({keys})",
                                    plan.customer_numbers[new]))
         ids[new] = pd.Series(inserted, dtype=np.int64).reindex(plan.customer_numbers[new]).to_numpy()
     if len(plan.customers_changed):
         changed = plan.customers_changed.assign(
-            customer_since=_dates_for(dialect, plan.customers_changed["customer_since"].to_numpy()).to_numpy())
-        update_frame("customers", changed, ["name", "customer_since"])
+            customer_since=_dates_for(dialect, plan.customers_changed["customer_since"].to_numpy()).to_numpy(),
+            search_key=_search_keys(plan.customers_changed["customer_no"], plan.customers_changed["name"]))
+        update_frame("customers", changed, ["name", "customer_since", "search_key"])
     row_ids = ids[plan.row_customers]
     if len(plan.values_new):
         rows = plan.values_new.drop(columns="customer_no")

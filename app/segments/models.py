@@ -9,7 +9,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.segments.search import search_key as folded_key
 from app.web.models import utcnow
+
+
+def _search_key_default(context) -> str:
+    """The search key of a row inserted without the ORM (e.g. ``insert(Customer)`` with many rows)."""
+    row = context.get_current_parameters()
+    return folded_key(row.get("customer_no"), row.get("name"))
 
 
 class Customer(db.Model):
@@ -21,10 +28,20 @@ class Customer(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     customer_since: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # Number and name folded for the search (app.segments.search): set by the ORM below, by
+    # the default for Core inserts, and by the import's bulk writes.
+    search_key: so.Mapped[str] = so.mapped_column(sa.String(600), default=_search_key_default, server_default="")
 
     values: so.Mapped[list[CustomerValue]] = so.relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerValue.period"
     )
+
+    @so.validates("customer_no", "name")
+    def _fold_for_search(self, key: str, value):
+        number = value if key == "customer_no" else self.customer_no
+        name = value if key == "name" else self.name
+        self.search_key = folded_key(number, name)
+        return value
 
     def __repr__(self) -> str:
         return f"<Customer {self.customer_no}>"

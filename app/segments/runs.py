@@ -3,7 +3,6 @@ the ``segmentation`` package, store every customer's classes with the figures
 that decided them, and explain them in words."""
 from __future__ import annotations
 
-import io
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -17,7 +16,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.segments import loaders
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
-from app.segments.models import CustomerSegment, SegmentationRun
+from app.segments.models import CustomerSegment, ImportLog, SegmentationRun
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
 from segmentation.potential import potential_matrix
 from segmentation.trajectory import value_trajectories
@@ -241,6 +240,8 @@ def run_segmentation(
     """
     progress = progress or (lambda fraction, message: None)
     params = parameters_with_defaults(parameters)
+    # read before the values: an import committed meanwhile makes the run look out of date, never current
+    last_import = db.session.scalar(sa.select(sa.func.max(ImportLog.id))) or 0
     if not window_start or not window_end:
         window = loaders.default_window()
         if window is None:
@@ -265,6 +266,7 @@ def run_segmentation(
                            end=window_end))
     progress(0.45, _("Segmenting"))
     frame, summary = segment_frames(totals, matrix, params)
+    summary["last_import_id"] = int(last_import)
     run = SegmentationRun(parameters=params, window_start=window_start, window_end=window_end,
                           created_by_id=user_id, status="running", summary=summary, n_customers=len(frame))
     db.session.add(run)
@@ -294,6 +296,20 @@ def latest_run() -> SegmentationRun | None:
     return db.session.scalar(
         sa.select(SegmentationRun).where(SegmentationRun.status == "done").order_by(SegmentationRun.id.desc()).limit(1)
     )
+
+
+def newer_import(run: SegmentationRun | None) -> ImportLog | None:
+    """The latest customer-value import that changed values after ``run`` was made (None: the run is current).
+
+    Runs remember the last import they saw; for older runs the import's time decides.
+    """
+    if run is None:
+        return None
+    seen = (run.summary or {}).get("last_import_id")
+    after = ImportLog.id > int(seen) if seen is not None else ImportLog.created_at > run.created_at
+    changed = sa.or_(ImportLog.values_new > 0, ImportLog.values_changed > 0, ImportLog.customers_new > 0)
+    return db.session.scalar(sa.select(ImportLog).where(ImportLog.kind == "customer_values", after, changed)
+                             .order_by(ImportLog.id.desc()).limit(1))
 
 
 def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
@@ -439,24 +455,6 @@ def export_frame(run_id: int) -> pd.DataFrame:
                    "seasonal_acf", "tenure_years"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(6)
     return frame
-
-
-def export_bytes(run_id: int, fmt: str) -> tuple[bytes, str]:
-    """The export as bytes and its MIME type; text cells are formula-safe, numbers stay numbers."""
-    from tabular import safe_frame
-
-    raw = export_frame(run_id)
-    if fmt == "json":  # data for programs, not a spreadsheet: exact texts
-        return raw.to_json(orient="records", force_ascii=False, indent=1).encode(), "application/json"
-    frame = safe_frame(raw)
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig"), "text/csv; charset=utf-8"
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="segments")
-        return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    raise ValueError(f"unknown format {fmt!r}; use csv, xlsx or json")
 
 
 def checklist_score(answers: dict) -> tuple[float | None, str]:

@@ -5,17 +5,19 @@ import numpy as np
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
 from app.segments import charts, loaders
+from app.segments.exports import run_export
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
-from app.segments.models import CustomerSegment, SegmentationRun
-from app.segments.runs import export_bytes, latest_run, run_segmentation, transition_matrix
+from app.segments.models import Customer, CustomerSegment, SegmentationRun
+from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
-from segmentation.definitions import POTENTIAL_SEGMENTS, PROFIT_TIERS
+from segmentation.definitions import DEFINITIONS, POTENTIAL_SEGMENTS, PROFIT_TIERS
 
 bp = Blueprint("segments", __name__, url_prefix="/segments", template_folder="templates")
 BACKGROUND_CUSTOMERS = 50_000
@@ -36,7 +38,7 @@ def overview():
     if run is not None and "counts" not in (run.summary or {}):
         run = None  # a run without results (e.g. created by hand) shows as none
     show_money = has_role("manager", "leadership")
-    ctx = {"run": run, "show_money": show_money, "language": lang(),
+    ctx = {"run": run, "stale": newer_import(run), "show_money": show_money, "language": lang(),
            "segments": POTENTIAL_SEGMENTS, "tiers": PROFIT_TIERS, "abc_classes": BY_KEY["abc"].values,
            "segment_labels": labels("potential_segment", BY_KEY["potential"].values),
            "trajectory_labels": labels("trajectory", BY_KEY["trajectory"].values)}
@@ -73,6 +75,9 @@ def run():
         window = loaders.default_window(periods)
         if window:
             form.window_start.data, form.window_end.data = window
+        again = db.session.get(SegmentationRun, request.args.get("again", type=int) or 0)
+        if again is not None:
+            form.repeat(again.window_start, again.window_end, parameters_with_defaults(again.parameters))
     if form.validate_on_submit():
         start, end = form.window_start.data, form.window_end.data
         n_customers = loaders.customers_in_window(start, end)
@@ -138,13 +143,72 @@ def compare():
                   label=lambda key: class_label(kind, key, lang()) if key != "—" else _("not classified"))
 
 
+DIMENSION_TITLES = {"potential_segment": _l("Potential segment"), "abc_class": _l("ABC class"),
+                    "profit_tier": _l("Profit tier"), "trajectory": _l("Trajectory")}
+PAGE_SIZE = 50
+UNCLASSIFIED = "—"  # the transition matrix's row and column of customers without a class
+
+
+@bp.route("/runs/<int:run_id>")
+@allow("manager", "leadership")
+def run_detail(run_id: int):
+    """One run: who ran it when, its window and thresholds, its counts per class and its totals."""
+    run = db.get_or_404(SegmentationRun, run_id)
+    summary = run.summary or {}
+    counts = summary.get("counts") or {}
+    classes = {dimension: [(key, class_label(dimension, key, lang()), (counts.get(dimension) or {}).get(key, 0))
+                           for key in DEFINITIONS[dimension]] for dimension in DIMENSIONS}
+    return render("segments/run_detail.html", run=run, summary=summary, parameters=parameters_with_defaults(
+        run.parameters), classes=classes, titles=DIMENSION_TITLES, stale=newer_import(run))
+
+
+def _class_condition(column, key: str):
+    return column.is_(None) if key == UNCLASSIFIED else column == key
+
+
+@bp.route("/runs/<int:run_id>/customers")
+@allow("manager", "leadership")
+def run_customers(run_id: int):
+    """The customers of one class in a run; with ``then`` and ``to``: those who moved to class ``to`` in run ``then``."""
+    run = db.get_or_404(SegmentationRun, run_id)
+    dimension = request.args.get("dimension", "")
+    key = request.args.get("key", "")
+    if dimension not in DIMENSIONS or key not in (*DEFINITIONS[dimension], UNCLASSIFIED):
+        abort(404)
+    then_id = request.args.get("then", type=int)
+    to = request.args.get("to", "")
+    then = None
+    a = sa.orm.aliased(CustomerSegment)
+    query = (sa.select(Customer, a).join(a, a.customer_id == Customer.id)
+             .where(a.run_id == run.id, _class_condition(getattr(a, dimension), key)))
+    b = sa.orm.aliased(CustomerSegment)
+    if then_id is not None:
+        then = db.get_or_404(SegmentationRun, then_id)
+        if to not in (*DEFINITIONS[dimension], UNCLASSIFIED):
+            abort(404)
+        query = query.add_columns(b).join(b, sa.and_(b.customer_id == Customer.id, b.run_id == then.id)).where(
+            _class_condition(getattr(b, dimension), to))
+    else:
+        query = query.add_columns(sa.null())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    rows = db.session.execute(query.order_by(a.revenue.desc().nulls_last(), Customer.customer_no)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    params = {"dimension": dimension, "key": key, **({"then": then.id, "to": to} if then else {})}
+    label = lambda k: class_label(dimension, k, lang()) if k != UNCLASSIFIED else _("not classified")  # noqa: E731
+    return render("segments/run_customers.html", run=run, then=then, dimension=dimension, key=key, to=to,
+                  rows=rows, total=total, page=page, pages=pages, params=params, label=label,
+                  title=DIMENSION_TITLES[dimension])
+
+
 @bp.route("/runs/<int:run_id>/export.<fmt>")
 @allow("manager", "leadership")
 def export(run_id: int, fmt: str):
-    """Per-customer results of a run as CSV, XLSX or JSON (formula-safe)."""
+    """Per-customer results of a run as CSV or XLSX in the user's language (formula-safe), or JSON with codes."""
     if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     run = db.get_or_404(SegmentationRun, run_id)
-    data, mimetype = export_bytes(run.id, fmt)
+    data, mimetype = run_export(run.id, fmt, lang())
     filename = f"segments-run-{run.id}-{run.window_start}-{run.window_end}.{fmt}"
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -40,6 +40,11 @@ def test_import_dry_run_then_import_then_run_and_export(app, tmp_path):
     out = tmp_path / "segments.xlsx"
     assert runner.invoke(args=["segments", "export", str(run_id), "--format", "xlsx", "-o", str(out)]).exit_code == 0
     assert out.read_bytes()[:2] == b"PK"
+    german = runner.invoke(args=["segments", "export", str(run_id), "--format", "csv", "--lang", "de"]).output
+    header, first = german.splitlines()[:2]
+    assert header.startswith("Kundennr.;Name;ABC-Klasse;Potenzialsegment;") and first.startswith("00008;")
+    english = runner.invoke(args=["segments", "export", str(run_id), "--format", "csv"]).output
+    assert english.startswith("Customer no.,Name,ABC class,Potential segment,")
     missing = runner.invoke(args=["segments", "export", "999999"])
     assert missing.exit_code != 0 and "no segmentation run" in missing.output
 

@@ -181,7 +181,7 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
     compare = client.get(f"/segments/compare?a={ids[0]}&b={ids[1]}&dimension=abc_class").get_data(as_text=True)
     table = compare[compare.find('id="transitions"'):]
     cells = {(a, b): int(v.replace(",", "")) for a, b, v in
-             re.findall(r'data-from="(\w+)" data-to="(\w+)">([\d,]+)</td>', table)}
+             re.findall(r'data-from="(\w+)" data-to="(\w+)">(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>', table)}
     assert sum(cells.values()) == segmented["customers"]
     assert {a for a, _ in cells} == {"A", "B", "C"} and len(cells) == 9  # square, in the classes' order
     assert re.findall(r'data-from="(\w)"', table)[::3] == ["A", "B", "C"]
@@ -192,32 +192,93 @@ def test_run_form_stores_a_run_and_compare_shows_transitions(app, as_role, segme
     assert 'class="num same" data-from="A" data-to="A"' in table
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
-def test_exports_are_formula_safe_and_keep_numbers(app, as_role, segmented, fmt):
-    response = as_role("leadership").get(f"/segments/runs/{segmented['run_id']}/export.{fmt}")
-    assert response.status_code == 200
-    data = response.data
-    if fmt == "csv":
-        import pandas as pd
+def _json_export(client, run_id) -> list[dict]:
+    return json.loads(client.get(f"/segments/runs/{run_id}/export.json").data)
 
-        frame = pd.read_csv(io.BytesIO(data), dtype={"customer_id": str})
-    elif fmt == "xlsx":
-        import pandas as pd
 
-        frame = pd.read_excel(io.BytesIO(data), dtype={"customer_id": str})
-    else:
-        import pandas as pd
-
-        frame = pd.DataFrame(json.loads(data))
-    assert len(frame) == segmented["customers"]
+def test_json_export_keeps_codes_and_exact_texts(as_role, segmented):
+    rows = _json_export(as_role("leadership"), segmented["run_id"])
+    assert len(rows) == segmented["customers"]
     for column in ("customer_id", "abc_class", "potential_segment", "profit_tier", "trajectory", "burr",
                    "revenue", "cum_share_before", "untapped", "contribution", "slope", "p_value", "seasonal_acf"):
-        assert column in frame.columns
-    assert frame["revenue"].dtype.kind == "f"
-    assert frame["customer_id"].str.startswith("00").all(), "leading zeros kept"
-    evil = frame[frame["name"].astype(str).str.contains("HYPERLINK")]["name"].iloc[0]
-    # spreadsheets get the neutralised cell; JSON (for programs) the exact text
-    assert evil.startswith("'=" if fmt != "json" else "="), evil
+        assert column in rows[0]
+    assert {row["potential_segment"] for row in rows} == {"star", "focus", "cash_cow", "time_waster"}
+    assert {row["burr"] for row in rows} == {True, False}
+    assert all(row["customer_id"].startswith("00") for row in rows), "leading zeros kept"
+    assert any(row["name"].startswith("=HYPERLINK") for row in rows)  # programs get the exact text
+
+
+def test_english_csv_export_has_titles_labels_and_numbers_with_a_point(as_role, segmented):
+    import pandas as pd
+
+    client = as_role("leadership")
+    response = client.get(f"/segments/runs/{segmented['run_id']}/export.csv")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(io.BytesIO(response.data), dtype={"Customer no.": str}, encoding="utf-8-sig")
+    assert len(frame) == segmented["customers"]
+    assert {"Customer no.", "Potential segment", "Burr (Klette)", "Revenue (€)", "p-value of the trend"} <= set(
+        frame.columns)
+    assert frame["Revenue (€)"].dtype.kind == "f"
+    assert frame["Customer no."].str.startswith("00").all(), "leading zeros kept"
+    assert set(frame["Potential segment"]) == {"Stars", "Focus", "Cash cows", "Time wasters"}
+    assert set(frame["Burr (Klette)"]) == {"yes", "no"}
+    evil = frame[frame["Name"].astype(str).str.contains("HYPERLINK")]["Name"].iloc[0]
+    assert evil.startswith("'="), evil
+
+
+def test_german_csv_export_uses_semicolons_decimal_commas_and_german_labels(as_role, segmented):
+    import csv
+
+    client = as_role("manager")
+    exact = {row["customer_id"]: row for row in _json_export(client, segmented["run_id"])}
+    client.post("/language", data={"lang": "de", "next": "/"})
+    data = client.get(f"/segments/runs/{segmented['run_id']}/export.csv").data
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == segmented["customers"]
+    assert {"Kundennr.", "Umsatz (€)", "Klette", "Deckungsbeitrag (€)"} <= set(rows[0])
+    assert {row["Klette"] for row in rows} == {"ja", "nein"}
+    assert "Cash-Cows" in {row["Potenzialsegment"] for row in rows}
+    with_cents = [row for row in rows if "," in row["Umsatz (€)"]]
+    assert with_cents, "some revenue has cents"
+    for row in rows:
+        revenue = row["Umsatz (€)"]
+        assert "." not in revenue  # no thousands separator, no decimal point
+        assert float(revenue.replace(",", ".")) == pytest.approx(exact[row["Kundennr."]]["revenue"])
+        share = row["Umsatzanteil der Kunden davor"]
+        assert float(share.replace(",", ".")) == pytest.approx(exact[row["Kundennr."]]["cum_share_before"])
+    evil = next(row["Name"] for row in rows if "HYPERLINK" in row["Name"])
+    assert evil.startswith("'="), evil
+
+
+def test_xlsx_export_has_typed_cells_formats_a_frozen_header_and_a_filter(as_role, segmented):
+    from openpyxl import load_workbook
+
+    client = as_role("manager")
+    client.post("/language", data={"lang": "de", "next": "/"})
+    response = client.get(f"/segments/runs/{segmented['run_id']}/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    titles = [cell.value for cell in sheet[1]]
+    column = {title: index for index, title in enumerate(titles)}
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(titles)).column_letter}{segmented['customers'] + 1}"
+    assert sheet[1][0].font.bold
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == segmented["customers"]
+    revenue = rows[0][column["Umsatz (€)"]]
+    assert revenue.data_type == "n" and isinstance(revenue.value, float) and revenue.number_format == "#,##0.00"
+    share = rows[0][column["Umsatzanteil der Kunden davor"]]
+    assert share.data_type == "n" and share.number_format == "0.0%"
+    rank = rows[0][column["Rang nach Umsatz"]]
+    assert isinstance(rank.value, int) and rank.number_format == "#,##0"
+    numbers = [row[column["Kundennr."]].value for row in rows]
+    assert all(isinstance(n, str) and n.startswith("00") for n in numbers)
+    assert {row[column["Klette"]].value for row in rows} == {"ja", "nein"}
+    evil = next(row[column["Name"]].value for row in rows if "HYPERLINK" in row[column["Name"]].value)
+    assert evil.startswith("'="), evil
+    widths = [sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width for i in range(len(titles))]
+    assert all(width and width >= len(title) for width, title in zip(widths, titles))
 
 
 def test_segmentation_area_access_walk(app, users, segmented):
@@ -330,3 +391,133 @@ def test_checklist_with_an_overlong_note_saves_nothing_and_says_why(app, as_role
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(ChecklistEntry.id))) == 0
         db.session.remove()
+
+
+def _list_numbers(client, query: str) -> list[str]:
+    """Every customer number the list shows for ``query``, page by page."""
+    numbers, page = [], 1
+    while True:
+        html = client.get(f"/customers/?{query}&page={page}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        numbers += re.findall(r'<a href="/customers/\d+">(\d+)</a>', html)
+        if 'rel="next"' not in html:
+            return numbers
+        page += 1
+
+
+def test_customer_list_export_is_what_the_list_shows(as_role, segmented):
+    import csv
+
+    from openpyxl import load_workbook
+
+    client = as_role("manager")
+    query = "segment=star&sort=revenue&dir=asc"
+    listed = _list_numbers(client, query)
+    assert len(listed) > 50, "more than one page"
+    html = client.get(f"/customers/?{query}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "/customers/export.csv?segment=star&amp;sort=revenue&amp;dir=asc" in html
+    data = client.get(f"/customers/export.csv?{query}").data
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=","))
+    assert [row["Customer no."] for row in rows] == listed
+    assert {row["Potential segment"] for row in rows} == {"Stars"}
+    revenues = [float(row["Revenue (€)"]) for row in rows]
+    assert revenues == sorted(revenues)
+    sheet = load_workbook(io.BytesIO(client.get(f"/customers/export.xlsx?{query}").data)).active
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == listed
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    since = sheet.cell(2, 3)
+    assert sheet.cell(1, 3).value == "Customer since" and since.is_date and since.number_format == "YYYY-MM-DD"
+    assert sheet.cell(1, 9).value == "Revenue (€)"
+    assert sheet.cell(2, 9).data_type == "n" and sheet.cell(2, 9).number_format == "#,##0.00"
+    # a search narrows the export like the list
+    searched = list(csv.DictReader(io.StringIO(client.get("/customers/export.csv?q=004711").data.decode("utf-8-sig"))))
+    assert [row["Customer no."] for row in searched] == ["004711"]
+    assert client.get("/customers/export.pdf").status_code == 404
+
+
+def test_customer_list_export_for_service_staff_has_no_money(as_role, segmented):
+    client = as_role("service")
+    client.post("/language", data={"lang": "de", "next": "/"})
+    csv_text = client.get("/customers/export.csv?sort=revenue").data.decode("utf-8-sig")
+    header = csv_text.splitlines()[0].split(";")
+    assert header == ["Kundennr.", "Name", "Kunde seit", "ABC-Klasse", "Potenzialsegment", "Ertragsstufe", "Verlauf",
+                      "Klette"]
+    assert len(csv_text.splitlines()) == segmented["customers"] + 1
+    assert "€" not in csv_text
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(client.get("/customers/export.xlsx").data)).active
+    assert [cell.value for cell in sheet[1]] == header
+
+
+def _second_run(client) -> None:
+    form = client.get("/segments/run").get_data(as_text=True)
+    start = re.search(r'name="window_start"[^>]*value="([^"]+)"', form).group(1)
+    end = re.search(r'name="window_end"[^>]*value="([^"]+)"', form).group(1)
+    response = client.post("/segments/run", data={"window_start": start, "window_end": end, "abc_a": "70",
+                                                  "abc_b": "90", "trajectory_value": "revenue"})
+    assert response.status_code == 303
+
+
+def _all_pages(client, url: str) -> list[str]:
+    numbers = []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        numbers += re.findall(r'<a href="/customers/\d+">(\d+)</a>', html)
+        following = re.search(r'<a href="([^"]+)" rel="next"', html)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    return numbers
+
+
+def test_every_transition_cell_opens_the_customers_who_moved_that_way(app, as_role, segmented):
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    client = as_role("leadership")
+    _second_run(as_role("manager"))
+    with app.app_context():
+        first, second = db.session.scalars(db.select(SegmentationRun.id).order_by(SegmentationRun.id)).all()
+        db.session.remove()
+    compare = client.get(f"/segments/compare?a={first}&b={second}&dimension=abc_class").get_data(as_text=True)
+    links = re.findall(r'data-from="(\w+)" data-to="(\w+)"><a href="([^"]+)"[^>]*>([\d,]+)</a>', compare)
+    assert len(links) >= 4 and ("A", "B") in {(a, b) for a, b, _, _ in links}
+    for before, after, url, count in links:
+        numbers = _all_pages(client, url.replace("&amp;", "&"))
+        assert len(numbers) == int(count.replace(",", "")), (before, after)
+        with app.app_context():
+            a, b = db.aliased(CustomerSegment), db.aliased(CustomerSegment)
+            expected = set(db.session.scalars(
+                db.select(Customer.customer_no).join(a, a.customer_id == Customer.id)
+                .join(b, b.customer_id == Customer.id)
+                .where(a.run_id == first, b.run_id == second, a.abc_class == before, b.abc_class == after)))
+            db.session.remove()
+        assert set(numbers) == expected, (before, after)
+    for bad in ("dimension=nonsense&key=A", "dimension=abc_class&key=Q", "dimension=abc_class&key=A&then=999999&to=A",
+                f"dimension=abc_class&key=A&then={second}&to=nonsense"):
+        assert client.get(f"/segments/runs/{first}/customers?{bad}").status_code == 404, bad
+    assert client.get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A&page=x").status_code == 200
+    assert as_role("service").get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A").status_code == 403
+
+
+def test_the_run_history_opens_any_run_with_its_parameters_and_counts(app, as_role, segmented):
+    from app.segments.models import SegmentationRun
+
+    manager = as_role("manager")
+    _second_run(manager)
+    with app.app_context():
+        first, second = db.session.scalars(db.select(SegmentationRun).order_by(SegmentationRun.id)).all()
+        expected = {run.id: (run.window_start, run.window_end, run.summary["counts"]) for run in (first, second)}
+        db.session.remove()
+    history = as_role("leadership").get("/segments/runs").get_data(as_text=True)
+    for run_id in expected:
+        assert f'href="/segments/runs/{run_id}"' in history
+    page = as_role("leadership").get(f"/segments/runs/{first.id}").get_data(as_text=True)
+    start, end, counts = expected[first.id]
+    assert f'data-figure="window">{start} – {end}<' in page
+    assert 'data-figure="abc">A 80.0 %, B 95.0 %<' in page and 'data-figure="by">Manager<' in page
+    later = as_role("leadership").get(f"/segments/runs/{second.id}").get_data(as_text=True)
+    assert 'data-figure="abc">A 70.0 %, B 90.0 %<' in later
+    section = page[page.find('data-dimension="abc_class"'):]
+    link = re.search(r'data-key="A"><a href="([^"]+)">([\d,]+)</a>', section)
+    assert int(link.group(2).replace(",", "")) == counts["abc_class"]["A"]
+    assert len(_all_pages(as_role("manager"), link.group(1).replace("&amp;", "&"))) == counts["abc_class"]["A"]
+    assert as_role("service").get(f"/segments/runs/{first.id}").status_code == 403
+    assert as_role("leadership").get("/segments/runs/999999").status_code == 404
