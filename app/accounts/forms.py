@@ -35,7 +35,11 @@ class UserCreateForm(FlaskForm):
         render_kw={"autocomplete": "off"},  # another person's account, not the admin's own
     )
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    # Nothing is preselected (an administrator is made only by choosing it); least rights first.
+    role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))], choices=lambda: [
+        SelectChoice("", _l("Choose a role …")),
+        *(SelectChoice(r, ROLE_LABELS[r]) for r in ("service", "leadership", "manager", "admin")),
+    ])
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],

@@ -68,3 +68,23 @@ def test_admin_cannot_demote_self(app, as_role, users):
     assert response.status_code == 422
     with app.app_context():
         assert db.session.get(User, users["admin"].id).role == "admin"
+
+
+def test_new_user_form_preselects_no_role_and_refuses_none(app, as_role):
+    """Safe default: an administrator is made only by choosing it."""
+    client = as_role("admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="admin" selected' not in page and "selected" not in page.split('name="role"', 1)[1].split("</select>")[0]
+    response = client.post("/admin/users/new", data={"username": "nobody", "password": "a-long-enough-passphrase"})
+    assert response.status_code in (200, 422)
+    page = response.get_data(as_text=True)
+    assert "Choose a role." in page
+    # the error is tied to its field and listed, with a link, at the top of the form
+    assert 'aria-invalid="true"' in page and 'aria-describedby="role-error"' in page
+    assert 'class="error-summary"' in page and 'href="#role"' in page
+    from app.accounts.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.username == "nobody")) is None
+        db.session.remove()

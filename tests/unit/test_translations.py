@@ -36,8 +36,10 @@ def catalog_of(folder: Path) -> dict[str, str]:
         with po.open("rb") as fh:
             for message in read_po(fh, locale="de"):
                 if message.id and message.string:
-                    catalog[message.id if isinstance(message.id, str) else message.id[0]] = (
-                        message.string if isinstance(message.string, str) else message.string[0])
+                    if isinstance(message.id, str):
+                        catalog[message.id] = message.string
+                    else:  # plural forms: singular and plural msgid, each with its German form
+                        catalog[message.id[0]], catalog[message.id[1]] = message.string[0], message.string[-1]
     return catalog
 
 

@@ -46,7 +46,12 @@
       }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { mark(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    mark(document);
+    // after a refused submit, start at the list of what needs fixing
+    var summary = document.querySelector(".error-summary[data-autofocus]");
+    if (summary) { summary.focus(); }
+  });
   document.addEventListener("htmx:afterSettle", function (evt) { mark(document); });
   window.addEventListener("resize", function () { mark(document); });
 })();
