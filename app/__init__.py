@@ -33,6 +33,7 @@ from app.reports import area as reports_area
 from app.segments import area as segments_area
 from app.touchpoint_audit import area as touchpoint_audit_area
 from app.web import i18n
+from app.web.args import BoundedIntConverter, refuse_nul_bytes
 from app.web.navigation import nav_for
 from app.web.rendering import render
 from app.web.security import PUBLIC, enforce_policy, has_role
@@ -55,6 +56,8 @@ CSP = (
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build the app for ``config_class`` (default: from APP_ENV)."""
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    # Before any blueprint adds its rules: an id beyond an integer column is a 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     config_class = config_class or config_from_env()
     app.config.update(config_class.load())
     app.config.update(overrides)
@@ -114,6 +117,7 @@ def _unauthorized():
 
 
 def register_security(app: Flask) -> None:
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_policy)
 
     @app.after_request

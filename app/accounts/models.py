@@ -9,7 +9,7 @@ from flask_login import UserMixin
 
 from app.extensions import db
 from app.web.models import utcnow
-from app.web.security import ROLES
+from app.web.security import ROLES  # noqa: F401  (re-exported for forms and the CLI)
 
 
 class User(UserMixin, db.Model):

@@ -19,7 +19,8 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never redirect to another host."""
-    if target:
+    # Control characters could split the Location header; browsers read a backslash as a slash.
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

@@ -15,6 +15,7 @@ from app.touchpoint_audit.forms import CommentForm, FindingForm, FindingUpdateFo
 from app.touchpoint_audit.labels import FINDING_STATUS_LABELS, SEVERITY_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES, Audit, Finding, FindingComment, Metric, Touchpoint
 from app.touchpoint_audit.views import audit_for, frozen_refusal
+from app.web.args import optional_id
 from app.web.i18n import lang
 from app.web.models import utcnow
 from app.web.rendering import render
@@ -39,7 +40,7 @@ def index():
     args = request.args
     audits = db.session.scalars(db.select(Audit).order_by(Audit.created_at.desc(), Audit.id.desc())).all()
     query = db.select(Finding)
-    audit_id = args.get("audit_id", type=int)
+    audit_id = optional_id(args.get("audit_id"))
     if audit_id:
         query = query.where(Finding.audit_id == audit_id)
     if args.get("severity") in SEVERITIES:
@@ -62,7 +63,8 @@ def index():
                        if f.segment_kind and f.segment})
     owners = {u.id: u for u in db.session.scalars(db.select(User))}
     return render("findings/index.html", findings=findings, audits=audits, touchpoints=touchpoints,
-                  segments=segments, owners=owners, names=metric_names(), args=args, today=dt.date.today(),
+                  segments=segments, owners=owners, names=metric_names(), args=args, audit_id=audit_id,
+                  today=dt.date.today(),
                   block="results" if request.headers.get("HX-Target") == "findings-results" else "content")
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric
+from app.web.args import db_int
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
@@ -101,7 +102,7 @@ class Checked:
 def audit_metric(audit: Audit, metric_id) -> Metric | None:
     """The metric with this id if it is in the audit's scope and active."""
     try:
-        metric_id = int(metric_id)
+        metric_id = db_int(metric_id)
     except (TypeError, ValueError):
         return None
     from app.touchpoint_audit.models import Touchpoint, audit_metrics
