@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -147,6 +148,23 @@ def register_errorhandlers(app: Flask) -> None:
             return error_page(error.code)
         return error
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # The database is down, unreachable or refused the connection: say so, and
+        # tell clients and proxies when to retry. Nothing of the error reaches the page.
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                         type(error.orig).__name__ if getattr(error, "orig", None) else type(error).__name__)
+        try:
+            db.session.rollback()
+        except (OperationalError, InterfaceError):
+            pass
+        # The page must not ask the database for the signed-in user again.
+        login_manager._update_request_context_with_user()
+        response = error_page(503)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         if isinstance(error, HTTPException):
@@ -169,5 +187,6 @@ def register_template_context(app: Flask) -> None:
 
 
 HTMX_VERSION = "2.0.11"
+DATABASE_RETRY_AFTER = 30  # seconds a client should wait when the database is unreachable
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
