@@ -56,8 +56,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @any_user
 def logout():
-    logout_user()
+    # Signing out ends this session everywhere it was copied: the old session cookie
+    # and the remember-me cookie carry the session version, which no longer matches.
+    current_user.session_version += 1
+    db.session.commit()
     session.clear()
+    logout_user()  # after clearing: it marks the remember-me cookie for deletion in the session
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
