@@ -458,14 +458,15 @@ def export_frame(run_id: int) -> pd.DataFrame:
 
 def export_bytes(run_id: int, fmt: str) -> tuple[bytes, str]:
     """The export as bytes and its MIME type; text cells are formula-safe, numbers stay numbers."""
-    from tabular import safe_frame
+    from tabular import CSV_LINE_TERMINATOR, safe_frame
 
     raw = export_frame(run_id)
     if fmt == "json":  # data for programs, not a spreadsheet: exact texts
         return raw.to_json(orient="records", force_ascii=False, indent=1).encode(), "application/json"
     frame = safe_frame(raw)
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig"), "text/csv; charset=utf-8"
+        text = frame.to_csv(index=False, lineterminator=CSV_LINE_TERMINATOR)
+        return text.encode("utf-8-sig"), "text/csv; charset=utf-8"
     if fmt == "xlsx":
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
