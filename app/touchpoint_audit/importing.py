@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
-from app.touchpoint_audit.rules import check_value, status_from_tenure
+from app.touchpoint_audit.rules import MAX_LENGTHS, check_value, status_from_tenure
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -125,6 +125,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         value, message = check_value(metric, cells["value"])
         if message:
             problem(row, "value", message)
+        for column, length, limit in _too_long(cells):
+            problem(row, column, _("too long (%(length)d characters; at most %(max)d fit)", length=length, max=limit))
         when = dates.iloc[i]
         if date_errors.iloc[i]:
             problem(row, "observed_at", _("“%(value)s” is not a date (write YYYY-MM-DD or DD.MM.YYYY).",
@@ -155,8 +157,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         fingerprint = hashlib.sha256(f"{content}\x1e{occurrence}".encode()).hexdigest()
         report.rows.append({
             "audit_id": audit.id, "metric_id": metric.id, "value": value, "customer_status": status,
-            "customer_id": customer.id if customer else None, "product_key": cells["product_key"][:64] or None,
-            "channel": cells["channel"][:32] or None, "observed_at": when, "note": cells["note"][:2000],
+            "customer_id": customer.id if customer else None, "product_key": cells["product_key"] or None,
+            "channel": cells["channel"] or None, "observed_at": when, "note": cells["note"][:2000],
             "created_by_id": created_by_id, "import_fingerprint": fingerprint,
         })
         label = f"{metric.touchpoint.key}.{metric.key}"
@@ -169,6 +171,11 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     report.rows = [r for r in report.rows if r["import_fingerprint"] not in existing]  # only new ones
     report.n_already = report.n_rows - len(report.rows)
     return report
+
+
+def _too_long(cells: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(column, length, maximum) for each text of a row longer than its column holds."""
+    return [(column, len(cells[column]), limit) for column, limit in MAX_LENGTHS.items() if len(cells[column]) > limit]
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:

@@ -11,8 +11,13 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.segments.models import Customer
-from app.touchpoint_audit.models import Audit, Metric
+from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.web.args import db_int
+
+# The longest texts an observation holds; a longer one is refused, never cut (two
+# product keys cut to the same 64 characters would merge two products).
+MAX_LENGTHS = {"product_key": Observation.__table__.c.product_key.type.length,
+               "channel": Observation.__table__.c.channel.type.length}
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
@@ -169,8 +174,12 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
             checked.errors["customer_status"] = _("Choose new or existing customer.")
     checked.values["customer_status"] = status
 
-    product = (data.get("product_key") or "").strip()[:64]
-    channel = (data.get("channel") or "").strip()[:32]
+    product = (data.get("product_key") or "").strip()
+    channel = (data.get("channel") or "").strip()
+    for name, text in (("product_key", product), ("channel", channel)):
+        if len(text) > MAX_LENGTHS[name]:
+            checked.errors[name] = _("too long (%(length)d characters; at most %(max)d fit)",
+                                     length=len(text), max=MAX_LENGTHS[name])
     if metric is not None and metric.needs_product_key and not product:
         checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
     if audit.scope_products and product and product not in audit.scope_products:
