@@ -125,7 +125,7 @@ def _too_long(raw: pd.DataFrame) -> list[Problem]:
             Problem(int(row), header, f"Row {int(row)}, column {header}: too long ({int(length)} characters; at most "
                                       f"{limit} fit)",
                     code="customer_values.too_long", params={"length": int(length), "max": limit})
-            for row, length in zip(raw[ROW_COLUMN].to_numpy()[bad], lengths[bad])
+            for row, length in zip(raw[ROW_COLUMN].to_numpy()[bad], lengths[bad], strict=True)
         ]
     return problems
 

@@ -93,6 +93,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             report.problems.append(_("Row %(row)d, column %(column)s: %(message)s",
                                      row=row, column=header.get(column, column), message=message))
 
+    report.problems += _too_long(frame, header)[:MAX_PROBLEMS]
     lookup = _metric_lookup(audit)
     customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
     customers = {}
@@ -125,8 +126,6 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         value, message = check_value(metric, cells["value"])
         if message:
             problem(row, "value", message)
-        for column, length, limit in _too_long(cells):
-            problem(row, column, _("too long (%(length)d characters; at most %(max)d fit)", length=length, max=limit))
         when = dates.iloc[i]
         if date_errors.iloc[i]:
             problem(row, "observed_at", _("“%(value)s” is not a date (write YYYY-MM-DD or DD.MM.YYYY).",
@@ -173,9 +172,21 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     return report
 
 
-def _too_long(cells: dict[str, str]) -> list[tuple[str, int, int]]:
-    """(column, length, maximum) for each text of a row longer than its column holds."""
-    return [(column, len(cells[column]), limit) for column, limit in MAX_LENGTHS.items() if len(cells[column]) > limit]
+def _too_long(frame: pd.DataFrame, header: dict[str, str]) -> list[str]:
+    """A problem for each product key or channel longer than its column holds."""
+    from tabular import ROW_COLUMN
+
+    problems = []
+    for column, limit in MAX_LENGTHS.items():
+        if column not in frame.columns:
+            continue
+        lengths = frame[column].fillna("").astype(str).str.strip().str.len()
+        for row, length in zip(frame.loc[lengths > limit, ROW_COLUMN], lengths[lengths > limit], strict=True):
+            problems.append(_("Row %(row)d, column %(column)s: %(message)s", row=int(row),
+                              column=header.get(column, column),
+                              message=_("too long (%(length)d characters; at most %(max)d fit)",
+                                        length=int(length), max=limit)))
+    return problems
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:

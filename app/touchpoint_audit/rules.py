@@ -26,6 +26,12 @@ _YES = {"yes", "y", "ja", "j", "true", "wahr", "1", "x"}
 _NO = {"no", "n", "nein", "false", "falsch", "0"}
 
 
+def too_long(texts: dict[str, str]) -> dict[str, str]:
+    """An error for each of an observation's texts longer than its column holds."""
+    return {name: _("too long (%(length)d characters; at most %(max)d fit)", length=len(text), max=MAX_LENGTHS[name])
+            for name, text in texts.items() if len(text) > MAX_LENGTHS[name]}
+
+
 def parse_number(text: str) -> float | None:
     """A number written with a decimal point or a German decimal comma; None if it is none."""
     from tabular import parse_amount
@@ -176,10 +182,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
 
     product = (data.get("product_key") or "").strip()
     channel = (data.get("channel") or "").strip()
-    for name, text in (("product_key", product), ("channel", channel)):
-        if len(text) > MAX_LENGTHS[name]:
-            checked.errors[name] = _("too long (%(length)d characters; at most %(max)d fit)",
-                                     length=len(text), max=MAX_LENGTHS[name])
+    checked.errors.update(too_long({"product_key": product, "channel": channel}))
     if metric is not None and metric.needs_product_key and not product:
         checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
     if audit.scope_products and product and product not in audit.scope_products:
