@@ -87,6 +87,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Failed sign-ins per account, from whatever addresses: guessing spread over many hosts.
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
 
     REDIS_URL: str | None = None
 

@@ -31,9 +31,20 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """The throttle key of the account a sign-in names (as the login looks it up)."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key,
+               deduct_when=lambda response: response.status_code == 401)  # failed sign-ins only
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

@@ -73,3 +73,47 @@ def test_trusted_proxies_from_the_environment(monkeypatch):
         Config.load()
     monkeypatch.delenv("TRUSTED_PROXIES")
     assert Config.load()["TRUSTED_PROXIES"] == 0 and ProductionConfig.load()["TRUSTED_PROXIES"] == 0
+
+
+def _add_user(app, username: str) -> None:
+    from app.accounts.models import User
+    from tests.conftest import _HASH
+
+    with app.app_context():
+        db.session.add(User(username=username, display_name=username, role="manager", password_hash=_HASH))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_failed_sign_ins_are_limited_per_account_across_addresses(make_app):
+    from tests.conftest import PASSWORD
+
+    app = make_app(TestConfig, TRUSTED_PROXIES=1)
+    _add_user(app, "manager")
+    _add_user(app, "leadership")
+    client = app.test_client()
+
+    def attempt(i: int, username: str, password: str) -> int:
+        return client.post("/login", data={"username": username, "password": password},
+                           headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+
+    statuses = [attempt(i, "Manager " if i % 2 else "manager", "wrong-password-1") for i in range(1, 11)]
+    assert statuses == [401] * 10
+    # from a new address, even the right password: the account is throttled for now
+    refused = client.post("/login", data={"username": "manager", "password": PASSWORD},
+                          headers={"X-Forwarded-For": "198.51.100.200"})
+    assert refused.status_code == 429 and "Too many attempts" in refused.get_data(as_text=True)
+    # another account from that address is not affected
+    assert attempt(201, "leadership", PASSWORD) == 302
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(make_app):
+    from tests.conftest import PASSWORD
+
+    app = make_app(TestConfig, TRUSTED_PROXIES=1)
+    _add_user(app, "manager")
+    for i in range(12):
+        client = app.test_client()
+        response = client.post("/login", data={"username": "manager", "password": PASSWORD},
+                               headers={"X-Forwarded-For": f"192.0.2.{i + 1}"})
+        assert response.status_code == 302
