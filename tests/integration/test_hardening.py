@@ -117,3 +117,54 @@ def test_successful_sign_ins_do_not_count_against_the_account(make_app):
         response = client.post("/login", data={"username": "manager", "password": PASSWORD},
                                headers={"X-Forwarded-For": f"192.0.2.{i + 1}"})
         assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("elf-zeichen", "At least 12 characters."),  # 11 characters
+    ("Passwort1234", "This password is too common; choose another."),
+    ("qwertzuiop123", "This password is too common; choose another."),
+    ("abababababab", "This password is too common; choose another."),
+])
+def test_admin_refuses_weak_new_passwords(app, as_role, users, password, message):
+    from app.accounts.models import User
+
+    admin = as_role("admin")
+    created = admin.post("/admin/users/new", data={"username": "neu", "role": "service", "password": password})
+    assert created.status_code == 422 and message in created.get_data(as_text=True)
+    reset = admin.post(f"/admin/users/{users['service'].id}/password",
+                       data={"reset-password": password, "reset-confirm": password})
+    assert reset.status_code == 422 and message in reset.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.username == "neu")) is None
+        db.session.remove()
+
+
+def test_admin_accepts_a_twelve_character_password(app, as_role, users):
+    response = as_role("admin").post("/admin/users/new",
+                                     data={"username": "neu", "role": "service", "password": "zwoelf-zeich"})
+    assert response.status_code == 303
+
+
+def test_weak_password_refused_in_german(as_role, users):
+    admin = as_role("admin")
+    admin.post("/language", data={"lang": "de", "next": "/"})
+    html = admin.post("/admin/users/new", data={"username": "neu", "role": "service",
+                                                "password": "password1234"}).get_data(as_text=True)
+    assert "Dieses Passwort ist zu verbreitet" in html
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("elf-zeichen", "at least 12 characters"), ("Password1234", "too common"), ("111111111111", "too common"),
+])
+def test_cli_refuses_weak_passwords(app, users, password, message):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["users", "create", "neu", "--role", "service", "--password", password])
+    assert created.exit_code != 0 and message in created.output
+    changed = runner.invoke(args=["users", "set-password", "service", "--password", password])
+    assert changed.exit_code != 0 and message in changed.output
+
+
+def test_demo_password_is_still_accepted():
+    from app.accounts.passwords import password_problem
+
+    assert password_problem("demo-passwort") is None
