@@ -168,3 +168,47 @@ def test_demo_password_is_still_accepted():
     from app.accounts.passwords import password_problem
 
     assert password_problem("demo-passwort") is None
+
+
+SMALL_PAGES = "@page { size: 30mm 30mm; margin: 1mm }"
+
+
+def _pages(app, link: str) -> int:
+    from app.reports.document import html_to_pdf
+
+    body = "".join(f"<p>Absatz {i}</p>" for i in range(40))
+    with app.app_context():
+        _pdf, pages = html_to_pdf(f"<html><head>{link}</head><body>{body}</body></html>")
+    return pages
+
+
+def test_pdf_loads_no_file_outside_the_static_folder(app, tmp_path):
+    outside = tmp_path / "small-pages.css"
+    outside.write_text(SMALL_PAGES)
+    plain = _pages(app, "")
+    assert _pages(app, f'<link rel="stylesheet" href="{outside.as_uri()}">') == plain
+    assert _pages(app, '<link rel="stylesheet" href="http://127.0.0.1:1/small-pages.css">') == plain
+    # the same rules as a data: URL are loaded: the check above could fail
+    data_url = "data:text/css," + SMALL_PAGES.replace(" ", "%20")
+    assert _pages(app, f'<link rel="stylesheet" href="{data_url}">') > plain
+
+
+def test_allowed_resources(app, tmp_path):
+    from pathlib import Path
+
+    from app.reports.document import allowed_resource
+
+    static = Path(app.static_folder)
+    css = static / "css" / "app.css"
+    assert allowed_resource(css.as_uri(), static)
+    assert allowed_resource("data:text/plain,x", static)
+    assert not allowed_resource((static / "css" / ".." / ".." / "__init__.py").as_uri(), static)
+    assert not allowed_resource("file:///etc/passwd", static)
+    assert not allowed_resource("file://evil.example" + str(css), static)
+    assert not allowed_resource("https://example.org/x.css", static)
+    link = static / "css" / "link-out.css"
+    try:
+        link.symlink_to(tmp_path)
+        assert not allowed_resource(link.as_uri(), static)
+    finally:
+        link.unlink(missing_ok=True)
