@@ -156,7 +156,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
     customer_q = (data.get("customer_q") or "").strip()
     if customer_id:
         try:
-            customer = db.session.get(Customer, int(customer_id))
+            customer = db.session.get(Customer, db_int(customer_id))
         except ValueError:
             customer = None
         if customer is None:

@@ -4,6 +4,8 @@ non-boosted htmx request; plus the login's ``next`` and NUL bytes in forms.
 """
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -134,3 +136,42 @@ def test_form_page_requested_by_htmx_gets_its_fragment(as_role, path):
     assert response.status_code == 200
     assert "<html" not in body
     assert "<form" in body and 'name="csrf_token"' in body
+
+
+_FORM = re.compile(r'<form\b([^>]*)>(.*?)</form>', re.S | re.I)
+_FIELD = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', re.I)
+_ACTION = re.compile(r'\baction="([^"]*)"', re.I)
+BAD_VALUES = {"huge": str(HUGE), "beyond 32 bits": str(2**31), "negative": "-1", "long": "x" * 5000,
+              "formula": "=1+1", "blank": " "}
+
+
+def _post_forms(page: str, url: str):
+    """(action, field names) of every POST form on a page."""
+    for attributes, body in _FORM.findall(page):
+        if 'method="post"' not in attributes.lower():
+            continue
+        action = _ACTION.search(attributes)
+        target = html.unescape(action.group(1)) if action and action.group(1) else url
+        names = sorted({n for n in _FIELD.findall(body) if n != "csrf_token"})
+        yield target, names
+
+
+def test_every_form_survives_bad_values(app, users):
+    """Every POST form of every page (as admin, who may use all), with each bad value in every field."""
+    values = sample_values(app, users)
+    problems, checked = [], 0
+    for rule in _get_rules(app):
+        url = build_url(app, rule, values, "admin")
+        page = _client(app, users, "admin").get(url)
+        if page.status_code != 200 or "text/html" not in page.content_type:
+            continue
+        for target, names in _post_forms(page.get_data(as_text=True), url):
+            if target.endswith("/logout") or not names:
+                continue
+            for label, bad in BAD_VALUES.items():
+                response = _client(app, users, "admin").post(target, data=dict.fromkeys(names, bad))
+                checked += 1
+                if response.status_code >= 500:
+                    problems.append(f"{label}: POST {target} {names}: {response.status_code}")
+    assert checked > 20
+    assert not problems, "\n".join(problems)
