@@ -42,7 +42,9 @@ def optional_id(value) -> int | None:
 
 
 def refuse_nul_bytes() -> None:
-    """before_request: 400 for a NUL byte in the query string or a form field."""
+    """before_request: 400 for a NUL byte in a URL part, the query string or a form field."""
+    if any(isinstance(value, str) and "\x00" in value for value in (request.view_args or {}).values()):
+        abort(400)
     fields = [request.args]
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):

@@ -97,6 +97,12 @@ def test_nul_in_query_is_refused(as_role):
     assert "\x00" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("method", "path"), [("POST", "/customers/import/abc%00def"),
+                                              ("GET", "/reports/audits/1/pdf/d%00e")])
+def test_nul_in_url_part_is_refused(as_role, method, path):
+    assert as_role("manager").open(path, method=method).status_code == 400
+
+
 def test_nul_in_form_field_is_refused(as_role):
     client = as_role("manager")
     response = client.post("/touchpoints/new", data={"key": "a\x00b", "name": "x\x00y"})
