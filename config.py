@@ -43,6 +43,16 @@ def _database_url() -> str:
     return url
 
 
+def _trusted_proxies(default: int) -> int:
+    """TRUSTED_PROXIES from the environment: a whole number of proxies, 0 or more."""
+    text = os.environ.get("TRUSTED_PROXIES", "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise SystemExit(f"TRUSTED_PROXIES={text!r} must be a whole number of proxies (0 = trust no X-Forwarded-*)")
+    return int(text)
+
+
 class Config:
     """Defaults for a local installation (embedded SQLite, in-process jobs)."""
 
@@ -63,7 +73,11 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = 12 * 3600
-    PROXY_FIX = False
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host:
+    # 0 trusts none of these headers (anyone could send them); set by TRUSTED_PROXIES.
+    TRUSTED_PROXIES = 0
+    # Strict-Transport-Security max-age in seconds; 0 sends no HSTS header.
+    HSTS_SECONDS = 0
 
     # A service user keeps the logging form open for a working day.
     WTF_CSRF_TIME_LIMIT = 10 * 3600
@@ -76,6 +90,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Failed sign-ins per account, from whatever addresses: guessing spread over many hosts.
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
 
     REDIS_URL: str | None = None
 
@@ -97,16 +113,17 @@ class Config:
         values["REDIS_URL"] = redis_url
         if redis_url:
             values["RATELIMIT_STORAGE_URI"] = redis_url
+        values["TRUSTED_PROXIES"] = _trusted_proxies(cls.TRUSTED_PROXIES)
         return values
 
 
 class ProductionConfig(Config):
-    """Behind a TLS-terminating proxy: secure cookies, trusted proxy headers."""
+    """Served over HTTPS: secure cookies, HSTS; proxy headers only with TRUSTED_PROXIES."""
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
-    PROXY_FIX = True
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 class TestConfig(Config):

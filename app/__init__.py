@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -33,6 +34,7 @@ from app.reports import area as reports_area
 from app.segments import area as segments_area
 from app.touchpoint_audit import area as touchpoint_audit_area
 from app.web import i18n
+from app.web.args import BoundedIntConverter, refuse_nul_bytes
 from app.web.navigation import nav_for
 from app.web.rendering import render
 from app.web.security import PUBLIC, enforce_policy, has_role
@@ -55,14 +57,17 @@ CSP = (
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build the app for ``config_class`` (default: from APP_ENV)."""
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    # Before any blueprint adds its rules: an id beyond an integer column is a 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     config_class = config_class or config_from_env()
     app.config.update(config_class.load())
     app.config.update(overrides)
     # Each area keeps its own German catalog beside its templates; Flask-Babel merges them.
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(i18n.translation_directories()))
 
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # X-Forwarded-* only from the configured number of proxies, else ignored
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     register_extensions(app)
     app.register_blueprint(jobs_bp)
@@ -141,6 +146,7 @@ def _unauthorized():
 
 
 def register_security(app: Flask) -> None:
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_policy)
 
     @app.after_request
@@ -150,6 +156,8 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             # Pages carry customer data: keep them out of shared caches.
             response.headers["Cache-Control"] = "no-store"
@@ -169,6 +177,23 @@ def register_errorhandlers(app: Flask) -> None:
         if error.code in (400, 403, 404, 405, 413, 429):
             return error_page(error.code)
         return error
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # The database is down, unreachable or refused the connection: say so, and
+        # tell clients and proxies when to retry. Nothing of the error reaches the page.
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                         type(error.orig).__name__ if getattr(error, "orig", None) else type(error).__name__)
+        try:
+            db.session.rollback()
+        except (OperationalError, InterfaceError):
+            pass
+        # The page must not ask the database for the signed-in user again.
+        login_manager._update_request_context_with_user()
+        response = error_page(503)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
@@ -192,5 +217,6 @@ def register_template_context(app: Flask) -> None:
 
 
 HTMX_VERSION = "2.0.11"
+DATABASE_RETRY_AFTER = 30  # seconds a client should wait when the database is unreachable
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)

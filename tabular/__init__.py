@@ -386,6 +386,12 @@ def series_problems(
 # ---------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A line break followed by a formula start: a spreadsheet program may begin a new
+# cell or row at the break (Excel does at a bare CR), and run what follows it.
+_FORMULA_AFTER_BREAK = re.compile(r"([\r\n]+)(?=[=+\-@\t])")
+# Writers of CSV exports end lines with CRLF: Python's csv module then quotes every
+# field containing CR or LF (with "\n" alone, a field with a bare CR goes out unquoted).
+CSV_LINE_TERMINATOR = "\r\n"
 
 
 def safe_cell(value):
@@ -393,9 +399,14 @@ def safe_cell(value):
 
     A string starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets
     a leading apostrophe, so spreadsheet programs show it as text instead of
-    running it. Numbers, dates, None and other strings are returned unchanged.
+    running it; so does every line of it that starts with one of these after a
+    line break. Numbers, dates, None and other strings are returned unchanged.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    if "\r" in value or "\n" in value:
+        value = _FORMULA_AFTER_BREAK.sub(r"\1'", value)
+    if value.startswith(_FORMULA_START):
         return "'" + value
     return value
 

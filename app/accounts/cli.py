@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from app.accounts.models import User
-from app.accounts.passwords import MIN_LENGTH, hash_password
+from app.accounts.passwords import MIN_LENGTH, hash_password, password_refusal
 from app.extensions import db
 from app.web.security import ROLES
 
@@ -16,11 +16,11 @@ users = AppGroup("users", help="Manage user accounts.")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
 @click.option("--name", "display_name", default="", help="Full name shown in the app.")
-@click.password_option(help="At least 10 characters; asked for when not given.")
+@click.password_option(help=f"At least {MIN_LENGTH} characters, not a common one; asked for when not given.")
 def create(username: str, role: str, display_name: str, password: str) -> None:
     """Create a user with a role."""
-    if len(password) < MIN_LENGTH:
-        raise click.UsageError(f"the password needs at least {MIN_LENGTH} characters")
+    if (refusal := password_refusal(password)) is not None:
+        raise click.UsageError(refusal)
     if db.session.scalar(db.select(User.id).where(db.func.lower(User.username) == username.lower())):
         raise click.UsageError(f"a user named {username!r} exists already")
     user = User(username=username, role=role, display_name=display_name or username,
@@ -46,8 +46,8 @@ def set_password(username: str, password: str) -> None:
     user = db.session.scalar(db.select(User).where(User.username == username))
     if user is None:
         raise click.UsageError(f"no user named {username!r}")
-    if len(password) < MIN_LENGTH:
-        raise click.UsageError(f"the password needs at least {MIN_LENGTH} characters")
+    if (refusal := password_refusal(password)) is not None:
+        raise click.UsageError(refusal)
     user.password_hash = hash_password(password)
     user.session_version += 1
     db.session.commit()

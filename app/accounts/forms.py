@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from app.accounts.passwords import MIN_LENGTH
+from app.accounts.passwords import MIN_LENGTH, password_problem
 from app.web.security import ROLES
 
 ROLE_LABELS = {
@@ -13,6 +13,15 @@ ROLE_LABELS = {
     "service": _l("Service team"),
     "leadership": _l("Leadership"),
 }
+
+
+def new_password(form, field) -> None:
+    """Every new password: long enough and not one of the common ones."""
+    problem = password_problem(field.data or "")
+    if problem == "too_short":
+        raise ValidationError(_l("At least %(n)d characters.", n=MIN_LENGTH))
+    if problem == "common":
+        raise ValidationError(_l("This password is too common; choose another."))
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +51,7 @@ class UserCreateForm(FlaskForm):
     ])
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        validators=[DataRequired(), Length(max=256), new_password],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -64,7 +73,7 @@ class UserEditForm(FlaskForm):
 class PasswordResetForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH))],
+        validators=[DataRequired(), Length(max=256), new_password],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

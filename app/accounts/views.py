@@ -19,7 +19,8 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never redirect to another host."""
-    if target:
+    # Control characters could split the Location header; browsers read a backslash as a slash.
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
@@ -30,9 +31,20 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """The throttle key of the account a sign-in names (as the login looks it up)."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key,
+               deduct_when=lambda response: response.status_code == 401)  # failed sign-ins only
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -55,8 +67,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @any_user
 def logout():
-    logout_user()
+    # Signing out ends this session everywhere it was copied: the old session cookie
+    # and the remember-me cookie carry the session version, which no longer matches.
+    current_user.session_version += 1
+    db.session.commit()
     session.clear()
+    logout_user()  # after clearing: it marks the remember-me cookie for deletion in the session
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
 

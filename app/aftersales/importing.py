@@ -61,6 +61,7 @@ OUR_MESSAGES = {
     "aftersales.score_range": "'{value}' is neither yes/no nor a score from 1 to 5",
     "aftersales.duplicate": "customer {customer} appears twice for {date} (rows {first_row} and {second_row})",
     "aftersales.future_date": "the date {value} lies in the future",
+    "aftersales.too_long": "too long ({length} characters; at most {max} fit)",
 }
 
 
@@ -179,12 +180,17 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
 
     customer_no = frame["customer_id"].fillna("").astype(str).str.strip()
     add(pd.Series(["value.missing" if not c else None for c in customer_no], index=frame.index), "customer_id")
+    # Longer than any stored customer number: named as too long, never looked up or cut.
+    limit = Customer.__table__.c.customer_no.type.length
+    too_long = customer_no.str.len() > limit
+    errors += [_problem("aftersales.too_long", int(rows[index]), header["customer_id"],
+                        length=len(customer_no[index]), max=limit) for index in customer_no.index[too_long]]
     known = dict(
         db.session.execute(
             db.select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_(set(customer_no) - {""}))
         ).all()
     ) if len(customer_no) else {}
-    unknown = customer_no.ne("") & ~customer_no.isin(list(known))
+    unknown = customer_no.ne("") & ~too_long & ~customer_no.isin(list(known))
     add(pd.Series(["aftersales.unknown_customer" if u else None for u in unknown], index=frame.index), "customer_id")
 
     dates, date_errors = parse_dates(frame["date"])

@@ -24,6 +24,7 @@ from app.aftersales.importing import check_outcomes, problem_text, write_outcome
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome
 from app.extensions import db
 from app.web import uploads
+from app.web.args import db_int
 from app.web.i18n import lang
 from app.web.rendering import render
 from app.web.security import allow
@@ -90,7 +91,7 @@ def record_findings():
     """Record the current after-sales gaps as findings of an audit (upsert by key)."""
     from app.touchpoint_audit.models import Audit
 
-    audit = db.get_or_404(Audit, request.form.get("audit_id", type=int) or 0)
+    audit = db.get_or_404(Audit, request.form.get("audit_id", type=db_int) or 0)
     if audit.is_published:
         flash(_("A published audit is frozen; start a new round to record findings."), "error")
         return redirect(url_for("aftersales.index"), code=303)

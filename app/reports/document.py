@@ -12,7 +12,10 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from flask import current_app
 from flask_babel import force_locale
@@ -283,11 +286,41 @@ def pdf_identifier(audit: Audit, snapshot_id: int | None, lang: str) -> bytes:
     return hashlib.sha256(f"loyalty-audit:{audit.id}:{snapshot_id}:{lang}".encode()).hexdigest()[:32].encode()
 
 
+def allowed_resource(url: str, static_folder: str | Path) -> bool:
+    """May the PDF renderer load ``url``? Only data: URLs and existing files under the static folder.
+
+    Anything else (other files on the server, http(s) to internal hosts) could leak into
+    or be requested by a report whose HTML carries user text.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        return True
+    if scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(url2pathname(parts.path)).resolve()  # symlinks and ".." resolved before the check
+    return path.is_relative_to(Path(static_folder).resolve()) and path.is_file()
+
+
+def report_url_fetcher(static_folder: str | Path):
+    """A WeasyPrint URL fetcher that loads only what :func:`allowed_resource` allows."""
+    from weasyprint.urls import URLFetcher
+
+    class StaticFilesOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not allowed_resource(url, static_folder):
+                raise ValueError("the report loads only data: URLs and the app's static files")
+            return super().fetch(url, headers)
+
+    return StaticFilesOnly(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
 def html_to_pdf(html: str, identifier: bytes | None = None) -> tuple[bytes, int]:
     """WeasyPrint: (pdf bytes, number of pages)."""
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=current_app.root_path).render()
+    document = HTML(string=html, base_url=current_app.root_path,
+                    url_fetcher=report_url_fetcher(current_app.static_folder)).render()
     pdf = document.write_pdf(pdf_identifier=identifier or b"loyalty-audit", uncompressed_pdf=False)
     return pdf, len(document.pages)
 

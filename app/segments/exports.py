@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.segments.kinds import class_label
 from app.segments.runs import export_frame
-from tabular import safe_cell
+from tabular import CSV_LINE_TERMINATOR, safe_cell
 
 __all__ = ["Column", "CSV_MIMETYPE", "JSON_MIMETYPE", "XLSX_MIMETYPE", "RUN_COLUMNS", "run_export", "table_bytes"]
 
@@ -129,7 +129,7 @@ def _csv_value(value, decimal: str, language: str) -> str:
 def _csv(frame: pd.DataFrame, columns, language: str) -> bytes:
     separator, decimal = SEPARATORS[language]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator=CSV_LINE_TERMINATOR)
     writer.writerow([safe_cell(_text(column.title, language)) for column in columns])
     for row in _cells(frame, columns, language):
         writer.writerow([_csv_value(value, decimal, language) for value in row])

@@ -26,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.models import Customer
 from app.segments.search import search_key
 from app.segments.series import merge_import
 from app.web.bulk import insert_frame, update_frame
@@ -71,7 +72,7 @@ def parse_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
         check.problems = [Problem(None, None, error.message, code=error.code, params=error.params)]
         return check
     parsed = parse_customer_values(raw)
-    check.problems = list(parsed.problems) + _formula_names(raw, parsed.frame)
+    check.problems = list(parsed.problems) + _formula_names(raw, parsed.frame) + _too_long(raw)
     check.summary = dict(parsed.summary)
     check.frame = parsed.frame
     if check.frame is not None and check.frame.empty and not has_errors(check.problems):
@@ -102,6 +103,32 @@ def _formula_names(raw: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:
                 code="customer_values.formula_name", params={"value": value[:40]})
         for row, value in zip(raw[ROW_COLUMN].to_numpy()[bad], raw[header].to_numpy()[bad])
     ]
+
+
+# The longest texts the customers table holds; a longer one is refused, never cut.
+MAX_LENGTHS = {"customer_id": Customer.__table__.c.customer_no.type.length,
+               "name": Customer.__table__.c.name.type.length}
+
+
+def _too_long(raw: pd.DataFrame) -> list[Problem]:
+    """A customer number or name longer than its column, by row (at most 100 per column)."""
+    mapping, _ = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
+    problems = []
+    for column, limit in MAX_LENGTHS.items():
+        header = mapping.get(column)
+        if header is None:
+            continue
+        # each distinct value measured once; the last entry is for code -1, a missing cell
+        codes, values = pd.factorize(raw[header])
+        lengths = np.array([len(str(v).strip()) for v in values] + [0])[codes]
+        bad = np.flatnonzero(lengths > limit)[:100]
+        problems += [
+            Problem(int(row), header, f"Row {int(row)}, column {header}: too long ({int(length)} characters; at most "
+                                      f"{limit} fit)",
+                    code="customer_values.too_long", params={"length": int(length), "max": limit})
+            for row, length in zip(raw[ROW_COLUMN].to_numpy()[bad], lengths[bad], strict=True)
+        ]
+    return problems
 
 
 def check_upload(data: bytes, filename: str, sheet: str | None = None) -> ImportCheck:

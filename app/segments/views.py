@@ -14,6 +14,7 @@ from app.segments.exports import run_export
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
+from app.web.args import db_int
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
@@ -125,8 +126,8 @@ def compare():
     """Transition matrix between two runs for one classification."""
     all_runs = db.session.scalars(sa.select(SegmentationRun).where(SegmentationRun.status == "done")
                                   .order_by(SegmentationRun.id.desc()).limit(200)).all()
-    run_a = request.args.get("a", type=int) or (all_runs[1].id if len(all_runs) > 1 else None)
-    run_b = request.args.get("b", type=int) or (all_runs[0].id if all_runs else None)
+    run_a = request.args.get("a", type=db_int) or (all_runs[1].id if len(all_runs) > 1 else None)
+    run_b = request.args.get("b", type=db_int) or (all_runs[0].id if all_runs else None)
     dimension = request.args.get("dimension", "potential_segment")
     if dimension not in DIMENSIONS:
         dimension = "potential_segment"

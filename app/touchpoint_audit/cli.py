@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from tabular import CSV_LINE_TERMINATOR, safe_cell
 
 touchpoints = AppGroup("touchpoints", help="The touchpoint catalog.")
 audits = AppGroup("audits", help="Audit rounds: create, import observations, analyse.")
@@ -158,12 +159,13 @@ def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
     else:
         buffer = io.StringIO()
         fields = ["record", *COMPARISON_FIELDS, "customer_id", "product_key", "price", "reference_price", "excess"]
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        # Opened in spreadsheet programs: every text formula-safe, fields with line breaks quoted.
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator=CSV_LINE_TERMINATOR)
         writer.writeheader()
         for row in comparisons:
-            writer.writerow({"record": "comparison", **row})
+            writer.writerow({"record": "comparison", **{k: safe_cell(v) for k, v in row.items()}})
         for row in cases:
-            writer.writerow({"record": "case", **{k: row[k] for k in CASE_FIELDS}})
+            writer.writerow({"record": "case", **{k: safe_cell(row[k]) for k in CASE_FIELDS}})
         text = buffer.getvalue()
     if output:
         output.write_text(text, encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +16,7 @@ from app.touchpoint_audit.forms import CommentForm, FindingForm, FindingUpdateFo
 from app.touchpoint_audit.labels import FINDING_STATUS_LABELS, SEVERITY_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES, Audit, Finding, FindingComment, Metric, Touchpoint
 from app.touchpoint_audit.views import audit_for, frozen_refusal
+from app.web.args import optional_id
 from app.web.i18n import lang
 from app.web.models import utcnow
 from app.web.rendering import render
@@ -39,7 +41,7 @@ def index():
     args = request.args
     audits = db.session.scalars(db.select(Audit).order_by(Audit.created_at.desc(), Audit.id.desc())).all()
     query = db.select(Finding)
-    audit_id = args.get("audit_id", type=int)
+    audit_id = optional_id(args.get("audit_id"))
     if audit_id:
         query = query.where(Finding.audit_id == audit_id)
     if args.get("severity") in SEVERITIES:
@@ -62,7 +64,8 @@ def index():
                        if f.segment_kind and f.segment})
     owners = {u.id: u for u in db.session.scalars(db.select(User))}
     return render("findings/index.html", findings=findings, audits=audits, touchpoints=touchpoints,
-                  segments=segments, owners=owners, names=metric_names(), args=args, today=dt.date.today(),
+                  segments=segments, owners=owners, names=metric_names(), args=args, audit_id=audit_id,
+                  today=dt.date.today(),
                   block="results" if request.headers.get("HX-Target") == "findings-results" else "content")
 
 
@@ -79,9 +82,9 @@ def _forms(finding: Finding) -> tuple[FindingUpdateForm, CommentForm]:
     return form, CommentForm(prefix="c")
 
 
-def _page(finding: Finding, form, comment_form, status: int = 200):
+def _page(finding: Finding, form, comment_form, status: int = 200, conflict: str | None = None):
     return render("findings/view.html", finding=finding, form=form, comment_form=comment_form,
-                  names=metric_names(), status=status, today=dt.date.today())
+                  names=metric_names(), status=status, today=dt.date.today(), conflict=conflict)
 
 
 @bp.route("/<int:finding_id>")
@@ -107,15 +110,35 @@ def update(finding_id: int):
         return refusal
     form, comment_form = _forms(finding)
     if form.validate_on_submit():
-        finding.status = form.status.data
-        finding.owner_id = form.owner_id.data or None
-        finding.due_date = form.due_date.data
-        finding.recommended_action = (form.recommended_action.data or "").strip()
-        finding.updated_at = utcnow()
+        # Compare and set in one statement: of two saves made on the same version,
+        # exactly one matches; the other changes nothing.
+        saved = db.session.execute(
+            sa.update(Finding)
+            .where(Finding.id == finding.id, Finding.version == optional_id(form.version.data))
+            .values(status=form.status.data, owner_id=form.owner_id.data or None, due_date=form.due_date.data,
+                    recommended_action=(form.recommended_action.data or "").strip(), updated_at=utcnow(),
+                    updated_by_id=current_user.id, version=Finding.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if saved != 1:
+            db.session.rollback()
+            return _stale_edit(finding_id)
         db.session.commit()
         flash(_("Finding updated."), "success")
         return redirect(url_for("findings.view", finding_id=finding.id), code=303)
     return _page(finding, form, comment_form, 422)
+
+
+def _stale_edit(finding_id: int):
+    """The refusal of an edit made on an older version: the finding as it is now, and who changed it."""
+    finding = _finding_or_404(finding_id)
+    form, comment_form = _forms(finding)
+    form.process(formdata=None, obj=finding)  # the current values, not the refused ones
+    form.owner_id.data = finding.owner_id or 0
+    who = (finding.updated_by.display_name or finding.updated_by.username) if finding.updated_by else _("someone else")
+    message = _("This finding was changed by %(name)s since you opened it. Nothing of your change was saved; "
+                "its current state is shown below.", name=who)
+    return _page(finding, form, comment_form, 409, conflict=message)
 
 
 @bp.route("/<int:finding_id>/comments", methods=["POST"])

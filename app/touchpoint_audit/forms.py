@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FloatField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields import SelectChoice
+from wtforms.fields import HiddenField, SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -85,6 +85,8 @@ class FindingForm(FlaskForm):
 
 
 class FindingUpdateForm(FlaskForm):
+    # The finding's version when the form was opened; the save is refused if it moved on.
+    version = HiddenField()
     status = SelectField(_l("Status"), choices=lambda: [SelectChoice(s, s) for s in FINDING_STATUSES])
     owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
     due_date = DateField(_l("Due date"), validators=[Optional()])

@@ -194,9 +194,14 @@ class Finding(db.Model):
     stale: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+    # Raised by every edit of the action (status, owner, due date, recommended action):
+    # an edit made on an older version is refused instead of overwriting a newer one.
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     audit: so.Mapped[Audit] = so.relationship()
-    owner: so.Mapped[User | None] = so.relationship()
+    owner: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_id])
+    updated_by: so.Mapped[User | None] = so.relationship(foreign_keys=[updated_by_id])
     comments: so.Mapped[list[FindingComment]] = so.relationship(
         back_populates="finding", cascade="all, delete-orphan", order_by="FindingComment.id"
     )

@@ -20,6 +20,7 @@ from app.touchpoint_audit.rules import (
     status_from_tenure,
 )
 from app.touchpoint_audit.views import audit_for, refused
+from app.web.args import db_int
 from app.web.rendering import render, wants_fragment
 from app.web.security import allow, has_role, require
 
@@ -78,7 +79,7 @@ def _context(audit: Audit, values: dict | None = None, errors: dict | None = Non
 
 def _customer_of(values: dict) -> Customer | None:
     try:
-        return db.session.get(Customer, int(values.get("customer_id") or 0)) or None
+        return db.session.get(Customer, db_int(values.get("customer_id") or 0)) or None
     except (TypeError, ValueError):
         return None
 
@@ -88,7 +89,7 @@ def _customer_of(values: dict) -> Customer | None:
 def log():
     """The logging page: the form and the user's last entries."""
     audits = loggable_audits()
-    audit_id = request.args.get("audit_id", type=int)
+    audit_id = request.args.get("audit_id", type=db_int)
     if audit_id is not None:
         audit = audit_for(audit_id)
         require(may_log(audit))
@@ -96,7 +97,7 @@ def log():
         audit = audits[0]
     else:
         return render("observations/choose.html", audits=audits)
-    values = {"metric_id": request.args.get("metric_id", type=int)}
+    values = {"metric_id": request.args.get("metric_id", type=db_int)}
     return render("observations/log.html", audits=audits, **_context(audit, values))
 
 

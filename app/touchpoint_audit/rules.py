@@ -12,15 +12,27 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.segments.models import Customer
-from app.touchpoint_audit.models import Audit, Metric
+from app.touchpoint_audit.models import Audit, Metric, Observation
+from app.web.args import db_int
 from audits import customer_status
 from tabular import BOOLEAN_WORDS
+
+# The longest texts an observation holds; a longer one is refused, never cut (two
+# product keys cut to the same 64 characters would merge two products).
+MAX_LENGTHS = {"product_key": Observation.__table__.c.product_key.type.length,
+               "channel": Observation.__table__.c.channel.type.length}
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
 CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
 #: The optional text fields of an observation: the longest text kept, and what an empty one stores.
 TEXT_FIELDS = {"product_key": (64, None), "channel": (32, None), "note": (2000, "")}
 _MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+
+
+def too_long(texts: dict[str, str]) -> dict[str, str]:
+    """An error for each of an observation's texts longer than its column holds."""
+    return {name: _("too long (%(length)d characters; at most %(max)d fit)", length=len(text), max=MAX_LENGTHS[name])
+            for name, text in texts.items() if len(text) > MAX_LENGTHS[name]}
 
 
 def parse_number(text: str) -> float | None:
@@ -103,7 +115,7 @@ class Checked:
 def audit_metric(audit: Audit, metric_id) -> Metric | None:
     """The metric with this id if it is in the audit's scope and active."""
     try:
-        metric_id = int(metric_id)
+        metric_id = db_int(metric_id)
     except (TypeError, ValueError):
         return None
     from app.touchpoint_audit.models import Touchpoint, audit_metrics
@@ -148,8 +160,10 @@ def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Cu
         checked.errors["product_key"] = _("This metric needs the product or tariff key for a like-for-like price.")
     elif audit.scope_products and product and product not in audit.scope_products:
         checked.errors["product_key"] = _("This product is not in the audit's scope.")
+    for name, problem in too_long({name: texts[name] for name in MAX_LENGTHS}).items():
+        checked.errors.setdefault(name, problem)
     for name, (longest, empty) in TEXT_FIELDS.items():
-        checked.values[name] = texts[name][:longest] or empty
+        checked.values[name] = texts[name][:longest] or empty  # only the note is ever cut here
     return checked
 
 
@@ -180,7 +194,7 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
     customer_q = (data.get("customer_q") or "").strip()
     if customer_id:
         try:
-            customer = db.session.get(Customer, int(customer_id))
+            customer = db.session.get(Customer, db_int(customer_id))
         except ValueError:
             customer = None
         if customer is None:

@@ -23,6 +23,9 @@ STYLE = {
     "axes.titlesize": 10, "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#e3e8ee", "grid.linewidth": 0.6, "xtick.color": "#44505e",
     "ytick.color": "#44505e", "legend.frameon": False, "svg.fonttype": "none", "svg.hashsalt": "loyalty-audit",
+    # Chart texts carry user text (touchpoint, metric and product names): a `$` in them
+    # is a character, never the start of a mathtext formula.
+    "text.parse_math": False,
 }
 
 

@@ -68,6 +68,7 @@ MESSAGES_DE: dict[str, str] = {
     "customer_values.no_values": "Es wurden keine Periodenspalten gefunden (z. B. 2024-01, 2024-Q1).",
     "customer_values.formula_name": "'{value}' sieht aus wie eine Tabellenformel; geben Sie den Namen als "
                                     "einfachen Text ein",
+    "customer_values.too_long": "zu lang ({length} Zeichen; höchstens {max} passen)",
     "problems.truncated": "{count} weitere Probleme werden nicht aufgeführt.",
 }
 

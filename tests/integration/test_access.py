@@ -102,7 +102,8 @@ def build_url(app, rule, values, role) -> str:
 
 
 def rules(app):
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+    # Signing out ends every session of the user, so the walk signs out last.
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.rule)):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
 

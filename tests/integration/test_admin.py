@@ -22,7 +22,7 @@ def test_duplicate_username_and_short_password_are_refused(app, as_role):
     response = client.post("/admin/users/new", data={"username": "Manager", "role": "service", "password": "short"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "taken" in body and "At least 10 characters" in body
+    assert "taken" in body and "At least 12 characters" in body
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id))) == 4
 

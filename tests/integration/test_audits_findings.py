@@ -79,7 +79,7 @@ def test_manager_sets_status_owner_and_due(app, as_role, users, findings):
     _world, (overdue, _case, _resolved) = findings
     response = as_role("manager").post(f"/findings/{overdue}/update", data={
         "upd-status": "acknowledged", "upd-owner_id": users["leadership"].id, "upd-due_date": "2027-01-31",
-        "upd-recommended_action": "Fix the queue."})
+        "upd-recommended_action": "Fix the queue.", "upd-version": "1"})
     assert response.status_code == 303
     from app.touchpoint_audit.models import Finding
 

@@ -23,7 +23,7 @@ def test_users_create_refuses_bad_input(app):
     bad_role = runner.invoke(args=["users", "create", "x", "--role", "boss", "--password", "ein-langes-pw"])
     assert bad_role.exit_code != 0 and "boss" in bad_role.output
     short = runner.invoke(args=["users", "create", "x", "--role", "service", "--password", "kurz"])
-    assert short.exit_code != 0 and "at least 10" in short.output
+    assert short.exit_code != 0 and "at least 12" in short.output
     runner.invoke(args=["users", "create", "x", "--role", "service", "--password", "ein-langes-pw"])
     again = runner.invoke(args=["users", "create", "X", "--role", "service", "--password", "ein-langes-pw"])
     assert again.exit_code != 0 and "exists already" in again.output
@@ -55,7 +55,9 @@ def test_production_switch(monkeypatch, tmp_path):
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["SECRET_KEY"] == "from-the-environment"
-    assert app.wsgi_app.__class__.__name__ == "ProxyFix"
+    assert app.wsgi_app.__class__.__name__ != "ProxyFix"  # proxy headers only from configured proxies
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    assert create_app(ProductionConfig).wsgi_app.__class__.__name__ == "ProxyFix"
 
 
 def test_secret_key_is_generated_once(monkeypatch, tmp_path):
