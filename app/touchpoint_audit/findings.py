@@ -18,7 +18,7 @@ from app.touchpoint_audit.views import audit_for, frozen_refusal
 from app.web.i18n import lang
 from app.web.models import utcnow
 from app.web.rendering import render
-from app.web.security import allow
+from app.web.security import allow, has_role, require
 
 bp = Blueprint("findings", __name__, url_prefix="/findings", template_folder="templates")
 bp.context_processor(template_helpers)
@@ -67,8 +67,12 @@ def index():
 
 
 def _finding_or_404(finding_id: int) -> Finding:
+    """The finding, 404 when it does not exist; service staff see only the ones they own."""
     finding = db.get_or_404(Finding, finding_id)
-    audit_for(finding.audit_id)
+    if has_role("manager", "leadership"):
+        audit_for(finding.audit_id)
+    else:
+        require(finding.owner_id is not None and finding.owner_id == current_user.id)
     return finding
 
 
@@ -85,7 +89,7 @@ def _page(finding: Finding, form, comment_form, status: int = 200):
 
 
 @bp.route("/<int:finding_id>")
-@allow("manager", "leadership")
+@allow("manager", "leadership", "service")
 def view(finding_id: int):
     """One finding with its figures, action and comment thread."""
     finding = _finding_or_404(finding_id)
@@ -119,7 +123,7 @@ def update(finding_id: int):
 
 
 @bp.route("/<int:finding_id>/comments", methods=["POST"])
-@allow("manager", "leadership")
+@allow("manager", "leadership", "service")
 def comment(finding_id: int):
     """Add a comment to a finding."""
     finding = _finding_or_404(finding_id)

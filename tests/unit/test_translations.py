@@ -35,9 +35,13 @@ def catalog_of(folder: Path) -> dict[str, str]:
     if po.exists():
         with po.open("rb") as fh:
             for message in read_po(fh, locale="de"):
-                if message.id and message.string:
-                    catalog[message.id if isinstance(message.id, str) else message.id[0]] = (
-                        message.string if isinstance(message.string, str) else message.string[0])
+                if not (message.id and message.string):
+                    continue
+                if isinstance(message.id, str):
+                    catalog[message.id] = message.string
+                else:  # ngettext: the singular and the plural text, each with its German form
+                    catalog[message.id[0]] = message.string[0]
+                    catalog[message.id[1]] = message.string[-1]
     return catalog
 
 
