@@ -27,7 +27,7 @@ from app.touchpoint_audit.labels import (
     unit_amount,
 )
 from app.touchpoint_audit.loaders import latest_segmentation_run_id
-from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, Observation
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, FindingActivity, Observation
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 OPEN_STATUSES = ("open", "acknowledged")
@@ -269,3 +269,15 @@ def my_actions(user_id: int, names: dict) -> list[tuple[Finding, Effect | None]]
     return sorted(pairs, key=lambda fe: (fe[0].due_date is None, fe[0].due_date or dt.date.max,
                                          SEVERITY_RANK.get(fe[0].severity, 9), fe[0].id))
 
+
+
+def assigned_on(user_id: int, finding_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each of these findings was last assigned to the user (from the activity log)."""
+    if not finding_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(FindingActivity.finding_id, db.func.max(FindingActivity.created_at))
+        .where(FindingActivity.finding_id.in_(finding_ids), FindingActivity.field == "owner",
+               FindingActivity.new_value == str(user_id))
+        .group_by(FindingActivity.finding_id)).all()
+    return dict(rows)

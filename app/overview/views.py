@@ -59,6 +59,7 @@ def role_start() -> dict:
     today = dt.date.today()
     start: dict = {"names": names, "my_actions": answer.my_actions(current_user.id, names),
                    "leadership": None, "work": None, "assigned": None}
+    start["assigned_on"] = answer.assigned_on(current_user.id, [f.id for f, _e in start["my_actions"]])
     if has_role("leadership"):
         start["leadership"] = answer.leadership_view(names)
     if has_role("manager"):

@@ -159,3 +159,16 @@ def test_empty_company_start_pages(as_role, users):
         assert response.status_code == 200
     assert "No audit round has been analysed yet." in as_role("leadership").get("/").get_data(as_text=True)
     assert "No round is open." in as_role("manager").get("/").get_data(as_text=True)
+
+
+def test_an_assignment_shows_on_the_owners_start_page(app, as_role, users, start):
+    _world, ids = start
+    due = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    assert as_role("manager").post(f"/findings/{ids['unowned']}/update", data={
+        "upd-status": "open", "upd-owner_id": users["leadership"].id, "upd-due_date": due}).status_code == 303
+    actions = section(as_role("leadership").get("/").get_data(as_text=True), "actions")
+    assert f'data-finding="{ids["unowned"]}"' in actions and 'data-reminder="assigned"' in actions
+    assert "assigned to you on" in actions
+    german = section(as_role("leadership").get("/", headers={"Accept-Language": "de"}).get_data(as_text=True),
+                     "actions")
+    assert "Ihnen zugewiesen am" in german
