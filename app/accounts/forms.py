@@ -15,6 +15,10 @@ ROLE_LABELS = {
 }
 
 
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
     # autocomplete tokens: password managers fill the sign-in and offer to generate new passwords
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
@@ -35,6 +39,8 @@ class UserCreateForm(FlaskForm):
         render_kw={"autocomplete": "off"},  # another person's account, not the admin's own
     )
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    email = StringField(_l("E-mail (for reminders of assigned actions)"), filters=[_stripped],
+                        validators=[Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))])
     role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     password = PasswordField(
         _l("Password"),
@@ -53,6 +59,8 @@ class UserCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    email = StringField(_l("E-mail (for reminders of assigned actions)"), filters=[_stripped],
+                        validators=[Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))])
     role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     active = BooleanField(_l("Active"))
 

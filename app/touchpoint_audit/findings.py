@@ -11,7 +11,7 @@ from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
 from app.extensions import db
-from app.touchpoint_audit.actions import activity_lines, record_changes
+from app.touchpoint_audit.actions import activity_lines, notify_assigned, record_changes
 from app.touchpoint_audit.forms import CommentForm, FindingForm, FindingUpdateForm
 from app.touchpoint_audit.labels import FINDING_STATUS_LABELS, SEVERITY_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES, Audit, Finding, FindingComment, Metric, Touchpoint
@@ -144,11 +144,13 @@ def update(finding_id: int):
         return refusal
     form, comment_form = _forms(finding)
     if form.validate_on_submit():
-        record_changes(finding, current_user.id, status=form.status.data,
+        changes = record_changes(finding, current_user.id, status=form.status.data,
                                  owner_id=form.owner_id.data or None, due_date=form.due_date.data)
         finding.recommended_action = (form.recommended_action.data or "").strip()
         finding.updated_at = utcnow()
         db.session.commit()
+        if any(c.field == "owner" and c.new_value for c in changes):
+            notify_assigned(finding)
         flash(_("Finding updated."), "success")
         return redirect(url_for("findings.view", finding_id=finding.id), code=303)
     return _page(finding, form, comment_form, 422)
@@ -197,9 +199,11 @@ def create(audit_id: int):
         )
         db.session.add(finding)
         db.session.flush()
-        record_changes(finding, current_user.id, status=finding.status or "open",
+        changes = record_changes(finding, current_user.id, status=finding.status or "open",
                                  owner_id=form.owner_id.data or None, due_date=form.due_date.data)
         db.session.commit()
+        if any(c.field == "owner" and c.new_value for c in changes):
+            notify_assigned(finding)
         flash(_("Finding created."), "success")
         return redirect(url_for("findings.view", finding_id=finding.id), code=303)
     return render("findings/form.html", form=form, audit=audit, status=422 if form.errors else 200)
