@@ -33,6 +33,8 @@ SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 OPEN_STATUSES = ("open", "acknowledged")
 ANSWER_SENTENCES = 4
 TOP_FINDINGS = 5
+# Gaps that grew, and gaps that shrank, listed on the start page (the report lists all).
+CHANGES_SHOWN = 5
 LIST_LIMIT = 5
 # An assignment counts as new on the owner's start page for this many days.
 NEW_ASSIGNMENT_DAYS = 7
@@ -110,7 +112,13 @@ def top_findings(audit: Audit, names: dict, limit: int = TOP_FINDINGS) -> list[t
     """The audit's current (not stale) findings that are still to act on, worst first."""
     findings = db.session.scalars(db.select(Finding).where(
         Finding.audit_id == audit.id, Finding.stale.is_(False), Finding.status.in_(OPEN_STATUSES))).all()
-    return ordered_findings(findings, names)[:limit]
+    ordered = ordered_findings(findings, names)
+    # As on the report's first page: the question is how loyal customers are treated, so
+    # loyalty-penalty findings lead and after-sales gaps fill the rest.
+    penalty = [pair for pair in ordered if pair[0].kind != "aftersales"]
+    aftersales = [pair for pair in ordered if pair[0].kind == "aftersales"]
+    share = min(len(penalty), max(limit - len(aftersales), (limit * 3) // 5))
+    return penalty[:share] + aftersales[:limit - share]
 
 
 @dataclass

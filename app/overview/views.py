@@ -49,7 +49,8 @@ def index():
     show_money = has_role("manager", "leadership")
     overview = company_overview(with_revenue=show_money)
     return render("main/index.html", overview=overview, show_money=show_money, **role_start(),
-                  today=dt.date.today(), new_assignment_days=answer.NEW_ASSIGNMENT_DAYS)
+                  today=dt.date.today(), new_assignment_days=answer.NEW_ASSIGNMENT_DAYS,
+                  changes_shown=answer.CHANGES_SHOWN)
 
 
 def role_start() -> dict:

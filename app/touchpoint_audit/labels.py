@@ -251,6 +251,8 @@ def unit_amount(value, unit: str) -> str:
     value = _num(value)
     if value is None:
         return "–"
+    if abs(value) < 0.005:  # no "-0.00"
+        value = 0.0
     if unit == "eur":
         return fmt_money(value, 2)
     if unit == "seconds":

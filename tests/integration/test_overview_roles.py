@@ -172,3 +172,39 @@ def test_an_assignment_shows_on_the_owners_start_page(app, as_role, users, start
     german = section(as_role("leadership").get("/", headers={"Accept-Language": "de"}).get_data(as_text=True),
                      "actions")
     assert "Ihnen zugewiesen am" in german
+
+
+def test_top_findings_lead_with_the_loyalty_penalty(app, as_role, start):
+    """Five critical after-sales gaps do not push the penalty findings off the list."""
+    from app.touchpoint_audit.models import Finding
+
+    _world, ids = start
+    with app.app_context():
+        for i in range(5):
+            db.session.add(Finding(audit_id=ids["audit"], key=f"aftersales:{i}", kind="aftersales",
+                                   severity="critical", title=f"Gap {i}",
+                                   figures={"difference": 0.4, "ci_low": 0.3, "ci_high": 0.5,
+                                            "n_satisfied": 100, "n_dissatisfied": 50}))
+        db.session.commit()
+        db.session.remove()
+    answer = section(as_role("leadership").get("/").get_data(as_text=True), "leadership")
+    top = answer.split('data-list="top"')[1].split("</ol>")[0]
+    assert top.count("<li data-finding=") == 5
+    assert f'data-finding="{ids["owned"]}"' in top and f'data-finding="{ids["unowned"]}"' in top
+    assert "40.0 pp; 95% interval 30.0 pp to 50.0 pp; n = 150" in top
+
+
+def test_changes_are_capped_on_the_start_page(app, as_role, start):
+    from app.touchpoint_audit.models import AnalysisSnapshot
+
+    _world, ids = start
+    rows = [dict(FLAGGED, segment_kind="abc", segment=s) for s in ("A", "B", "C")] + \
+        [dict(FLAGGED, segment_kind="tier", segment=s) for s in ("A", "B", "C", "Z")]
+    with app.app_context():
+        db.session.add(AnalysisSnapshot(audit_id=ids["earlier"], n_observations=300,
+                                        comparisons=[dict(r, effect=2.0, ci_low=-1.0, ci_high=4.0) for r in rows]))
+        db.session.add(AnalysisSnapshot(audit_id=ids["audit"], n_observations=400, comparisons=rows))
+        db.session.commit()
+        db.session.remove()
+    answer = section(as_role("leadership").get("/").get_data(as_text=True), "leadership")
+    assert answer.count('data-change="grew"') == 5 and "and 2 more gaps that grew" in answer
