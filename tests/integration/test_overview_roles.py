@@ -208,3 +208,22 @@ def test_changes_are_capped_on_the_start_page(app, as_role, start):
         db.session.remove()
     answer = section(as_role("leadership").get("/").get_data(as_text=True), "leadership")
     assert answer.count('data-change="grew"') == 5 and "and 2 more gaps that grew" in answer
+
+
+def test_a_newer_segmentation_run_makes_the_analysis_stale(app, as_role, start):
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    _world, ids = start
+    with app.app_context():
+        customer = db.session.scalars(db.select(Customer)).first()
+        run = SegmentationRun(window_start="2025-12", window_end="2026-11", status="done", summary={})
+        db.session.add(run)
+        db.session.flush()
+        db.session.add(CustomerSegment(run_id=run.id, customer_id=customer.id, abc_class="A"))
+        db.session.commit()
+        db.session.remove()
+    work = section(as_role("manager").get("/").get_data(as_text=True), "manager")
+    assert "data-stale" in work and "A newer segmentation run exists" in work
+    german = section(as_role("manager").get("/", headers={"Accept-Language": "de"}).get_data(as_text=True),
+                     "manager")
+    assert "Auswertung veraltet" in german and "neueren Segmentierungslauf" in german
