@@ -52,6 +52,21 @@ def _trusted_proxies(default: int) -> int:
         raise SystemExit(f"TRUSTED_PROXIES={text!r} must be a whole number of proxies (0 = trust no X-Forwarded-*)")
     return int(text)
 
+def _mail_settings(defaults: dict) -> dict:
+    """MAIL_* and APP_BASE_URL from the environment (an invalid port is a start-up error)."""
+    out = {}
+    for name in ("MAIL_SERVER", "MAIL_FROM", "MAIL_USERNAME", "MAIL_PASSWORD", "APP_BASE_URL"):
+        if os.environ.get(name):
+            out[name] = os.environ[name]
+    if os.environ.get("MAIL_PORT"):
+        try:
+            out["MAIL_PORT"] = int(os.environ["MAIL_PORT"])
+        except ValueError:
+            raise SystemExit(f"MAIL_PORT={os.environ['MAIL_PORT']!r} is not a port number") from None
+    if os.environ.get("MAIL_STARTTLS"):
+        out["MAIL_STARTTLS"] = os.environ["MAIL_STARTTLS"].lower() in ("1", "true", "yes")
+    return {**{k: defaults.get(k) for k in out}, **out}
+
 
 class Config:
     """Defaults for a local installation (embedded SQLite, in-process jobs)."""
@@ -103,10 +118,23 @@ class Config:
     # Seconds an SQLite connection waits for another one's write lock.
     SQLITE_BUSY_TIMEOUT = 30
 
+    # Reminders by e-mail to the owners of actions: only when MAIL_SERVER is set
+    # (otherwise the start page alone tells them). STARTTLS when MAIL_STARTTLS=1.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_FROM = "loyalty-audit@localhost"
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_STARTTLS = False
+    MAIL_TIMEOUT = 10
+    # The address the links in e-mails point to.
+    APP_BASE_URL = "http://127.0.0.1:5000"
+
     @classmethod
     def load(cls) -> dict:
         """Resolve the values that come from the environment or instance/."""
         values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        values.update(_mail_settings(values))
         values["SECRET_KEY"] = _secret_key()
         values["SQLALCHEMY_DATABASE_URI"] = _database_url()
         redis_url = os.environ.get("REDIS_URL") or None
@@ -144,6 +172,7 @@ class TestConfig(Config):
                 "postgresql://", "postgresql+psycopg://", 1
             )
         values["RATELIMIT_STORAGE_URI"] = "memory://"
+        values["MAIL_SERVER"] = None  # a test that sends mail starts its own server
         return values
 
 

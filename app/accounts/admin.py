@@ -34,6 +34,7 @@ def create_user():
         user = User(
             username=form.username.data.strip(),
             display_name=form.display_name.data or form.username.data,
+            email=(form.email.data or "").strip() or None,
             role=form.role.data,
             password_hash=hash_password(form.password.data),
         )
@@ -58,6 +59,7 @@ def edit_user(user_id: int):
             if form.role.data != user.role or (user.active and not form.active.data):
                 user.session_version += 1  # changed rights take effect at once
             user.display_name = form.display_name.data or user.username
+            user.email = (form.email.data or "").strip() or None
             user.role = form.role.data
             user.active = form.active.data
             db.session.commit()

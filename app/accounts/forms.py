@@ -23,6 +23,9 @@ def new_password(form, field) -> None:
     if problem == "common":
         raise ValidationError(_l("This password is too common; choose another."))
 
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
 
 class LoginForm(FlaskForm):
     # autocomplete tokens: password managers fill the sign-in and offer to generate new passwords
@@ -44,6 +47,8 @@ class UserCreateForm(FlaskForm):
         render_kw={"autocomplete": "off"},  # another person's account, not the admin's own
     )
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    email = StringField(_l("E-mail (for reminders of assigned actions)"), filters=[_stripped],
+                        validators=[Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))])
     # Nothing is preselected (an administrator is made only by choosing it); least rights first.
     role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))], choices=lambda: [
         SelectChoice("", _l("Choose a role …")),
@@ -66,6 +71,8 @@ class UserCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    email = StringField(_l("E-mail (for reminders of assigned actions)"), filters=[_stripped],
+                        validators=[Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))])
     role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     active = BooleanField(_l("Active"))
 

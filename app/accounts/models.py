@@ -20,6 +20,8 @@ class User(UserMixin, db.Model):
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    # Where reminders of assigned actions go (optional; none: the start page only).
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Bumped on password reset or deactivation: invalidates existing sessions.
     session_version: so.Mapped[int] = so.mapped_column(default=1)

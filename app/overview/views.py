@@ -1,17 +1,24 @@
 """The start page: what the signed-in user can do next, and the company at a glance."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.extensions import db
+from app.overview import answer
 from app.segments.models import Customer, SegmentationRun
+from app.touchpoint_audit.labels import metric_names, template_helpers
 from app.touchpoint_audit.models import Audit, Metric, Touchpoint
+from app.web.i18n import lang
 from app.web.rendering import render
 from app.web.security import any_user, has_role
 from segmentation.windows import period_range
 
 bp = Blueprint("main", __name__, template_folder="templates")
+bp.context_processor(template_helpers)
 
 
 def company_overview(with_revenue: bool = True) -> dict:
@@ -69,4 +76,23 @@ def index():
     # Service staff do not see revenue figures (issue: service sees care, not margins).
     show_money = has_role("manager", "leadership")
     overview = company_overview(with_revenue=show_money)
-    return render("main/index.html", overview=overview, show_money=show_money, next_steps=next_steps(overview))
+    return render("main/index.html", overview=overview, show_money=show_money, next_steps=next_steps(overview),
+                  **role_start(), today=dt.date.today(), new_assignment_days=answer.NEW_ASSIGNMENT_DAYS,
+                  changes_shown=answer.CHANGES_SHOWN)
+
+
+def role_start() -> dict:
+    """What the signed-in user's role starts with: the answer (leadership), the work
+    (managers), assigned rounds (service staff), and everyone's own actions."""
+    names = metric_names()
+    today = dt.date.today()
+    start: dict = {"names": names, "my_actions": answer.my_actions(current_user.id, names),
+                   "leadership": None, "work": None, "assigned": None}
+    start["assigned_on"] = answer.assigned_on(current_user.id, [f.id for f, _e in start["my_actions"]])
+    if has_role("leadership"):
+        start["leadership"] = answer.leadership_view(names)
+    if has_role("manager"):
+        start["work"] = answer.manager_view(lang(), today, names)
+    if current_user.role == "service":
+        start["assigned"] = answer.assigned_rounds(current_user.id)
+    return start

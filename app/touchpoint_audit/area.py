@@ -5,6 +5,7 @@ from flask import Flask
 
 from app.touchpoint_audit import findings, observations, touchpoints, views
 from app.touchpoint_audit.cli import audits
+from app.touchpoint_audit.cli import findings as findings_cli
 from app.touchpoint_audit.cli import touchpoints as touchpoints_cli
 
 
@@ -16,3 +17,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(findings.bp)
     app.cli.add_command(touchpoints_cli)
     app.cli.add_command(audits)
+    app.cli.add_command(findings_cli)

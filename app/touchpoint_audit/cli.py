@@ -172,3 +172,26 @@ def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
         click.echo(f"{len(comparisons)} comparisons, {len(cases)} flagged cases written to {output}", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+findings = AppGroup("findings", help="Findings and their actions.")
+
+
+@findings.command("remind")
+@click.option("--date", "on", default=None, help="The day to remind for (YYYY-MM-DD; default today).")
+def remind_command(on: str | None) -> None:
+    """Remind owners of actions that fall due (on the due day, then weekly while overdue).
+
+    Idempotent per finding and day: running it twice sends nothing more. E-mail goes out
+    when MAIL_SERVER is set and the owner has an address; the start page tells them anyway."""
+    import datetime as dt
+
+    from app.touchpoint_audit.actions import send_due_reminders
+
+    try:
+        today = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    counts = send_due_reminders(today)
+    click.echo(f"{today.isoformat()}: {counts['mail']} e-mailed, {counts['page']} on the start page only "
+               f"(no address or no mail server), {counts['already']} already reminded today")

@@ -1,6 +1,8 @@
 """Forms of the audit area: touchpoints and metrics, audit rounds, findings, comments."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -72,7 +74,19 @@ class AuditForm(FlaskForm):
             raise ValidationError(_l("Choose at least one metric."))
 
 
-class FindingForm(FlaskForm):
+class DueDateRule:
+    """A due date set now must not lie in the past; the date a finding already has
+    (``previous_due``) stays acceptable, so an overdue action can still change status."""
+
+    previous_due: dt.date | None = None
+
+    def validate_due_date(self, field):
+        """Refuse a new due date before today."""
+        if field.data and field.data != self.previous_due and field.data < dt.date.today():
+            raise ValidationError(_l("The due date must not be in the past."))
+
+
+class FindingForm(DueDateRule, FlaskForm):
     """A manual finding, or the action part of any finding."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
@@ -84,7 +98,7 @@ class FindingForm(FlaskForm):
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 
-class FindingUpdateForm(FlaskForm):
+class FindingUpdateForm(DueDateRule, FlaskForm):
     # The finding's version when the form was opened; the save is refused if it moved on.
     version = HiddenField()
     status = SelectField(_l("Status"), choices=lambda: [SelectChoice(s, s) for s in FINDING_STATUSES])

@@ -2,13 +2,16 @@
 finding titles and default recommended actions (German and English via gettext)."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import Metric, Touchpoint
-from app.web.i18n import lang
+from app.web.i18n import fmt_money, fmt_number, fmt_percent, lang
 from audits import CUSTOMER_STATUSES
 
 AUDIT_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "review": _l("In review"),
@@ -97,6 +100,179 @@ def default_action(finding) -> str:
     return ""
 
 
+# ------------------------------------------------------------------ effects as shown
+
+# How an effect reads by the metric's unit: relative for money and durations (skewed,
+# positive), points for ratings and percentages, percentage points for yes/no shares.
+_RELATIVE_UNITS = ("eur", "seconds", "hours")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A finding's or comparison's effect as the pages show it.
+
+    ``kind``: 'relative' (share of the new customers' level), 'points' (rating or
+    percent points), 'share' (difference of yes/no shares), 'excess' (EUR over the
+    new-business price, summed over the cases in this sample), 'slope' (price rise a
+    year with tenure, relative). ``value``/``low``/``high`` are in that kind's scale;
+    ``units`` is the effect in the metric's own unit beside a relative one."""
+
+    kind: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    units: float | None = None
+    n_new: int | None = None
+    n_existing: int | None = None
+    n: int | None = None
+
+    @property
+    def rank(self) -> float:
+        """A size to order effects of one kind by (larger = worse)."""
+        return -math.inf if _missing(self.value) else float(self.value)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _num(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def comparison_effect(row: dict, unit: str) -> Effect:
+    """The effect of one comparison row (a stored snapshot row or an aggregate finding's
+    figures): the one place that reads the stored effect fields."""
+    effect, low, high = _num(row.get("effect")), _num(row.get("ci_low")), _num(row.get("ci_high"))
+    n_new, n_existing = row.get("n_new"), row.get("n_existing")
+    if unit in _RELATIVE_UNITS:
+        level = _num(row.get("reference_level"))
+        rel = _num(row.get("effect_rel"))
+        if not level and effect is not None and rel:
+            level = effect / rel  # findings of older analyses kept no reference level
+        scale = abs(level) if level else None
+        return Effect("relative", rel if rel is not None else (effect / scale if scale and effect is not None else None),
+                      low / scale if scale and low is not None else None,
+                      high / scale if scale and high is not None else None,
+                      unit=unit, units=effect, n_new=n_new, n_existing=n_existing)
+    if unit == "boolean":
+        return Effect("share", effect, low, high, unit=unit, n_new=n_new, n_existing=n_existing)
+    return Effect("points", effect, low, high, unit=unit, n_new=n_new, n_existing=n_existing)
+
+
+def finding_effect(finding, names: dict) -> Effect | None:
+    """The effect of a finding, read from its stored figures (None for manual notes)."""
+    figures = finding.figures or {}
+    unit = (names.get((finding.touchpoint_key, finding.metric_key)) or ("", "", ""))[2]
+    if finding.kind == "aggregate":
+        return comparison_effect(figures, unit)
+    if finding.kind == "case":
+        return Effect("excess", _num(figures.get("total_excess")), unit="eur",
+                      n=figures.get("n_flagged"), n_existing=figures.get("n_cases"))
+    if finding.kind == "price_walking":
+        median = _num(figures.get("median_value"))
+        slope, low, high = (_num(figures.get(k)) for k in ("slope", "slope_low", "slope_high"))
+        rel = _num(figures.get("slope_rel"))
+        if median:
+            return Effect("slope", rel if rel is not None else (slope / median if slope is not None else None),
+                          low / median if low is not None else None, high / median if high is not None else None,
+                          unit=unit, units=slope, n=figures.get("n"))
+        return Effect("slope", rel, unit=unit, units=slope, n=figures.get("n"))
+    if finding.kind == "aftersales":
+        n = sum(int(figures.get(k) or 0) for k in ("n_satisfied", "n_dissatisfied")) or None
+        return Effect("share", _num(figures.get("difference")), _num(figures.get("ci_low")),
+                      _num(figures.get("ci_high")), unit="boolean", n=n)
+    return None
+
+
+def _signed(value: float | None, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind in ("relative", "slope"):
+        return fmt_percent(value, 1)
+    if kind == "share":
+        return _("%(value)s pp", value=fmt_number(value * 100, 1))
+    if kind == "excess":
+        return fmt_money(value, 0)
+    return fmt_number(value, 2)
+
+
+def effect_value(effect: Effect | None) -> str:
+    """'+14.0 %' · '0.40 points' · '6.0 pp' · '€1,235 in this sample' · '3.0 % a year'."""
+    if effect is None or effect.value is None:
+        return "–"
+    text = _signed(effect.value, effect.kind)
+    if effect.kind == "points" and effect.unit == "rating":
+        return _("%(value)s points", value=text)
+    if effect.kind == "points" and effect.unit == "percent":
+        return _("%(value)s pp", value=text)
+    if effect.kind == "excess":
+        return _("%(amount)s paid above the new-business price, in this sample", amount=text)
+    if effect.kind == "slope":
+        return _("%(value)s a year of tenure", value=text)
+    return text
+
+
+def effect_interval(effect: Effect | None) -> str:
+    """'95 % interval 9.0 % to 19.0 %', or a plain 'no interval' for a sum over cases."""
+    if effect is None:
+        return ""
+    if effect.low is None or effect.high is None:
+        return _("no interval") if effect.kind != "excess" else _("sum over the cases, no interval")
+    return _("95%% interval %(low)s to %(high)s", low=_signed(effect.low, effect.kind),
+             high=_signed(effect.high, effect.kind))
+
+
+def effect_n(effect: Effect | None) -> str:
+    """'n = 61 existing / 48 new' (observations compared), or the cases counted."""
+    if effect is None:
+        return ""
+    if effect.kind == "excess":
+        return _("%(flagged)s of %(n)s prices above the new-business price",
+                 flagged=fmt_number(effect.n), n=fmt_number(effect.n_existing))
+    if effect.n_new is not None or effect.n_existing is not None:
+        return _("n = %(existing)s existing / %(new)s new", existing=fmt_number(effect.n_existing),
+                 new=fmt_number(effect.n_new))
+    if effect.n is not None:
+        return _("n = %(n)s", n=fmt_number(effect.n))
+    return ""
+
+
+def unit_amount(value, unit: str) -> str:
+    """A value in a metric's own unit: '€12.40', '95 s', '1.5 h', '0.40 points', '6.0 pp'."""
+    value = _num(value)
+    if value is None:
+        return "–"
+    if abs(value) < 0.005:  # no "-0.00"
+        value = 0.0
+    if unit == "eur":
+        return fmt_money(value, 2)
+    if unit == "seconds":
+        return _("%(n)s s", n=fmt_number(value, 0))
+    if unit == "hours":
+        return _("%(n)s h", n=fmt_number(value, 1))
+    if unit == "rating":
+        return _("%(value)s points", value=fmt_number(value, 2))
+    if unit == "boolean":
+        return _("%(value)s pp", value=fmt_number(value * 100, 1))
+    if unit == "percent":
+        return _("%(value)s pp", value=fmt_number(value, 1))
+    return fmt_number(value, 2)
+
+
+def effect_units(effect: Effect | None) -> str:
+    """The relative effect in the metric's unit: '≈ €12.40' or '≈ 95 s' (empty otherwise)."""
+    if effect is None or effect.units is None or effect.kind not in ("relative", "slope"):
+        return ""
+    amount = unit_amount(effect.units, effect.unit)
+    return _("≈ %(amount)s a year of tenure", amount=amount) if effect.kind == "slope" else _("≈ %(amount)s", amount=amount)
+
+
 def template_helpers() -> dict:
     """Helpers for the audit templates (a blueprint context processor)."""
     return {
@@ -104,5 +280,6 @@ def template_helpers() -> dict:
         "severity_labels": SEVERITY_LABELS, "severity_badge": SEVERITY_BADGE, "kind_labels": KIND_LABELS,
         "segment_kind_labels": SEGMENT_KIND_LABELS, "customer_status_labels": CUSTOMER_STATUS_LABELS,
         "segment_label": segment_label, "metric_label": metric_label, "finding_title": finding_title,
-        "default_action": default_action,
+        "default_action": default_action, "finding_effect": finding_effect, "effect_value": effect_value,
+        "effect_interval": effect_interval, "effect_n": effect_n, "effect_units": effect_units,
     }

@@ -205,6 +205,9 @@ class Finding(db.Model):
     comments: so.Mapped[list[FindingComment]] = so.relationship(
         back_populates="finding", cascade="all, delete-orphan", order_by="FindingComment.id"
     )
+    activity: so.Mapped[list[FindingActivity]] = so.relationship(
+        cascade="all, delete-orphan", order_by="FindingActivity.id", passive_deletes=True
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("audit_id", "key", name="uq_findings_audit_key"),
@@ -268,6 +271,53 @@ class FindingComment(db.Model):
 
     finding: so.Mapped[Finding] = so.relationship(back_populates="comments")
     author: so.Mapped[User | None] = so.relationship()
+
+
+# What the activity log of a finding records; and the notices an owner gets.
+ACTIVITY_FIELDS = ("status", "owner", "due_date")
+REMINDER_KINDS = ("assigned", "due")
+
+
+class FindingActivity(db.Model):
+    """One change of a finding's status, owner or due date: who, when, from → to.
+
+    Values are stored raw (status key, user id, ISO date) and worded when shown."""
+
+    __tablename__ = "finding_activity"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    field: so.Mapped[str] = so.mapped_column(sa.String(16))
+    old_value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    new_value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    user: so.Mapped[User | None] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("field IN ('status', 'owner', 'due_date')", name="field_known"),
+    )
+
+
+class FindingReminder(db.Model):
+    """A notice sent to a finding's owner: at most one per finding, kind and day."""
+
+    __tablename__ = "finding_reminders"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id", ondelete="CASCADE"))
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    day: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    # 'mail' when an e-mail went out, 'page' when only the start page tells (no address or no SMTP).
+    channel: so.Mapped[str] = so.mapped_column(sa.String(8), default="page")
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("finding_id", "kind", "day", name="uq_finding_reminders_finding_kind_day"),
+        sa.CheckConstraint("kind IN ('assigned', 'due')", name="kind_known"),
+    )
 
 
 class AnalysisSnapshot(db.Model):

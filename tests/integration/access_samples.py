@@ -59,9 +59,13 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
         observations[role] = obs.id
     observations["default"] = observations["manager"]
     finding = Finding(audit_id=audit.id, key="manual:sample", kind="manual", source="manual", title="Sample")
-    db.session.add(finding)
+    # Service staff see only the actions they own: their sample is one.
+    owned = Finding(audit_id=audit.id, key="manual:owned", kind="manual", source="manual", title="Owned",
+                    owner_id=users["service"].id)
+    db.session.add_all([finding, owned])
     db.session.flush()
-    return {"audit_id": audit.id, "observation_id": observations, "finding_id": finding.id,
+    return {"audit_id": audit.id, "observation_id": observations,
+            "finding_id": {"service": owned.id, "default": finding.id},
             "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id}
 
 

@@ -72,9 +72,9 @@ EXPECTED.update({
     "observations.delete": {"service", "manager"},
     "observations.edit": {"service", "manager"},
     "findings.index": {"manager", "leadership"},
-    "findings.view": {"manager", "leadership"},
+    "findings.view": {"manager", "leadership", "service"},
     "findings.update": {"manager"},
-    "findings.comment": {"manager", "leadership"},
+    "findings.comment": {"manager", "leadership", "service"},
     "findings.create": {"manager"},
 })
 

@@ -1,0 +1,291 @@
+"""What each role's start page says: the answer for leadership, the work for managers,
+the assigned rounds and own actions for everyone who has some.
+
+Figures are read through :func:`app.touchpoint_audit.labels.comparison_effect` and
+:func:`~app.touchpoint_audit.labels.finding_effect` only, so a change of the stored
+statistics changes one place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from app.accounts.models import User
+from app.extensions import db
+from app.touchpoint_audit.analysis import DEFAULT_PARAMS, latest_snapshot
+from app.touchpoint_audit.labels import (
+    Effect,
+    comparison_effect,
+    effect_interval,
+    effect_n,
+    effect_value,
+    finding_effect,
+    metric_label,
+    segment_label,
+    unit_amount,
+)
+from app.touchpoint_audit.loaders import latest_segmentation_run_id
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, FindingActivity, Observation
+
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+OPEN_STATUSES = ("open", "acknowledged")
+ANSWER_SENTENCES = 4
+TOP_FINDINGS = 5
+# Gaps that grew, and gaps that shrank, listed on the start page (the report lists all).
+CHANGES_SHOWN = 5
+LIST_LIMIT = 5
+# An assignment counts as new on the owner's start page for this many days.
+NEW_ASSIGNMENT_DAYS = 7
+
+
+# ------------------------------------------------------------------ leadership
+
+def latest_analysed_round() -> tuple[Audit | None, AnalysisSnapshot | None]:
+    """The newest round (by creation) that has a stored analysis, and that analysis."""
+    audit = db.session.scalar(
+        db.select(Audit).where(Audit.id.in_(db.select(AnalysisSnapshot.audit_id)), Audit.status != "draft")
+        .order_by(Audit.created_at.desc(), Audit.id.desc()).limit(1))
+    return (audit, latest_snapshot(audit.id)) if audit is not None else (None, None)
+
+
+def _unit_of(names: dict, touchpoint: str, metric: str) -> str:
+    return (names.get((touchpoint, metric)) or ("", "", ""))[2]
+
+
+def _who(kind: str | None, segment) -> str:
+    if kind in (None, "overall") or segment in (None, "all"):
+        return _("Existing customers")
+    return _("Existing customers (%(segment)s)", segment=segment_label(kind, segment))
+
+
+def _sentence(row: dict, effect: Effect, names: dict, also: list[str]) -> str:
+    where = metric_label(names, row.get("touchpoint"), row.get("metric"))
+    params = dict(who=_who(row.get("segment_kind"), row.get("segment")), where=where,
+                  effect=effect_value(effect), interval=effect_interval(effect), n=effect_n(effect))
+    if effect.unit == "eur":
+        text = _("%(who)s pay %(effect)s more than new customers at %(where)s (%(interval)s; %(n)s).", **params)
+    elif effect.unit in ("seconds", "hours"):
+        text = _("%(who)s wait %(effect)s longer than new customers at %(where)s (%(interval)s; %(n)s).",
+                 **params)
+    else:
+        text = _("%(who)s fare worse than new customers at %(where)s by %(effect)s (%(interval)s; %(n)s).",
+                 **params)
+    if also:
+        text += " " + _("The gap also holds for: %(segments)s.", segments=", ".join(also))
+    return text
+
+
+def answer_sentences(snapshot: AnalysisSnapshot | None, names: dict,
+                     limit: int = ANSWER_SENTENCES) -> list[str]:
+    """One sentence per touchpoint × metric with a flagged comparison (fair ones are not
+    mentioned): the segment with the largest gap leads, the others are named after it."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in (snapshot.comparisons if snapshot else None) or []:
+        if row.get("flagged") is True:
+            groups.setdefault((row.get("touchpoint"), row.get("metric")), []).append(row)
+    ranked = []
+    for (touchpoint, metric), rows in groups.items():
+        unit = _unit_of(names, touchpoint, metric)
+        scored = sorted(((comparison_effect(r, unit), r) for r in rows),
+                        key=lambda er: (SEVERITY_RANK.get(er[1].get("severity"), 9), -er[0].rank))
+        effect, lead = scored[0]
+        also = [segment_label(r.get("segment_kind"), r.get("segment")) for _e, r in scored[1:]]
+        ranked.append(((SEVERITY_RANK.get(lead.get("severity"), 9), -effect.rank), lead, effect, also))
+    ranked.sort(key=lambda item: item[0])
+    return [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
+
+
+def owner_name(user: User | None) -> str:
+    return (user.display_name or user.username) if user else ""
+
+
+def ordered_findings(findings: list[Finding], names: dict) -> list[tuple[Finding, Effect | None]]:
+    """Findings with their effect, by severity, then by the size of the effect today."""
+    pairs = [(f, finding_effect(f, names)) for f in findings]
+    return sorted(pairs, key=lambda fe: (SEVERITY_RANK.get(fe[0].severity, 9),
+                                         -(fe[1].rank if fe[1] else float("-inf")), fe[0].id))
+
+
+def top_findings(audit: Audit, names: dict, limit: int = TOP_FINDINGS) -> list[tuple[Finding, Effect | None]]:
+    """The audit's current (not stale) findings that are still to act on, worst first."""
+    findings = db.session.scalars(db.select(Finding).where(
+        Finding.audit_id == audit.id, Finding.stale.is_(False), Finding.status.in_(OPEN_STATUSES))).all()
+    ordered = ordered_findings(findings, names)
+    # As on the report's first page: the question is how loyal customers are treated, so
+    # loyalty-penalty findings lead and after-sales gaps fill the rest.
+    penalty = [pair for pair in ordered if pair[0].kind != "aftersales"]
+    aftersales = [pair for pair in ordered if pair[0].kind == "aftersales"]
+    share = min(len(penalty), max(limit - len(aftersales), (limit * 3) // 5))
+    return penalty[:share] + aftersales[:limit - share]
+
+
+@dataclass
+class Changes:
+    previous: Audit | None
+    grew: list = field(default_factory=list)
+    shrank: list = field(default_factory=list)
+    stayed: int = 0
+
+
+def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, names: dict) -> Changes:
+    """Gaps that grew or shrank since the last published round on the same scope."""
+    from app.reports.analysis import round_trend
+
+    if audit.is_published:
+        return Changes(previous=None)
+    previous, rows = round_trend(audit, snapshot)
+    changes = Changes(previous=previous)
+    for row in rows:
+        if row.verdict in ("grew", "shrank"):
+            unit = _unit_of(names, row.touchpoint, row.metric)
+            item = {"where": metric_label(names, row.touchpoint, row.metric),
+                    "segment": segment_label(row.segment_kind, row.segment),
+                    "previous": unit_amount(row.previous, unit), "current": unit_amount(row.current, unit)}
+            getattr(changes, row.verdict).append(item)
+        elif row.verdict == "stayed":
+            changes.stayed += 1
+    return changes
+
+
+def report_documents(audit: Audit) -> dict[str, bool]:
+    """Which languages have a PDF to download now (published, else the latest draft)."""
+    from app.reports.models import ReportDocument
+
+    kind = "published" if audit.is_published else "draft"
+    langs = db.session.scalars(db.select(ReportDocument.lang).where(
+        ReportDocument.audit_id == audit.id, ReportDocument.kind == kind)).all()
+    return {lang: lang in langs for lang in ("de", "en")}
+
+
+def leadership_view(names: dict) -> dict:
+    """The answer, the top findings, the changes and the PDF of the latest analysed round."""
+    audit, snapshot = latest_analysed_round()
+    if audit is None:
+        return {"audit": None}
+    owners = {u.id: u for u in db.session.scalars(db.select(User))}
+    return {
+        "audit": audit, "snapshot": snapshot, "sentences": answer_sentences(snapshot, names),
+        "n_compared": sum(1 for r in (snapshot.comparisons or []) if r.get("status") == "ok"),
+        "top": top_findings(audit, names), "owners": owners,
+        "changes": changes_since_last_round(audit, snapshot, names),
+        "documents": report_documents(audit),
+    }
+
+
+# ------------------------------------------------------------------ managers
+
+@dataclass
+class TouchpointProgress:
+    name: str
+    n_new: int = 0
+    n_existing: int = 0
+    metrics: int = 0
+    metrics_ready: int = 0
+
+
+@dataclass
+class RoundWork:
+    audit: Audit
+    n_observations: int
+    touchpoints: list[TouchpointProgress]
+    snapshot: AnalysisSnapshot | None
+    stale_reasons: list[str]
+
+
+def round_progress(audit: Audit, locale: str, min_n: int) -> list[TouchpointProgress]:
+    """Per touchpoint in scope: observations of new and existing customers, and how many
+    of its metrics hold at least ``min_n`` of each (the analysis' minimum per group)."""
+    counts = {(m, s): n for m, s, n in db.session.execute(
+        db.select(Observation.metric_id, Observation.customer_status, db.func.count(Observation.id))
+        .where(Observation.audit_id == audit.id).group_by(Observation.metric_id, Observation.customer_status))}
+    rows: dict[int, TouchpointProgress] = {}
+    for metric in sorted(audit.metrics, key=lambda m: (m.touchpoint.position, m.touchpoint_id, m.position)):
+        row = rows.setdefault(metric.touchpoint_id, TouchpointProgress(metric.touchpoint.name(locale)))
+        new, existing = counts.get((metric.id, "new"), 0), counts.get((metric.id, "existing"), 0)
+        row.n_new += new
+        row.n_existing += existing
+        row.metrics += 1
+        row.metrics_ready += int(new >= min_n and existing >= min_n)
+    return list(rows.values())
+
+
+def stale_reasons(audit: Audit, snapshot: AnalysisSnapshot | None, run_id: int | None) -> list[str]:
+    """Why the audit's analysis is out of date (empty when it is current)."""
+    from app.web.i18n import fmt_date, fmt_number
+
+    n_obs = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id)) or 0
+    if snapshot is None:
+        return [_("Not analysed yet.")] if n_obs else []
+    reasons = []
+    newer = db.session.scalar(db.select(db.func.count(Observation.id)).where(
+        Observation.audit_id == audit.id, Observation.created_at > snapshot.created_at)) or 0
+    if newer:
+        reasons.append(_("%(n)s observations logged since the analysis of %(date)s.", n=fmt_number(newer),
+                         date=fmt_date(snapshot.created_at)))
+    if run_id is not None and snapshot.segmentation_run_id != run_id:
+        reasons.append(_("A newer segmentation run exists than the one the analysis used."))
+    return reasons
+
+
+def manager_view(locale: str, today: dt.date, names: dict) -> dict:
+    """Open rounds with their logging progress and stale analyses; actions overdue or unassigned."""
+    audits = db.session.scalars(db.select(Audit).where(Audit.status.in_(("open", "review")))
+                                .order_by(Audit.created_at.desc(), Audit.id.desc())).all()
+    run_id = latest_segmentation_run_id()
+    min_n = DEFAULT_PARAMS["min_n"]
+    rounds = []
+    for audit in audits:
+        snapshot = latest_snapshot(audit.id)
+        progress = round_progress(audit, locale, min_n)
+        rounds.append(RoundWork(audit, sum(t.n_new + t.n_existing for t in progress), progress, snapshot,
+                                stale_reasons(audit, snapshot, run_id)))
+    actionable = db.session.scalars(
+        db.select(Finding).join(Audit, Audit.id == Finding.audit_id)
+        .where(Audit.status != "published", Finding.stale.is_(False), Finding.status.in_(OPEN_STATUSES))).all()
+    overdue = [f for f in actionable if f.due_date is not None and f.due_date < today]
+    unassigned = [f for f in actionable if f.owner_id is None]
+    return {
+        "rounds": rounds, "min_n": min_n,
+        "overdue": ordered_findings(overdue, names), "unassigned": ordered_findings(unassigned, names),
+        "limit": LIST_LIMIT,
+    }
+
+
+# ------------------------------------------------------------------ service staff and every owner
+
+def assigned_rounds(user_id: int) -> list[tuple[Audit, int]]:
+    """The open rounds the user is assigned to, with how many observations they logged there."""
+    from app.touchpoint_audit.models import audit_staff
+
+    audits = db.session.scalars(
+        db.select(Audit).join(audit_staff, audit_staff.c.audit_id == Audit.id)
+        .where(audit_staff.c.user_id == user_id, Audit.status == "open")
+        .order_by(Audit.created_at.desc(), Audit.id.desc())).all()
+    own = dict(db.session.execute(
+        db.select(Observation.audit_id, db.func.count(Observation.id))
+        .where(Observation.created_by_id == user_id).group_by(Observation.audit_id)).all())
+    return [(a, own.get(a.id, 0)) for a in audits]
+
+
+def my_actions(user_id: int, names: dict) -> list[tuple[Finding, Effect | None]]:
+    """The findings the user owns that are still to act on: overdue first, then by due date."""
+    findings = db.session.scalars(db.select(Finding).where(
+        Finding.owner_id == user_id, Finding.status.in_(OPEN_STATUSES), Finding.stale.is_(False))).all()
+    pairs = [(f, finding_effect(f, names)) for f in findings]
+    return sorted(pairs, key=lambda fe: (fe[0].due_date is None, fe[0].due_date or dt.date.max,
+                                         SEVERITY_RANK.get(fe[0].severity, 9), fe[0].id))
+
+
+
+def assigned_on(user_id: int, finding_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each of these findings was last assigned to the user (from the activity log)."""
+    if not finding_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(FindingActivity.finding_id, db.func.max(FindingActivity.created_at))
+        .where(FindingActivity.finding_id.in_(finding_ids), FindingActivity.field == "owner",
+               FindingActivity.new_value == str(user_id))
+        .group_by(FindingActivity.finding_id)).all()
+    return dict(rows)
