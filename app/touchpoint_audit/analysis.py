@@ -52,7 +52,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         comparisons = compare_groups(
             frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
             materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
-            confidence=params["confidence"],
+            confidence=params["confidence"], price_metrics=price_metrics or None,
         )
     else:
         comparisons = pd.DataFrame()
