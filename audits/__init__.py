@@ -42,9 +42,12 @@ from .penalty import (
     DEFAULT_MATERIALITY,
     DEFAULT_SEVERITY,
     EFFECT_UNITS,
+    EXCESS_ASSUMPTIONS,
     bootstrap_median_draws,
     case_flags,
     compare_groups,
+    excess_observed,
+    excess_per_year,
     tenure_gradient,
     total_excess,
 )
@@ -54,7 +57,8 @@ __all__ = [
     # penalty
     "case_flags", "total_excess", "compare_groups", "tenure_gradient",
     "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS", "to_python",
-    "DEFAULT_MATERIALITY", "EFFECT_UNITS", "COMPARISON_WARNINGS",
+    "DEFAULT_MATERIALITY", "EFFECT_UNITS", "COMPARISON_WARNINGS", "excess_observed",
+    "excess_per_year", "EXCESS_ASSUMPTIONS",
     "STATUS_ALIASES",
     # after-sales
     "satisfied", "repurchase_table", "aftersales_effect", "newcombe_interval",

@@ -48,6 +48,9 @@ __all__ = [
     "CASE_REASONS",
     "case_flags",
     "total_excess",
+    "excess_observed",
+    "excess_per_year",
+    "EXCESS_ASSUMPTIONS",
     "compare_groups",
     "tenure_gradient",
     "bootstrap_median_draws",
@@ -86,9 +89,11 @@ def case_flags(
     obs: pd.DataFrame,
     price_metrics: Iterable,
     *,
+    comparisons: pd.DataFrame | None = None,
     window_days: int = 30,
     tolerance: float = 0.0,
-    min_reference_n: int = 1,
+    z: float = 1.645,
+    min_reference_n: int = 3,
     match_missing: bool = True,
     touchpoint_col: str = "touchpoint",
     metric_col: str = "metric",
@@ -98,13 +103,25 @@ def case_flags(
     channel_col: str = "channel",
     date_col: str = "observed_at",
 ) -> pd.DataFrame:
-    """Flag existing customers' prices above the equivalent new-business price.
+    """Flag existing customers' prices above a prediction bound over the new-business price.
 
     For every existing customer's observation of a price metric the reference is the
     median of the new customers' values at the same touchpoint and metric, for the same
     product key and channel, observed within ``window_days`` calendar days before or
-    after it (both ends inclusive; time of day is ignored). The observation is flagged
-    when ``value > reference × (1 + tolerance)``.
+    after it (both ends inclusive; time of day is ignored), from at least
+    ``min_reference_n`` of them. The observation lies above the bound when
+
+        log(value) − log(reference) > z · s · sqrt(1 + π / (2k))
+
+    with k the number of those new prices and s = 1.4826 × the median absolute deviation
+    of their logs: a fair price drawn like the new ones exceeds it with probability
+    about 5 % (z = 1.645), the π / (2k) term accounting for the median's own error. The
+    tolerance only raises the bar: the value must also exceed reference × (1 + tolerance).
+
+    A case is flagged only when, in addition, ``comparisons`` (the output of
+    :func:`compare_groups`) flags the same touchpoint × metric overall or in one of the
+    customer's segments (a column of ``obs`` named like the segment kind): a single price
+    above the bound is no evidence of a penalty when the aggregate comparison finds none.
 
     Parameters
     ----------
@@ -114,11 +131,17 @@ def case_flags(
     price_metrics : iterable
         ``(touchpoint, metric)`` tuples, or bare metric names meaning that metric at
         every touchpoint, e.g. ``[("renewal", "price"), "premium"]``.
+    comparisons : pandas.DataFrame, optional
+        Output of :func:`compare_groups` on the same observations. Without it no case is
+        gated (each price is judged on its own; the app always passes it).
     window_days : int, default 30
         Half-width of the window in calendar days, inclusive.
     tolerance : float, default 0.0
-        Relative margin above the reference that is still accepted (0.02 = 2 %).
-    min_reference_n : int, default 1
+        Relative margin above the reference that is still accepted (0.02 = 2 %); it can
+        only raise the prediction bound, never lower it.
+    z : float, default 1.645
+        Normal quantile of the one-sided prediction bound.
+    min_reference_n : int, default 3
         Fewest new-customer prices a reference needs; with fewer the case gets the
         reason ``'too_few_references'`` and no verdict.
     match_missing : bool, default True
@@ -132,9 +155,11 @@ def case_flags(
     pandas.DataFrame
         The existing customers' price observations (original index and columns) plus
         ``reference_price`` (float, NaN without reference), ``reference_n`` (new prices
-        in the window), ``excess`` (value − reference, signed, in the value's unit),
-        ``excess_pct`` (excess / reference), ``flagged`` (bool) and ``reason`` (None when
-        a verdict was reached, else a key of :data:`CASE_REASONS`).
+        in the window), ``reference_spread`` (s), ``limit_price`` (the price above which
+        the observation lies above the bound), ``excess`` (value − reference, signed, in
+        the value's unit), ``excess_pct`` (excess / reference), ``above_bound`` (bool),
+        ``comparison_flagged`` (bool: the gate), ``flagged`` (both) and ``reason`` (None
+        when a verdict was reached, else a key of :data:`CASE_REASONS`).
 
     Notes
     -----
@@ -147,6 +172,8 @@ def case_flags(
         raise ValueError("window_days must be >= 0.")
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0 (a relative margin, 0.05 = 5 %).")
+    if z < 0:
+        raise ValueError("z must be >= 0 (1.645 for a one-sided 95 % bound).")
     if min_reference_n < 1:
         raise ValueError("min_reference_n must be at least 1.")
     require_columns(obs, [touchpoint_col, metric_col, value_col, status_col, date_col],
@@ -175,6 +202,7 @@ def case_flags(
     query_ok = value_ok[ex_pos] & date_ok[ex_pos] & key_ok[ex_pos]
 
     reference = np.full(len(ex_pos), np.nan)
+    spread = np.full(len(ex_pos), np.nan)
     reference_n = np.zeros(len(ex_pos), dtype="int64")
     if ref_mask.any() and query_ok.any():
         d_min = int(min(days[ref_mask].min(), days[ex_pos[query_ok]].min()))
@@ -192,8 +220,9 @@ def case_flags(
         unique_key, inverse = np.unique(q_key, return_inverse=True)
         lo = np.searchsorted(ref_key, unique_key - window_days, side="left")
         hi = np.searchsorted(ref_key, unique_key + window_days, side="right")
-        medians = _window_medians(ref_values, lo, hi)
+        medians, log_mads = _window_medians(ref_values, lo, hi, with_log_mad=True)
         reference[query_ok] = medians[inverse]
+        spread[query_ok] = 1.4826 * log_mads[inverse]
         reference_n[query_ok] = (hi - lo)[inverse]
 
     ex_values = values[ex_pos]
@@ -202,8 +231,12 @@ def case_flags(
     excess = ex_values - reference
     with np.errstate(divide="ignore", invalid="ignore"):
         excess_pct = np.where(reference != 0, excess / np.abs(reference), np.nan)
-    limit = reference * (1 + tolerance)
-    flagged = enough & ((ex_values - limit) > _REL_EPS * np.maximum(np.abs(limit), 1.0))
+        bound = z * spread * np.sqrt(1 + np.pi / (2 * np.maximum(reference_n, 1)))
+        factor = np.maximum(np.exp(bound), 1 + tolerance)
+        limit = np.where(reference > 0, reference * factor, reference * (1 + tolerance))
+    above = enough & ((ex_values - limit) > _REL_EPS * np.maximum(np.abs(limit), 1.0))
+    gate = (_comparison_gate(out, comparisons, touchpoint_col, metric_col)
+            if comparisons is not None else np.ones(len(ex_pos), dtype=bool))
 
     reason = np.full(len(ex_pos), None, dtype=object)
     reason[(reference_n > 0) & ~enough] = "too_few_references"
@@ -214,22 +247,49 @@ def case_flags(
 
     out["reference_price"] = reference
     out["reference_n"] = reference_n
+    out["reference_spread"] = np.where(enough, spread, np.nan)
+    out["limit_price"] = np.where(enough, limit, np.nan)
     out["excess"] = excess
     out["excess_pct"] = excess_pct
-    out["flagged"] = flagged
+    out["above_bound"] = above
+    out["comparison_flagged"] = gate
+    out["flagged"] = above & gate
     out["reason"] = reason
     return out
 
 
-def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _comparison_gate(cases: pd.DataFrame, comparisons: pd.DataFrame, touchpoint_col: str,
+                     metric_col: str) -> np.ndarray:
+    """True where the case's touchpoint × metric is flagged overall or in its segment."""
+    require_columns(comparisons, ["touchpoint", "metric", "segment_kind", "segment", "flagged"],
+                    "comparisons")
+    flagged = comparisons[comparisons["flagged"].eq(True)]
+    gate = np.zeros(len(cases), dtype=bool)
+    if flagged.empty or cases.empty:
+        return gate
+    pairs = pd.MultiIndex.from_arrays([cases[touchpoint_col].astype(object),
+                                       cases[metric_col].astype(object)])
+    for (kind, segment), rows in flagged.groupby(["segment_kind", "segment"], sort=False):
+        on = pairs.isin(list(zip(rows["touchpoint"], rows["metric"])))
+        if kind == OVERALL:
+            gate |= on
+        elif kind in cases.columns:
+            gate |= on & (cases[kind].astype(object) == segment).to_numpy()
+    return gate
+
+
+def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                    with_log_mad: bool = False):
     """Median of ``values[lo[i]:hi[i]]`` for every i, vectorised in chunks.
 
     Windows are padded with +inf to a rectangle, sorted row-wise, and the middle
     element(s) picked. Rows are processed by ascending length so the padding stays
-    small; each chunk holds at most ``_MAX_CELLS`` cells.
+    small; each chunk holds at most ``_MAX_CELLS`` cells. With ``with_log_mad`` also the
+    median absolute deviation of the windows' log values (positive values only).
     """
     length = hi - lo
     out = np.full(len(length), np.nan)
+    mad = np.full(len(length), np.nan)
     order = np.argsort(length, kind="stable")
     sorted_len = length[order]
     start = int(np.searchsorted(sorted_len, 1))  # windows without values stay NaN
@@ -243,14 +303,27 @@ def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nd
         idx = order[start:stop]
         width = int(sorted_len[stop - 1])
         cols = np.arange(width)
+        padding = cols >= length[idx, None]
         block = values[np.minimum(lo[idx, None] + cols, last)]
-        block[cols >= length[idx, None]] = np.inf
+        block[padding] = np.inf
         block.sort(axis=1)
-        n = length[idx]
-        r = np.arange(len(idx))
-        out[idx] = 0.5 * (block[r, (n - 1) // 2] + block[r, n // 2])
+        out[idx] = _middle(block, length[idx])
+        if with_log_mad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.log(np.where(padding, 1.0, block))
+            centre = _middle(np.where(padding, np.inf, logs), length[idx])
+            deviation = np.abs(logs - centre[:, None])
+            deviation[padding] = np.inf
+            deviation.sort(axis=1)
+            mad[idx] = _middle(deviation, length[idx])
         start = stop
-    return out
+    return (out, mad) if with_log_mad else out
+
+
+def _middle(sorted_block: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Median of each row's first n values (rows sorted ascending)."""
+    r = np.arange(len(n))
+    return 0.5 * (sorted_block[r, (n - 1) // 2] + sorted_block[r, n // 2])
 
 
 def total_excess(
@@ -293,6 +366,123 @@ def total_excess(
         "n_flagged": grouped["_flagged"].sum().astype("int64"),
         "total_excess": grouped["_excess"].sum().astype("float64"),
     }).reset_index()
+
+
+#: The assumptions behind the two cost figures, in words (shown beside them).
+EXCESS_ASSUMPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "observed": MappingProxyType({
+        "en": "Excess observed: the sum, over the flagged cases in this sample, of the price "
+              "paid minus the new-business reference. It covers only the prices logged in "
+              "the audit, not the year.",
+        "de": "Beobachteter Mehrbetrag: Summe über die markierten Fälle dieser Stichprobe "
+              "(gezahlter Preis minus Neukunden-Referenz). Er umfasst nur die im Audit "
+              "erfassten Preise, nicht das Jahr.",
+    }),
+    "year": MappingProxyType({
+        "en": "Excess a year, estimated: the relative gap (with its 95 % interval) applied to "
+              "the typical existing-customer price, times the yearly number of such "
+              "transactions (default: the segment's existing customers, one transaction "
+              "each a year). It assumes the sample's gap holds for all of them.",
+        "de": "Mehrbetrag pro Jahr, geschätzt: die relative Lücke (mit 95-%-Intervall) auf den "
+              "typischen Bestandskundenpreis angewandt, mal die Zahl solcher Vorgänge im Jahr "
+              "(Standard: die Bestandskunden des Segments, je ein Vorgang im Jahr). "
+              "Angenommen ist, dass die Lücke der Stichprobe für alle gilt.",
+    }),
+})
+
+
+def excess_observed(
+    cases: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    excess_col: str = "excess",
+    flagged_col: str = "flagged",
+):
+    """Excess observed "in this sample": the sum of the excess over the flagged cases.
+
+    Same figures as :func:`total_excess`; the name says what it is not — an estimate for
+    the year (see :func:`excess_per_year` and :data:`EXCESS_ASSUMPTIONS`).
+    """
+    return total_excess(cases, by, excess_col=excess_col, flagged_col=flagged_col)
+
+
+def excess_per_year(
+    comparisons: pd.DataFrame,
+    price_metrics: Iterable,
+    volumes: Mapping | None = None,
+    segment_sizes: Mapping[tuple[str, object], float] | None = None,
+) -> pd.DataFrame:
+    """Excess a year, estimated, for the flagged price comparisons (money, relative gap).
+
+    Per flagged row of :func:`compare_groups` whose metric is a price (kind 'ratio'):
+    with g the relative gap (``effect`` / 100) and P the typical existing-customer price
+    (``median_existing``), an existing customer pays P · g / (1 + g) more than the
+    new-business price for the same product; times the yearly volume of such
+    transactions. The interval uses the gap's interval (ci_low, ci_high), the price and
+    volume held fixed.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+        Output of :func:`compare_groups`.
+    price_metrics : iterable
+        ``(touchpoint, metric)`` tuples or metric names of prices.
+    volumes : mapping, optional
+        Transactions a year, set by the manager: ``{(touchpoint, metric): n}`` (whole
+        customer base; a segment gets its share by customers) or
+        ``{(touchpoint, metric, segment_kind, segment): n}``.
+    segment_sizes : mapping, optional
+        ``{(segment_kind, segment): existing customers}`` from the latest segmentation,
+        with ``('overall', 'all')`` for all of them: the default volume (one transaction
+        a customer a year). Without it the customers in the sample are the volume.
+
+    Returns
+    -------
+    pandas.DataFrame
+        touchpoint, metric, segment_kind, segment, ``typical_price, gap, gap_low,
+        gap_high`` (shares), ``volume, volume_source`` ('set', 'segmentation' or
+        'sample'), ``excess_year, excess_year_low, excess_year_high``.
+    """
+    require_columns(comparisons, ["touchpoint", "metric", "segment_kind", "segment", "flagged",
+                                  "statistic", "effect", "ci_low", "ci_high",
+                                  "median_existing", "n_customers"], "comparisons")
+    columns = ["touchpoint", "metric", "segment_kind", "segment", "typical_price", "gap",
+               "gap_low", "gap_high", "volume", "volume_source", "excess_year",
+               "excess_year_low", "excess_year_high"]
+    volumes, sizes = dict(volumes or {}), dict(segment_sizes or {})
+    priced = metric_mask(comparisons, price_metrics, "touchpoint", "metric", "price_metrics")
+    rows = comparisons[priced & comparisons["flagged"].eq(True).to_numpy()
+                       & (comparisons["statistic"] == "hodges_lehmann_log").to_numpy()]
+    out = []
+    for row in rows.to_dict("records"):
+        volume, source = _yearly_volume(row, volumes, sizes)
+        gaps = np.array([row["effect"], row["ci_low"], row["ci_high"]], dtype=float) / 100
+        per_transaction = row["median_existing"] * gaps / (1 + gaps)
+        out.append(dict(
+            {k: row[k] for k in ("touchpoint", "metric", "segment_kind", "segment")},
+            typical_price=row["median_existing"], gap=gaps[0], gap_low=gaps[1], gap_high=gaps[2],
+            volume=volume, volume_source=source, excess_year=per_transaction[0] * volume,
+            excess_year_low=per_transaction[1] * volume,
+            excess_year_high=per_transaction[2] * volume,
+        ))
+    return pd.DataFrame(out, columns=columns)
+
+
+def _yearly_volume(row: dict, volumes: dict, sizes: dict) -> tuple[float, str]:
+    """Transactions a year for one comparison row, and where the number comes from."""
+    tp, metric, kind, segment = row["touchpoint"], row["metric"], row["segment_kind"], row["segment"]
+    if (tp, metric, kind, segment) in volumes:
+        return float(volumes[(tp, metric, kind, segment)]), "set"
+    if (tp, metric) in volumes:
+        total = float(volumes[(tp, metric)])
+        if kind == OVERALL:
+            return total, "set"
+        whole = sizes.get((OVERALL, ALL_SEGMENTS))
+        if whole and (kind, segment) in sizes:
+            return total * sizes[(kind, segment)] / whole, "set"
+    if (kind, segment) in sizes:
+        return float(sizes[(kind, segment)]), "segmentation"
+    return float(row["n_customers"]), "sample"
 
 
 # ---------------------------------------------------------------- bootstrap medians

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from app.extensions import db
-from app.touchpoint_audit.loaders import SEGMENT_KINDS, latest_segmentation_run_id, metric_catalog, observation_frame
+from app.touchpoint_audit.loaders import (
+    SEGMENT_KINDS,
+    customer_segments,
+    latest_segmentation_run_id,
+    metric_catalog,
+    observation_frame,
+)
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.models import utcnow
 from audits import to_python
@@ -36,9 +42,20 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | None = None,
-                  progress: Callable[[float, str], None] | None = None) -> dict:
-    """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot."""
-    from audits.penalty import case_flags, compare_groups, tenure_gradient, total_excess
+                  progress: Callable[[float, str], None] | None = None,
+                  segment_sizes: dict | None = None) -> dict:
+    """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot.
+
+    ``segment_sizes`` ({(segment_kind, segment): existing customers}, ('overall', 'all')
+    for all) is the default yearly volume of the excess a year."""
+    from audits.penalty import (
+        EXCESS_ASSUMPTIONS,
+        case_flags,
+        compare_groups,
+        excess_per_year,
+        tenure_gradient,
+        total_excess,
+    )
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     progress = progress or (lambda fraction, message: None)
@@ -60,18 +77,25 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
     priced = frame[[(t, m) in set(price_metrics) for t, m in zip(frame["touchpoint"], frame["metric"])]] \
         if len(frame) else frame
     cases_summary = {"total_excess": 0.0, "n_cases": 0, "n_flagged": 0, "n_customers": 0,
-                     "by_metric": [], "flagged": []}
+                     "by_metric": [], "flagged": [], "excess_year": [],
+                     "assumptions": {k: dict(v) for k, v in EXCESS_ASSUMPTIONS.items()}}
+    year = None
     gradient = {"rows": [], "series": []}
     all_flagged = []
     cases_frame = gradient_frame = None
     if len(priced) and price_metrics:
         cases = case_flags(priced, price_metrics, window_days=params["window_days"],
-                           tolerance=params["tolerance"])
+                           tolerance=params["tolerance"],
+                           comparisons=comparisons if len(comparisons) else None)
+        year = excess_per_year(comparisons, price_metrics, segment_sizes=segment_sizes) \
+            if len(comparisons) else None
         flagged = cases[cases["flagged"]].sort_values("excess", ascending=False)
         by_metric = total_excess(cases, ["touchpoint", "metric"])
         all_flagged = flagged
         cases_frame = cases
         cases_summary = {
+            **cases_summary,
+            "excess_year": records(year) if year is not None else [],
             "total_excess": float(total_excess(cases)),
             "n_cases": int(cases["excess"].notna().sum()),
             "n_flagged": int(len(flagged)),
@@ -94,6 +118,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         comparisons=comparisons if len(comparisons) else None,
         cases=cases_frame if cases_frame is not None and len(cases_frame) else None,
         gradients=gradient_frame if gradient_frame is not None and len(gradient_frame) else None,
+        excess_year=year,
     )
     return {
         "findings": finding_specs(found),
@@ -195,7 +220,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     run_id = latest_segmentation_run_id()
     frame = observation_frame(audit.id, run_id)
     catalog = metric_catalog()
-    result = analyse_frame(frame, catalog, params, progress)
+    result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id))
     if keep is not None:
         flagged = result["all_flagged_cases"]
         keep["flagged_cases"] = records(flagged) if len(flagged) else []
@@ -209,6 +234,18 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     snapshot.params = {**snapshot.params, "findings": counts}
     db.session.flush()
     return snapshot
+
+
+def segment_sizes(run_id: int | None) -> dict:
+    """Existing customers per segment of a segmentation run (the default yearly volume)."""
+    segments = customer_segments(run_id)
+    if segments.empty:
+        return {}
+    sizes = {("overall", "all"): int(len(segments))}
+    for kind in SEGMENT_KINDS:
+        for value, count in segments[kind].dropna().value_counts().items():
+            sizes[(kind, value)] = int(count)
+    return sizes
 
 
 def latest_snapshot(audit_id: int) -> AnalysisSnapshot | None:
