@@ -926,14 +926,19 @@ def _adjust_and_flag(result: pd.DataFrame, alpha, severity) -> pd.DataFrame:
     if result.empty:
         return result.astype({"flagged": bool})
     tested = (result["status"] == "ok").to_numpy()
-    result["p_adjusted"] = benjamini_hochberg(result["p"].where(tested).to_numpy())
-    result["flagged"] = (tested
-                         & result["warning"].isna().to_numpy()
-                         & (result["p_adjusted"] < alpha)
-                         & (result["ci_low"] > 0)
-                         & (result["effect"] > result["threshold"])).astype(bool)
-    levels = severity_of(result["effect_rel"], result["n_customers"], severity)
-    result["severity"] = np.where(result["flagged"], levels, None)
+    p_adjusted = benjamini_hochberg(np.where(tested, result["p"].to_numpy(dtype=float), np.nan))
+    with np.errstate(invalid="ignore"):
+        flagged = (tested
+                   & np.array([w is None for w in result["warning"]], dtype=bool)
+                   & (p_adjusted < alpha)
+                   & (result["ci_low"].to_numpy(dtype=float) > 0)
+                   & (result["effect"].to_numpy(dtype=float)
+                      > result["threshold"].to_numpy(dtype=float)))
+    levels = severity_of(result["effect_rel"].to_numpy(dtype=float),
+                         result["n_customers"].to_numpy(dtype=float), severity)
+    result["p_adjusted"] = p_adjusted
+    result["flagged"] = flagged
+    result["severity"] = np.where(flagged, levels, None)
     return result
 
 
