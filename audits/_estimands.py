@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from ._common import wilson_interval
 
@@ -81,21 +81,85 @@ def shift_by_rank_inversion(ex, ex_s, new, new_s, k: int, confidence: float,
 
     reach = width + 0.5
     z = _normal_quantile(confidence)
+    guess, spread = _rough_shift(ex, ex_s, new, new_s, k)
 
     def root(level: float) -> float:
-        f_low, f_high = statistic(-reach) - level, statistic(reach) - level
-        if f_low <= 0:
-            return -np.inf
-        if f_high >= 0:
-            return np.inf
-        return float(optimize.brentq(lambda d: statistic(d) - level, -reach, reach,
-                                     xtol=1e-7, rtol=1e-9))
+        # a bracket of ±8 rough standard errors around a rough estimate holds the root
+        # almost always and saves most evaluations; else the whole reach is searched
+        low, high = max(guess - 8 * spread, -reach), min(guess + 8 * spread, reach)
+        f_low, f_high = statistic(low) - level, statistic(high) - level
+        if not f_low > 0 > f_high:
+            low, high = -reach, reach
+            f_low, f_high = statistic(low) - level, statistic(high) - level
+            if f_low <= 0:
+                return -np.inf
+            if f_high >= 0:
+                return np.inf
+        return _falling_root(lambda d: statistic(d) - level, low, high, f_low, f_high,
+                             ftol=1e-3 * sd)
 
     effect = root(0.0)
     low, high = root(z * sd), root(-z * sd)
     if p is None:
         p = float(min(1.0, 2 * special.ndtr(-abs(statistic(0.0)) / sd))) if sd > 0 else 1.0
     return Estimate(effect, low, high, p)
+
+
+def _falling_root(f, low: float, high: float, f_low: float, f_high: float,
+                  xtol: float = 1e-6, ftol: float = 0.0) -> float:
+    """Where the decreasing step function ``f`` crosses zero between low and high.
+
+    Regula falsi with the Illinois modification (the stale end's value is halved), which
+    converges in a few evaluations on the nearly linear rank statistic, falling back to
+    bisection steps when the secant stalls; f(low) > 0 > f(high). Stops when the bracket
+    is narrower than ``xtol`` or ``|f|`` is at most ``ftol`` (for the rank statistic a
+    thousandth of its standard deviation: the z-score is then exact to 0.001).
+    """
+    stale = 0
+    for _ in range(100):
+        if high - low <= xtol:
+            break
+        guess = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < guess < high or (high - low) < 4 * xtol:
+            guess = 0.5 * (low + high)
+        value = f(guess)
+        if abs(value) <= ftol:
+            return guess
+        if value > 0:
+            low, f_low = guess, value
+            f_high = f_high / 2 if stale == 1 else f_high
+            stale = 1
+        elif value < 0:
+            high, f_high = guess, value
+            f_low = f_low / 2 if stale == -1 else f_low
+            stale = -1
+        else:
+            return guess
+    return 0.5 * (low + high)
+
+
+def _rough_shift(ex, ex_s, new, new_s, k) -> tuple[float, float]:
+    """A quick shift estimate and its rough standard error, to bracket the exact roots.
+
+    Values are centred on their stratum's new-customer median; the estimate is the
+    difference of the centred medians, the error 1.25 · spread · sqrt(1/n + 1/m) with the
+    spread from the centred values' median absolute deviation.
+    """
+    centre = np.zeros(k)
+    order = np.lexsort((new, new_s))
+    counts = np.bincount(new_s, minlength=k)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    ordered = new[order]
+    centre[has] = 0.5 * (ordered[starts[has] + (counts[has] - 1) // 2]
+                         + ordered[starts[has] + counts[has] // 2])
+    x, y = ex - centre[ex_s], new - centre[new_s]
+    guess = float(np.median(x) - np.median(y))
+    both = np.concatenate([x - guess, y])
+    mad = 1.4826 * float(np.median(np.abs(both - np.median(both))))
+    if not mad > 0:
+        mad = float(np.std(both)) or 1.0
+    return guess, 1.25 * mad * float(np.sqrt(1 / len(ex) + 1 / len(new)))
 
 
 def _pooled_within_variance(values, strata, k) -> float:
