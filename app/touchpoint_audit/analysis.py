@@ -257,7 +257,39 @@ def latest_snapshot(audit_id: int) -> AnalysisSnapshot | None:
 
 
 COMPARISON_FIELDS = ("touchpoint", "metric", "segment_kind", "segment", "n_new", "n_existing", "effect",
-                     "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity")
+                     "effect_unit", "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity")
+FINDING_FIELDS = ("key", "kind", "touchpoint", "metric", "segments", "effect_unit", "severity", "excess_observed",
+                  "excess_year", "excess_year_low", "excess_year_high", "status")
+SEGMENT_FIELDS = ("segment_kind", "segment", "n_new", "n_existing", "effect", "ci_low", "ci_high", "p_adjusted")
+
+
+def finding_records(audit_id: int) -> list[dict]:
+    """The CLI's records: one per current (not stale) finding of the audit, costliest first.
+
+    ``segments`` lists where the gap holds: the headline comparison, then the other
+    segments of a root-cause finding, each with its n, effect, interval and adjusted p."""
+    rows = db.session.scalars(db.select(Finding).where(Finding.audit_id == audit_id, Finding.stale.is_(False))
+                              .order_by(Finding.id)).all()
+    out = []
+    for finding in rows:
+        figures = finding.figures or {}
+        segments = []
+        if finding.kind == "aggregate":
+            segments.append({"segment_kind": finding.segment_kind, "segment": finding.segment,
+                             **{k: figures.get(k) for k in SEGMENT_FIELDS[2:]}})
+            segments += [{k: s.get(k) for k in SEGMENT_FIELDS} for s in figures.get("segments", [])
+                         if (s.get("segment_kind"), str(s.get("segment"))) != (finding.segment_kind, finding.segment)]
+        elif finding.segment_kind:
+            segments.append({"segment_kind": finding.segment_kind, "segment": finding.segment})
+        out.append({
+            "key": finding.key, "kind": finding.kind, "touchpoint": finding.touchpoint_key,
+            "metric": finding.metric_key, "segments": segments, "effect_unit": figures.get("effect_unit"),
+            "severity": finding.severity,
+            "excess_observed": figures.get("excess_observed", figures.get("total_excess")),
+            "excess_year": figures.get("excess_year"), "excess_year_low": figures.get("excess_year_low"),
+            "excess_year_high": figures.get("excess_year_high"), "status": finding.status,
+        })
+    return sorted(out, key=lambda r: -(r["excess_year"] or r["excess_observed"] or 0.0))
 CASE_FIELDS = ("touchpoint", "metric", "customer_id", "product_key", "price", "reference_price", "excess")
 
 

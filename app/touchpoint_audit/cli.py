@@ -146,3 +146,29 @@ def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
         click.echo(f"{len(comparisons)} comparisons, {len(cases)} flagged cases written to {output}", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@audits.command("findings")
+@click.argument("audit_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def findings(audit_id: int, fmt: str, output: Path | None) -> None:
+    """Print the audit's current findings, one record each (in CSV the segments as JSON)."""
+    from app.touchpoint_audit.analysis import FINDING_FIELDS, finding_records
+
+    audit = _audit_or_fail(audit_id)
+    records = finding_records(audit.id)
+    if fmt == "json":
+        text = json.dumps({"audit_id": audit.id, "findings": records}, ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(FINDING_FIELDS), lineterminator="\n")
+        writer.writeheader()
+        for row in records:
+            writer.writerow({**row, "segments": json.dumps(row["segments"], ensure_ascii=False)})
+        text = buffer.getvalue()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(records)} findings written to {output}", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
