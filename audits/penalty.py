@@ -1099,6 +1099,8 @@ class _MetricContext:
         else:
             rel = effect / abs(level) if level and np.isfinite(level) else np.nan
             value = np.nan
+        if not np.isfinite(effect):  # e.g. more than half of a group at 0 on the log scale
+            effect = rel = value = np.nan
         return dict(effect=float(effect) + 0.0, ci_low=float(low) + 0.0, ci_high=float(high) + 0.0,
                     p=estimate.p, effect_rel=float(rel), effect_value=float(value))
 
