@@ -2,12 +2,14 @@
 
 Three views on the same observations:
 
-* :func:`case_flags` — case level, ENBP-style: each existing customer's price against the
-  new-business price for the same product and channel around the same date.
 * :func:`compare_groups` — aggregate level: existing customers (overall and per segment)
-  against new customers per touchpoint and metric, with effect, bootstrap CI,
-  Mann–Whitney U (stratified by product and channel), Benjamini–Hochberg, materiality
-  and severity.
+  against new customers per touchpoint and metric, one value per customer, one estimand
+  per kind of metric with a test and an interval of that same estimand,
+  Benjamini–Hochberg, materiality in the effect's unit, severity.
+* :func:`case_flags` — case level, ENBP-style: an existing customer's price above a
+  prediction bound over the new-business price for the same product and channel around
+  the same date, under a flagged comparison; :func:`excess_observed` and
+  :func:`excess_per_year` put a price on it.
 * :func:`tenure_gradient` — "price walking": does the price rise with tenure?
 
 Every function takes a DataFrame plus column names, never changes its input and returns
