@@ -780,8 +780,9 @@ def compare_groups(
         ``effect_value`` (for kind 'ratio': the effect in the metric's unit at the
         reference level), ``p`` (two-sided test of the estimand), ``p_adjusted``
         (Benjamini–Hochberg over all tested rows), ``flagged, severity, status``
-        (``'ok'`` or ``'insufficient_data'``) and ``warning`` (None or a key of
-        :data:`COMPARISON_WARNINGS`).
+        (``'ok'`` or ``'insufficient_data'``), ``warning`` (None or a key of
+        :data:`COMPARISON_WARNINGS`) and, for ratings, ``top2_new, top2_existing`` (share
+        of customers rating 4 or 5; NaN for other kinds).
 
     Notes
     -----
@@ -949,7 +950,7 @@ _COMPARISON_COLUMNS = [
     "n_new", "n_existing", "n_customers", "n_obs_new", "n_obs_existing", "n_existing_unmatched",
     "n_strata", "median_new", "median_existing", "reference_level", "effect", "effect_rel",
     "effect_value", "threshold", "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity",
-    "status", "warning",
+    "status", "warning", "top2_new", "top2_existing",
 ]
 
 
@@ -1058,7 +1059,11 @@ class _MetricContext:
             median_existing=float(centre(u.value[kept])) if n_ex else np.nan,
             reference_level=level, effect=np.nan, effect_rel=np.nan, effect_value=np.nan,
             ci_low=np.nan, ci_high=np.nan, p=np.nan, status="insufficient_data",
+            top2_new=np.nan, top2_existing=np.nan,
         )
+        if self.kind == "mean":  # the top-2-box share (4 or 5) beside the mean
+            row.update(top2_new=float(np.mean(u.value[new] >= 4)) if n_new else np.nan,
+                       top2_existing=float(np.mean(u.value[kept] >= 4)) if n_ex else np.nan)
         if n_ex == 0 or n_new == 0:
             return row
         compact = np.cumsum(common) - 1          # common strata renumbered 0 … k-1

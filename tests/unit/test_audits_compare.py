@@ -190,6 +190,7 @@ def test_rating_metric_compares_means_in_points():
     expected = stats.ttest_ind(new, existing, equal_var=False)
     assert row["p"] == pytest.approx(expected.pvalue, rel=1e-9)
     assert row["threshold"] == 0.25 and row["flagged"]
+    assert row["top2_new"] == pytest.approx(0.8) and row["top2_existing"] == pytest.approx(0.6)
 
 
 def test_one_value_per_customer_before_testing():
