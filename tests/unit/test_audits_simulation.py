@@ -24,7 +24,7 @@ def test_null_audits_flag_at_most_five_percent_and_p_values_are_calibrated():
     # 1–5, discounts gamma, resolved yes/no. 5 metrics × (overall + 4 segments).
     segments = {"tier": ("A", "Z"), "potential": ("star", "focus")}
     flagged, p_values, covers = [], [], []
-    audits = N_AUDITS // 2
+    audits = 60
     for audit in range(audits):
         obs = synthetic_observations(2000, 5, segments, penalty=0.0, seed=10_000 + audit,
                                      n_products=5, channels=("web", "branch"),
@@ -365,8 +365,8 @@ def test_a_penalty_confined_to_tier_z_is_one_finding_in_tier_z():
     metrics = synthetic_metrics(6)
     directions = {(t, m): d for t, m, d, _ in metrics}
     counts, in_z = [], []
-    for audit in range(30):
-        obs = synthetic_observations(4000, 6, segments, seed=100_000 + audit, n_products=5,
+    for audit in range(25):
+        obs = synthetic_observations(3000, 6, segments, seed=100_000 + audit, n_products=5,
                                      channels=("web", "branch"))
         planted = ((obs["touchpoint"] == "renewal") & (obs["tier"] == "Z")).to_numpy()
         obs.loc[planted, "value"] = obs.loc[planted, "value"] * 1.15
