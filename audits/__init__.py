@@ -5,7 +5,8 @@ Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook:
 * :func:`case_flags`, :func:`total_excess` — existing customers' prices against the
   equivalent new-business price (ENBP-style, case level);
 * :func:`compare_groups` — existing vs new per touchpoint × metric × segment
-  (effect, bootstrap CI, stratified Mann–Whitney U, Benjamini–Hochberg, severity);
+  (one value per customer, one estimand per kind of metric with its test and interval,
+  Benjamini–Hochberg, materiality, severity);
 * :func:`tenure_gradient` — price walking with tenure;
 * :func:`repurchase_table`, :func:`aftersales_effect` — after-sales → repurchase;
 * :func:`build_findings` — flags to findings with stable keys.
@@ -37,10 +38,16 @@ from .findings import (
 )
 from .penalty import (
     CASE_REASONS,
+    COMPARISON_WARNINGS,
+    DEFAULT_MATERIALITY,
     DEFAULT_SEVERITY,
+    EFFECT_UNITS,
+    EXCESS_ASSUMPTIONS,
     bootstrap_median_draws,
     case_flags,
     compare_groups,
+    excess_observed,
+    excess_per_year,
     tenure_gradient,
     total_excess,
 )
@@ -51,6 +58,8 @@ __all__ = [
     "case_flags", "total_excess", "compare_groups", "tenure_gradient",
     "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS", "to_python",
     "CUSTOMER_STATUSES", "STATUS_ALIASES", "customer_status",
+    "DEFAULT_MATERIALITY", "EFFECT_UNITS", "COMPARISON_WARNINGS", "excess_observed",
+    "excess_per_year", "EXCESS_ASSUMPTIONS",
     # after-sales
     "satisfied", "repurchase_table", "aftersales_effect", "newcombe_interval",
     "wilson_interval", "quoted_reference_table", "QUOTED_REFERENCE",

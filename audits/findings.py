@@ -196,8 +196,11 @@ def render_title(code: str, params: Mapping[str, object], lang: str) -> str:
         raise ValueError("lang must be 'en' or 'de'.")
     p = dict(params)
     kind, segment = p.get("segment_kind"), p.get("segment")
-    p["segment_label"] = (_WORDS["all_existing"][lang] if kind in (None, OVERALL)
-                          else f"{kind} {segment}")
+    if p.get("segments_label"):
+        p["segment_label"] = p["segments_label"]
+    else:
+        p["segment_label"] = (_WORDS["all_existing"][lang] if kind in (None, OVERALL)
+                              else f"{kind} {segment}")
     for name in ("effect_rel", "slope_rel"):
         if name in p:
             p[name] = _format_pct(p[name], lang)
@@ -252,27 +255,89 @@ def _finding(kind, key, severity, touchpoint, metric, segment_kind, segment,
 
 
 _AGGREGATE_FIGURES = ("n_new", "n_existing", "n_customers", "median_new", "median_existing",
-                      "reference_level", "effect", "effect_rel", "threshold", "ci_low",
-                      "ci_high", "p", "p_adjusted", "statistic", "adjustment", "n_strata",
-                      "direction")
+                      "reference_level", "effect", "effect_rel", "effect_value", "effect_unit",
+                      "threshold", "ci_low", "ci_high", "p", "p_adjusted", "statistic",
+                      "n_strata", "direction", "warning")
+_FACET_FIGURES = ("segment_kind", "segment", "n_new", "n_existing", "effect", "ci_low", "ci_high",
+                  "p_adjusted", "effect_unit", "effect_rel", "severity")
+_EXCESS_FIGURES = ("excess_year", "excess_year_low", "excess_year_high", "volume",
+                   "volume_source", "typical_price")
 
 
-def aggregate_findings(comparisons: pd.DataFrame) -> list[dict]:
-    """One finding per flagged row of :func:`audits.compare_groups`."""
+def aggregate_findings(comparisons: pd.DataFrame, excess_year: pd.DataFrame | None = None,
+                       cases: pd.DataFrame | None = None) -> list[dict]:
+    """One root-cause finding per touchpoint × metric with a flagged comparison.
+
+    ABC class, potential segment and profit tier hold the same customers, so a gap is
+    one finding, not one per segment kind. Its headline is the overall comparison when
+    that is flagged, else the flagged segment with the largest lower interval bound;
+    ``figures['segments']`` names every segment where the gap holds (flagged rows), each
+    with its n, effect and interval. The key depends on touchpoint and metric only
+    (``aggregate:<touchpoint>:<metric>:overall:all``), so status, owner and comments
+    survive a re-analysis whichever segments flag this time.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+        Output of :func:`audits.compare_groups`.
+    excess_year : pandas.DataFrame, optional
+        Output of :func:`audits.excess_per_year`: the yearly excess of the headline row,
+        or the sum over the flagged segments of the headline's segment kind (segments of
+        one kind do not overlap; of different kinds they do, so those are not added).
+    cases : pandas.DataFrame, optional
+        Output of :func:`audits.case_flags`: the excess observed of the flagged cases.
+    """
     require_columns(comparisons, ["touchpoint", "metric", "segment_kind", "segment",
                                   "flagged", "severity", "effect_rel"], "comparisons")
+    rank = {level: i for i, level in enumerate(SEVERITY_ORDER)}
     out = []
-    for row in comparisons[comparisons["flagged"].eq(True)].to_dict("records"):
-        tp, metric, kind, segment = (row["touchpoint"], row["metric"], row["segment_kind"],
-                                     row["segment"])
+    flagged_rows = comparisons[comparisons["flagged"].eq(True)]
+    for (tp, metric), group in flagged_rows.groupby(["touchpoint", "metric"], sort=True,
+                                                    observed=True):
+        rows = group.to_dict("records")
+        overall = [r for r in rows if r["segment_kind"] == OVERALL]
+        facets = [r for r in rows if r["segment_kind"] != OVERALL]
+        lead = overall[0] if overall else max(
+            facets, key=lambda r: float("-inf") if pd.isna(r.get("ci_low")) else r["ci_low"])
+        severity = min((r["severity"] for r in rows), key=lambda lvl: rank.get(lvl, len(rank)))
+        kind, segment = lead["segment_kind"], lead["segment"]
+        figures = {k: lead[k] for k in _AGGREGATE_FIGURES if k in lead}
+        figures["segments"] = [{k: to_python(f.get(k)) for k in _FACET_FIGURES} for f in facets]
+        figures.update(_excess_figures(tp, metric, lead, facets, excess_year, cases))
+        label = None if overall else ", ".join(f"{f['segment_kind']} {f['segment']}"
+                                               for f in facets)
         out.append(_finding(
-            "aggregate", finding_key("aggregate", tp, metric, kind, segment), row["severity"],
+            "aggregate", finding_key("aggregate", tp, metric, OVERALL, ALL_SEGMENTS), severity,
             tp, metric, kind, segment,
             dict(touchpoint=tp, metric=metric, segment_kind=kind, segment=segment,
-                 effect_rel=row["effect_rel"]),
-            {k: row[k] for k in _AGGREGATE_FIGURES if k in row},
+                 segments_label=label, effect_rel=lead["effect_rel"]),
+            figures,
         ))
     return out
+
+
+def _excess_figures(tp, metric, lead, facets, excess_year, cases) -> dict:
+    """Excess a year (headline row, or its kind's flagged segments) and excess observed."""
+    figures: dict = {}
+    if excess_year is not None and len(excess_year):
+        mine = excess_year[(excess_year["touchpoint"] == tp) & (excess_year["metric"] == metric)]
+        if lead["segment_kind"] == OVERALL:
+            mine = mine[mine["segment_kind"] == OVERALL]
+        else:
+            same_kind = {f["segment"] for f in facets if f["segment_kind"] == lead["segment_kind"]}
+            mine = mine[(mine["segment_kind"] == lead["segment_kind"])
+                        & mine["segment"].isin(same_kind)]
+        if len(mine):
+            for column in ("excess_year", "excess_year_low", "excess_year_high", "volume"):
+                figures[column] = float(mine[column].sum())
+            figures["volume_source"] = ", ".join(sorted(set(mine["volume_source"])))
+            figures["typical_price"] = float(mine["typical_price"].median())
+    if cases is not None and len(cases):
+        mine = cases[(cases["touchpoint"] == tp) & (cases["metric"] == metric)
+                     & cases["flagged"].eq(True)]
+        figures["excess_observed"] = float(mine["excess"].sum())
+        figures["n_cases_flagged"] = int(len(mine))
+    return figures
 
 
 def case_findings(
@@ -402,6 +467,7 @@ def build_findings(
     aftersales: pd.DataFrame | None = None,
     *,
     case_segment_kind: str | None = None,
+    excess_year: pd.DataFrame | None = None,
 ) -> list[dict]:
     """All findings of an audit run, most severe first, then by key.
 
@@ -412,10 +478,12 @@ def build_findings(
         :func:`audits.tenure_gradient` and :func:`audits.aftersales_effect`.
     case_segment_kind : str, optional
         Aggregate cases per value of this segment column instead of overall.
+    excess_year : pandas.DataFrame, optional
+        Output of :func:`audits.excess_per_year`, for the root-cause findings' cost.
     """
     found: list[dict] = []
     if comparisons is not None:
-        found += aggregate_findings(comparisons)
+        found += aggregate_findings(comparisons, excess_year, cases)
     if cases is not None:
         found += case_findings(cases, case_segment_kind)
     if gradients is not None:

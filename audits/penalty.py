@@ -2,12 +2,14 @@
 
 Three views on the same observations:
 
-* :func:`case_flags` — case level, ENBP-style: each existing customer's price against the
-  new-business price for the same product and channel around the same date.
 * :func:`compare_groups` — aggregate level: existing customers (overall and per segment)
-  against new customers per touchpoint and metric, with effect, bootstrap CI,
-  Mann–Whitney U (stratified by product and channel), Benjamini–Hochberg, materiality
-  and severity.
+  against new customers per touchpoint and metric, one value per customer, one estimand
+  per kind of metric with a test and an interval of that same estimand,
+  Benjamini–Hochberg, materiality in the effect's unit, severity.
+* :func:`case_flags` — case level, ENBP-style: an existing customer's price above a
+  prediction bound over the new-business price for the same product and channel around
+  the same date, under a flagged comparison; :func:`excess_observed` and
+  :func:`excess_per_year` put a price on it.
 * :func:`tenure_gradient` — "price walking": does the price rise with tenure?
 
 Every function takes a DataFrame plus column names, never changes its input and returns
@@ -38,12 +40,19 @@ from ._common import (
     severity_of,
     stable_seed,
 )
+from ._estimands import Estimate, mean_difference, share_difference, shift_by_rank_inversion
 
 __all__ = [
     "DEFAULT_SEVERITY",
+    "DEFAULT_MATERIALITY",
+    "EFFECT_UNITS",
+    "COMPARISON_WARNINGS",
     "CASE_REASONS",
     "case_flags",
     "total_excess",
+    "excess_observed",
+    "excess_per_year",
+    "EXCESS_ASSUMPTIONS",
     "compare_groups",
     "tenure_gradient",
     "bootstrap_median_draws",
@@ -82,9 +91,11 @@ def case_flags(
     obs: pd.DataFrame,
     price_metrics: Iterable,
     *,
+    comparisons: pd.DataFrame | None = None,
     window_days: int = 30,
     tolerance: float = 0.0,
-    min_reference_n: int = 1,
+    z: float = 1.645,
+    min_reference_n: int = 3,
     match_missing: bool = True,
     touchpoint_col: str = "touchpoint",
     metric_col: str = "metric",
@@ -94,13 +105,25 @@ def case_flags(
     channel_col: str = "channel",
     date_col: str = "observed_at",
 ) -> pd.DataFrame:
-    """Flag existing customers' prices above the equivalent new-business price.
+    """Flag existing customers' prices above a prediction bound over the new-business price.
 
     For every existing customer's observation of a price metric the reference is the
     median of the new customers' values at the same touchpoint and metric, for the same
     product key and channel, observed within ``window_days`` calendar days before or
-    after it (both ends inclusive; time of day is ignored). The observation is flagged
-    when ``value > reference × (1 + tolerance)``.
+    after it (both ends inclusive; time of day is ignored), from at least
+    ``min_reference_n`` of them. The observation lies above the bound when
+
+        log(value) − log(reference) > z · s · sqrt(1 + π / (2k))
+
+    with k the number of those new prices and s = 1.4826 × the median absolute deviation
+    of their logs: a fair price drawn like the new ones exceeds it with probability
+    about 5 % (z = 1.645), the π / (2k) term accounting for the median's own error. The
+    tolerance only raises the bar: the value must also exceed reference × (1 + tolerance).
+
+    A case is flagged only when, in addition, ``comparisons`` (the output of
+    :func:`compare_groups`) flags the same touchpoint × metric overall or in one of the
+    customer's segments (a column of ``obs`` named like the segment kind): a single price
+    above the bound is no evidence of a penalty when the aggregate comparison finds none.
 
     Parameters
     ----------
@@ -110,11 +133,17 @@ def case_flags(
     price_metrics : iterable
         ``(touchpoint, metric)`` tuples, or bare metric names meaning that metric at
         every touchpoint, e.g. ``[("renewal", "price"), "premium"]``.
+    comparisons : pandas.DataFrame, optional
+        Output of :func:`compare_groups` on the same observations. Without it no case is
+        gated (each price is judged on its own; the app always passes it).
     window_days : int, default 30
         Half-width of the window in calendar days, inclusive.
     tolerance : float, default 0.0
-        Relative margin above the reference that is still accepted (0.02 = 2 %).
-    min_reference_n : int, default 1
+        Relative margin above the reference that is still accepted (0.02 = 2 %); it can
+        only raise the prediction bound, never lower it.
+    z : float, default 1.645
+        Normal quantile of the one-sided prediction bound.
+    min_reference_n : int, default 3
         Fewest new-customer prices a reference needs; with fewer the case gets the
         reason ``'too_few_references'`` and no verdict.
     match_missing : bool, default True
@@ -128,9 +157,11 @@ def case_flags(
     pandas.DataFrame
         The existing customers' price observations (original index and columns) plus
         ``reference_price`` (float, NaN without reference), ``reference_n`` (new prices
-        in the window), ``excess`` (value − reference, signed, in the value's unit),
-        ``excess_pct`` (excess / reference), ``flagged`` (bool) and ``reason`` (None when
-        a verdict was reached, else a key of :data:`CASE_REASONS`).
+        in the window), ``reference_spread`` (s), ``limit_price`` (the price above which
+        the observation lies above the bound), ``excess`` (value − reference, signed, in
+        the value's unit), ``excess_pct`` (excess / reference), ``above_bound`` (bool),
+        ``comparison_flagged`` (bool: the gate), ``flagged`` (both) and ``reason`` (None
+        when a verdict was reached, else a key of :data:`CASE_REASONS`).
 
     Notes
     -----
@@ -143,6 +174,8 @@ def case_flags(
         raise ValueError("window_days must be >= 0.")
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0 (a relative margin, 0.05 = 5 %).")
+    if z < 0:
+        raise ValueError("z must be >= 0 (1.645 for a one-sided 95 % bound).")
     if min_reference_n < 1:
         raise ValueError("min_reference_n must be at least 1.")
     require_columns(obs, [touchpoint_col, metric_col, value_col, status_col, date_col],
@@ -171,6 +204,7 @@ def case_flags(
     query_ok = value_ok[ex_pos] & date_ok[ex_pos] & key_ok[ex_pos]
 
     reference = np.full(len(ex_pos), np.nan)
+    spread = np.full(len(ex_pos), np.nan)
     reference_n = np.zeros(len(ex_pos), dtype="int64")
     if ref_mask.any() and query_ok.any():
         d_min = int(min(days[ref_mask].min(), days[ex_pos[query_ok]].min()))
@@ -188,8 +222,9 @@ def case_flags(
         unique_key, inverse = np.unique(q_key, return_inverse=True)
         lo = np.searchsorted(ref_key, unique_key - window_days, side="left")
         hi = np.searchsorted(ref_key, unique_key + window_days, side="right")
-        medians = _window_medians(ref_values, lo, hi)
+        medians, log_mads = _window_medians(ref_values, lo, hi, with_log_mad=True)
         reference[query_ok] = medians[inverse]
+        spread[query_ok] = 1.4826 * log_mads[inverse]
         reference_n[query_ok] = (hi - lo)[inverse]
 
     ex_values = values[ex_pos]
@@ -198,8 +233,12 @@ def case_flags(
     excess = ex_values - reference
     with np.errstate(divide="ignore", invalid="ignore"):
         excess_pct = np.where(reference != 0, excess / np.abs(reference), np.nan)
-    limit = reference * (1 + tolerance)
-    flagged = enough & ((ex_values - limit) > _REL_EPS * np.maximum(np.abs(limit), 1.0))
+        bound = z * spread * np.sqrt(1 + np.pi / (2 * np.maximum(reference_n, 1)))
+        factor = np.maximum(np.exp(bound), 1 + tolerance)
+        limit = np.where(reference > 0, reference * factor, reference * (1 + tolerance))
+    above = enough & ((ex_values - limit) > _REL_EPS * np.maximum(np.abs(limit), 1.0))
+    gate = (_comparison_gate(out, comparisons, touchpoint_col, metric_col)
+            if comparisons is not None else np.ones(len(ex_pos), dtype=bool))
 
     reason = np.full(len(ex_pos), None, dtype=object)
     reason[(reference_n > 0) & ~enough] = "too_few_references"
@@ -210,22 +249,49 @@ def case_flags(
 
     out["reference_price"] = reference
     out["reference_n"] = reference_n
+    out["reference_spread"] = np.where(enough, spread, np.nan)
+    out["limit_price"] = np.where(enough, limit, np.nan)
     out["excess"] = excess
     out["excess_pct"] = excess_pct
-    out["flagged"] = flagged
+    out["above_bound"] = above
+    out["comparison_flagged"] = gate
+    out["flagged"] = above & gate
     out["reason"] = reason
     return out
 
 
-def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _comparison_gate(cases: pd.DataFrame, comparisons: pd.DataFrame, touchpoint_col: str,
+                     metric_col: str) -> np.ndarray:
+    """True where the case's touchpoint × metric is flagged overall or in its segment."""
+    require_columns(comparisons, ["touchpoint", "metric", "segment_kind", "segment", "flagged"],
+                    "comparisons")
+    flagged = comparisons[comparisons["flagged"].eq(True)]
+    gate = np.zeros(len(cases), dtype=bool)
+    if flagged.empty or cases.empty:
+        return gate
+    pairs = pd.MultiIndex.from_arrays([cases[touchpoint_col].astype(object),
+                                       cases[metric_col].astype(object)])
+    for (kind, segment), rows in flagged.groupby(["segment_kind", "segment"], sort=False):
+        on = pairs.isin(list(zip(rows["touchpoint"], rows["metric"])))
+        if kind == OVERALL:
+            gate |= on
+        elif kind in cases.columns:
+            gate |= on & (cases[kind].astype(object) == segment).to_numpy()
+    return gate
+
+
+def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                    with_log_mad: bool = False):
     """Median of ``values[lo[i]:hi[i]]`` for every i, vectorised in chunks.
 
     Windows are padded with +inf to a rectangle, sorted row-wise, and the middle
     element(s) picked. Rows are processed by ascending length so the padding stays
-    small; each chunk holds at most ``_MAX_CELLS`` cells.
+    small; each chunk holds at most ``_MAX_CELLS`` cells. With ``with_log_mad`` also the
+    median absolute deviation of the windows' log values (positive values only).
     """
     length = hi - lo
     out = np.full(len(length), np.nan)
+    mad = np.full(len(length), np.nan)
     order = np.argsort(length, kind="stable")
     sorted_len = length[order]
     start = int(np.searchsorted(sorted_len, 1))  # windows without values stay NaN
@@ -239,14 +305,27 @@ def _window_medians(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nd
         idx = order[start:stop]
         width = int(sorted_len[stop - 1])
         cols = np.arange(width)
+        padding = cols >= length[idx, None]
         block = values[np.minimum(lo[idx, None] + cols, last)]
-        block[cols >= length[idx, None]] = np.inf
+        block[padding] = np.inf
         block.sort(axis=1)
-        n = length[idx]
-        r = np.arange(len(idx))
-        out[idx] = 0.5 * (block[r, (n - 1) // 2] + block[r, n // 2])
+        out[idx] = _middle(block, length[idx])
+        if with_log_mad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.log(np.where(padding, 1.0, block))
+            centre = _middle(np.where(padding, np.inf, logs), length[idx])
+            deviation = np.abs(logs - centre[:, None])
+            deviation[padding] = np.inf
+            deviation.sort(axis=1)
+            mad[idx] = _middle(deviation, length[idx])
         start = stop
-    return out
+    return (out, mad) if with_log_mad else out
+
+
+def _middle(sorted_block: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Median of each row's first n values (rows sorted ascending)."""
+    r = np.arange(len(n))
+    return 0.5 * (sorted_block[r, (n - 1) // 2] + sorted_block[r, n // 2])
 
 
 def total_excess(
@@ -289,6 +368,123 @@ def total_excess(
         "n_flagged": grouped["_flagged"].sum().astype("int64"),
         "total_excess": grouped["_excess"].sum().astype("float64"),
     }).reset_index()
+
+
+#: The assumptions behind the two cost figures, in words (shown beside them).
+EXCESS_ASSUMPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "observed": MappingProxyType({
+        "en": "Excess observed: the sum, over the flagged cases in this sample, of the price "
+              "paid minus the new-business reference. It covers only the prices logged in "
+              "the audit, not the year.",
+        "de": "Beobachteter Mehrbetrag: Summe über die markierten Fälle dieser Stichprobe "
+              "(gezahlter Preis minus Neukunden-Referenz). Er umfasst nur die im Audit "
+              "erfassten Preise, nicht das Jahr.",
+    }),
+    "year": MappingProxyType({
+        "en": "Excess a year, estimated: the relative gap (with its 95 % interval) applied to "
+              "the typical existing-customer price, times the yearly number of such "
+              "transactions (default: the segment's existing customers, one transaction "
+              "each a year). It assumes the sample's gap holds for all of them.",
+        "de": "Mehrbetrag pro Jahr, geschätzt: die relative Lücke (mit 95-%-Intervall) auf den "
+              "typischen Bestandskundenpreis angewandt, mal die Zahl solcher Vorgänge im Jahr "
+              "(Standard: die Bestandskunden des Segments, je ein Vorgang im Jahr). "
+              "Angenommen ist, dass die Lücke der Stichprobe für alle gilt.",
+    }),
+})
+
+
+def excess_observed(
+    cases: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    excess_col: str = "excess",
+    flagged_col: str = "flagged",
+):
+    """Excess observed "in this sample": the sum of the excess over the flagged cases.
+
+    Same figures as :func:`total_excess`; the name says what it is not — an estimate for
+    the year (see :func:`excess_per_year` and :data:`EXCESS_ASSUMPTIONS`).
+    """
+    return total_excess(cases, by, excess_col=excess_col, flagged_col=flagged_col)
+
+
+def excess_per_year(
+    comparisons: pd.DataFrame,
+    price_metrics: Iterable,
+    volumes: Mapping | None = None,
+    segment_sizes: Mapping[tuple[str, object], float] | None = None,
+) -> pd.DataFrame:
+    """Excess a year, estimated, for the flagged price comparisons (money, relative gap).
+
+    Per flagged row of :func:`compare_groups` whose metric is a price (kind 'ratio'):
+    with g the relative gap (``effect`` / 100) and P the typical existing-customer price
+    (``median_existing``), an existing customer pays P · g / (1 + g) more than the
+    new-business price for the same product; times the yearly volume of such
+    transactions. The interval uses the gap's interval (ci_low, ci_high), the price and
+    volume held fixed.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+        Output of :func:`compare_groups`.
+    price_metrics : iterable
+        ``(touchpoint, metric)`` tuples or metric names of prices.
+    volumes : mapping, optional
+        Transactions a year, set by the manager: ``{(touchpoint, metric): n}`` (whole
+        customer base; a segment gets its share by customers) or
+        ``{(touchpoint, metric, segment_kind, segment): n}``.
+    segment_sizes : mapping, optional
+        ``{(segment_kind, segment): existing customers}`` from the latest segmentation,
+        with ``('overall', 'all')`` for all of them: the default volume (one transaction
+        a customer a year). Without it the customers in the sample are the volume.
+
+    Returns
+    -------
+    pandas.DataFrame
+        touchpoint, metric, segment_kind, segment, ``typical_price, gap, gap_low,
+        gap_high`` (shares), ``volume, volume_source`` ('set', 'segmentation' or
+        'sample'), ``excess_year, excess_year_low, excess_year_high``.
+    """
+    require_columns(comparisons, ["touchpoint", "metric", "segment_kind", "segment", "flagged",
+                                  "statistic", "effect", "ci_low", "ci_high",
+                                  "median_existing", "n_customers"], "comparisons")
+    columns = ["touchpoint", "metric", "segment_kind", "segment", "typical_price", "gap",
+               "gap_low", "gap_high", "volume", "volume_source", "excess_year",
+               "excess_year_low", "excess_year_high"]
+    volumes, sizes = dict(volumes or {}), dict(segment_sizes or {})
+    priced = metric_mask(comparisons, price_metrics, "touchpoint", "metric", "price_metrics")
+    rows = comparisons[priced & comparisons["flagged"].eq(True).to_numpy()
+                       & (comparisons["statistic"] == "hodges_lehmann_log").to_numpy()]
+    out = []
+    for row in rows.to_dict("records"):
+        volume, source = _yearly_volume(row, volumes, sizes)
+        gaps = np.array([row["effect"], row["ci_low"], row["ci_high"]], dtype=float) / 100
+        per_transaction = row["median_existing"] * gaps / (1 + gaps)
+        out.append(dict(
+            {k: row[k] for k in ("touchpoint", "metric", "segment_kind", "segment")},
+            typical_price=row["median_existing"], gap=gaps[0], gap_low=gaps[1], gap_high=gaps[2],
+            volume=volume, volume_source=source, excess_year=per_transaction[0] * volume,
+            excess_year_low=per_transaction[1] * volume,
+            excess_year_high=per_transaction[2] * volume,
+        ))
+    return pd.DataFrame(out, columns=columns)
+
+
+def _yearly_volume(row: dict, volumes: dict, sizes: dict) -> tuple[float, str]:
+    """Transactions a year for one comparison row, and where the number comes from."""
+    tp, metric, kind, segment = row["touchpoint"], row["metric"], row["segment_kind"], row["segment"]
+    if (tp, metric, kind, segment) in volumes:
+        return float(volumes[(tp, metric, kind, segment)]), "set"
+    if (tp, metric) in volumes:
+        total = float(volumes[(tp, metric)])
+        if kind == OVERALL:
+            return total, "set"
+        whole = sizes.get((OVERALL, ALL_SEGMENTS))
+        if whole and (kind, segment) in sizes:
+            return total * sizes[(kind, segment)] / whole, "set"
+    if (kind, segment) in sizes:
+        return float(sizes[(kind, segment)]), "segmentation"
+    return float(row["n_customers"]), "sample"
 
 
 # ---------------------------------------------------------------- bootstrap medians
@@ -440,6 +636,28 @@ def _stratified_rank_p(existing_keys: np.ndarray, ref: _RankReference,
 
 # ----------------------------------------------------------------- compare groups
 
+#: Materiality by kind of metric, in the unit of its effect: 5 % for money and durations
+#: (relative shift), 0.25 points for ratings, 3 percentage points for yes/no; a shift in
+#: the metric's own unit (metrics with negative values) needs 5 % of the reference level.
+DEFAULT_MATERIALITY: Mapping[str, float] = MappingProxyType({
+    "ratio": 5.0, "mean": 0.25, "proportion": 3.0, "shift": 0.05,
+})
+
+#: Unit of the effect per kind of metric; 'units' is the metric's own unit.
+EFFECT_UNITS: Mapping[str, str] = MappingProxyType({
+    "ratio": "%", "mean": "points", "proportion": "pp", "shift": "units",
+})
+
+#: Why a comparison carries a warning (and is never flagged).
+COMPARISON_WARNINGS: Mapping[str, str] = MappingProxyType({
+    "product_mix_not_controlled": "a price metric without product keys is compared pooled: "
+                                  "a difference may come from the product mix",
+})
+
+_STATISTICS = {"ratio": "hodges_lehmann_log", "shift": "hodges_lehmann", "mean": "mean",
+               "proportion": "proportion"}
+
+
 def compare_groups(
     obs: pd.DataFrame,
     directions: Mapping[tuple[str, str], str],
@@ -447,7 +665,7 @@ def compare_groups(
     *,
     min_n: int = 10,
     alpha: float = 0.05,
-    materiality: float = 0.05,
+    materiality: float | Mapping[str, float] | None = None,
     materiality_abs: Mapping[tuple[str, str], float] | None = None,
     n_boot: int = 2000,
     confidence: float = 0.95,
@@ -457,6 +675,7 @@ def compare_groups(
     min_stratum_n: int = 5,
     severity: Mapping[str, Mapping[str, float]] = DEFAULT_SEVERITY,
     like_for_like: Sequence[str] | None = None,
+    price_metrics: Iterable | None = None,
     touchpoint_col: str = "touchpoint",
     metric_col: str = "metric",
     value_col: str = "value",
@@ -472,19 +691,31 @@ def compare_groups(
     kind. The reference is always the new customers at that touchpoint and metric,
     whatever segment they may carry (new customers usually have none yet).
 
+    One value per customer: a customer's repeated observations in a stratum are replaced
+    by their median (the mean for ratings and yes/no) before anything is tested; new
+    customers without an id count as one customer per observation.
+
     Like for like: the strata are the combinations of the ``like_for_like`` columns
-    (default product key and channel, where present; a missing value is a stratum of
-    its own). Each value is expressed against the median of the new customers in its
-    stratum — as a ratio (``value / reference``: "pays 12 % more than new customers for
-    the same product") or, for metrics with zero or negative values, as a difference
-    (``value − reference``). A comparison keeps only the strata holding both groups and
-    at least ``min_stratum_n`` new customers. With a single stratum this is exactly the
-    plain comparison median(existing) − median(new); with several it removes the
-    product mix: a segment that buys dearer products does not look overcharged.
-    Yes/no metrics (statistic ``'proportion'``) compare shares within each stratum and
-    weight the differences by the existing customers' strata (direct standardisation);
-    their bootstrap is binomial per stratum. The test is a Mann–Whitney U within strata
-    (van Elteren), so product mix cannot create a significant difference either.
+    (default product key and channel, where present; a missing value is a stratum of its
+    own). A comparison keeps the strata holding existing customers and at least
+    ``min_stratum_n`` new customers.
+
+    One estimand per kind of metric (``statistic``), positive = worse for the customer:
+
+    ========== ======================================= ============================ ======
+    kind       effect                                  test, interval               unit
+    ========== ======================================= ============================ ======
+    ratio      Hodges–Lehmann shift of log values      van Elteren; interval by     %
+               (money, durations), as a percentage     inverting the same test
+    shift      Hodges–Lehmann shift of the values      as ratio                     units
+    mean       difference of means (ratings 1–5)       Welch t                      points
+    proportion difference of shares (yes/no)           Cochran–Mantel–Haenszel;     pp
+                                                       Newcombe from stratified
+                                                       Wilson limits
+    ========== ======================================= ============================ ======
+
+    Differences across strata are weighted by the existing customers' strata (direct
+    standardisation) for means and shares, by 1 / (N_s + 1) for the rank statistics.
 
     Parameters
     ----------
@@ -493,76 +724,73 @@ def compare_groups(
         customer id, product key, channel and the segment columns.
     directions : mapping
         ``{(touchpoint, metric): 'lower' | 'higher'}`` — which way is better for the
-        customer. Every pair in ``obs`` needs one.
+        customer. Every pair in ``obs`` needs one. For yes/no metrics it names which
+        answer is good, so coding "resolved" or "unresolved" gives the same verdict.
     segment_kinds : sequence of str
         Segment columns, e.g. ``["abc", "potential", "tier"]``. An existing customer
         without a value of a kind is part of the overall comparison only.
     min_n : int, default 10
-        Minimum observations in each group (after the like-for-like restriction).
-        Below it the status is ``'insufficient_data'``: medians and effect are shown,
-        but there is no test, no CI, no part in the correction and never a flag.
+        Minimum customers in each group (after the like-for-like restriction). Below
+        it the status is ``'insufficient_data'``: medians and effect are shown, but there
+        is no test, no interval, no part in the correction and never a flag.
     alpha : float, default 0.05
         Level for the Benjamini–Hochberg adjusted p-value.
-    materiality : float, default 0.05
-        Minimum effect as a share of the reference level (the new customers' median
-        for the existing customers' product mix).
+    materiality : float or mapping, optional
+        Minimum effect. Default :data:`DEFAULT_MATERIALITY` (per kind, in the effect's
+        unit). A mapping overrides kinds; a float is the relative minimum for money,
+        durations and shifts (0.05 = 5 %).
     materiality_abs : mapping, optional
-        ``{(touchpoint, metric): minimum effect in the metric's unit}``; replaces the
-        relative threshold for those pairs (e.g. 60 s of hotline wait).
-    n_boot : int, default 2000
-        Bootstrap draws per group.
+        ``{(touchpoint, metric): minimum effect in the unit of its effect}``; replaces
+        the default for those pairs (e.g. 10 for 10 %, 0.5 for half a point).
+    n_boot, seed : int
+        Accepted for compatibility; the intervals are computed without resampling.
     confidence : float, default 0.95
-        Level of the bootstrap percentile interval of the effect.
-    seed : int
-        Seed of the bootstrap; each comparison derives its own stream from the seed and
-        its labels, so a result does not depend on which other comparisons are run.
-    statistic : {'auto', 'median', 'proportion'} or mapping
-        ``'auto'``: the share for metrics whose values are all 0/1 (resolved yes/no),
-        where a median could only be 0 or 1; the median otherwise. A mapping sets it
-        per (touchpoint, metric).
+        Level of the interval.
+    statistic : {'auto', 'ratio', 'shift', 'mean', 'proportion', 'median'} or mapping
+        Kind of metric. ``'auto'``: 'proportion' when all values are 0/1, 'mean' when all
+        are whole numbers from 1 to 5, 'ratio' when none is negative, else 'shift'.
+        ``'median'`` means 'ratio' or 'shift' as ``adjustment`` says.
     adjustment : {'auto', 'ratio', 'difference'} or mapping
-        Like-for-like scale for medians. ``'auto'``: ratio when all values of the
-        metric are positive (prices, ratings), difference otherwise (waits that can be
-        0 s, discounts of 0 %).
+        For ``statistic='median'``: 'ratio' → kind 'ratio', 'difference' → 'shift'.
     min_stratum_n : int, default 5
         Fewest new customers a stratum needs to serve as a reference.
     severity : mapping
         Severity thresholds, see :data:`DEFAULT_SEVERITY`.
     like_for_like : sequence of str, optional
         Columns that define the strata; ``[]`` compares pooled values.
+    price_metrics : iterable, optional
+        ``(touchpoint, metric)`` tuples or metric names of prices. A price needs a
+        product key: observations without one serve as no reference and are not
+        compared (``n_existing_unmatched``); a price metric without any product key (or
+        without ``product_col`` among the strata) is compared pooled with
+        ``warning='product_mix_not_controlled'`` and never flagged.
 
     Returns
     -------
     pandas.DataFrame
         One row per comparison: ``touchpoint, metric, segment_kind, segment,
-        direction, statistic, adjustment`` ('ratio', 'difference' or 'none'),
-        ``n_new, n_existing`` (observations compared, after the like-for-like
-        restriction: 0 new when the segment has no existing observations),
-        ``n_customers`` (distinct
-        existing customers; an observation without id counts as one),
-        ``n_existing_unmatched`` (existing observations without a like-for-like
-        reference), ``n_strata, median_new, median_existing`` (plain medians, or
-        shares, of the compared observations, for display), ``reference_level`` (the
-        new customers' median weighted by the existing customers' strata; the share for
-        proportions), ``effect`` (in the metric's unit, positive = worse for the
-        existing customers), ``effect_rel`` (effect / |reference_level|),
-        ``threshold`` (materiality in the metric's unit), ``ci_low, ci_high``
-        (bootstrap percentile interval of the effect), ``p`` (Mann–Whitney U,
-        two-sided, stratified by the like-for-like strata: van Elteren; with one
-        stratum exactly ``scipy.stats.mannwhitneyu``), ``p_adjusted``
-        (Benjamini–Hochberg over all tested rows), ``flagged, severity`` and
-        ``status`` (``'ok'`` or
-        ``'insufficient_data'``). Missing numbers are NaN.
+        direction, statistic, effect_unit, n_new, n_existing`` (customers compared),
+        ``n_customers`` (distinct existing customers), ``n_obs_new, n_obs_existing``
+        (their observations), ``n_existing_unmatched`` (existing customers without a
+        like-for-like reference), ``n_strata, median_new, median_existing`` (plain
+        medians of the customers' values; means for ratings and yes/no),
+        ``reference_level`` (the new customers' level in the existing customers' strata
+        mix), ``effect, ci_low, ci_high, threshold`` (in ``effect_unit``), ``effect_rel``
+        (effect as a share of the reference level; for yes/no the difference of shares),
+        ``effect_value`` (for kind 'ratio': the effect in the metric's unit at the
+        reference level), ``p`` (two-sided test of the estimand), ``p_adjusted``
+        (Benjamini–Hochberg over all tested rows), ``flagged, severity, status``
+        (``'ok'`` or ``'insufficient_data'``), ``warning`` (None or a key of
+        :data:`COMPARISON_WARNINGS`) and, for ratings, ``top2_new, top2_existing`` (share
+        of customers rating 4 or 5; NaN for other kinds).
 
     Notes
     -----
-    flagged = status 'ok' and p_adjusted < alpha and effect > threshold and ci_low > 0.
-    The bootstrap treats the strata references as fixed; their sampling error enters
-    through the new customers' bootstrap, which is accurate when both groups have a
-    similar product mix. Observations are treated as independent: many observations of
-    the same customer make the test somewhat optimistic.
+    flagged = status 'ok' and no warning and p_adjusted < alpha and the interval
+    excludes zero (ci_low > 0) and effect > threshold.
     """
-    _check_settings(min_n, min_stratum_n, alpha, confidence, materiality, n_boot)
+    _check_settings(min_n, min_stratum_n, alpha, confidence, n_boot)
+    kind_materiality = _materiality_by_kind(materiality)
     segment_kinds = [segment_kinds] if isinstance(segment_kinds, str) else list(segment_kinds)
     require_columns(obs, [touchpoint_col, metric_col, value_col, status_col] + segment_kinds,
                     "observations")
@@ -579,16 +807,16 @@ def compare_groups(
     status = normalise_status(obs[status_col]) if len(obs) else np.array([], dtype=object)
     is_new = status == "new"
     stratum = group_codes(obs, like_for_like)
-    n_strata_total = int(stratum.max()) + 1 if len(stratum) else 1
     if customer_col in obs.columns:
         customer = pd.factorize(obs[customer_col], use_na_sentinel=True)[0]
     else:
         customer = np.full(len(obs), -1)
-    segment_codes = {}
-    for kind in segment_kinds:
-        codes, uniques = pd.factorize(obs[kind], sort=True, use_na_sentinel=True)
-        present = np.unique(codes[(~is_new) & (codes >= 0)])
-        segment_codes[kind] = (codes, uniques, present)
+    segment_codes = {kind: pd.factorize(obs[kind], sort=True, use_na_sentinel=True)
+                     for kind in segment_kinds}
+    is_price = (metric_mask(obs, price_metrics, touchpoint_col, metric_col, "price_metrics")
+                if price_metrics is not None else np.zeros(len(obs), dtype=bool))
+    has_product = (obs[product_col].notna().to_numpy() if product_col in obs.columns
+                   else np.zeros(len(obs), dtype=bool))
 
     groups = obs.groupby([touchpoint_col, metric_col], sort=True, observed=True).indices
     unknown = [key for key in groups if key not in directions]
@@ -598,36 +826,40 @@ def compare_groups(
             "{(touchpoint, metric): 'lower' or 'higher'}."
         )
 
-    settings = _Settings(n_boot=n_boot, tails=((1 - confidence) / 2, (1 + confidence) / 2),
-                         min_n=min_n, min_stratum_n=min_stratum_n, seed=seed,
-                         n_strata=n_strata_total)
+    settings = _Settings(confidence=confidence, min_n=min_n, min_stratum_n=min_stratum_n)
     rows = []
     for (touchpoint, metric), positions in groups.items():
         positions = positions[~np.isnan(values[positions])]
         direction = directions[(touchpoint, metric)]
-        metric_values = values[positions]
-        stat, scale = _statistic_and_scale(statistic, adjustment, touchpoint, metric, metric_values)
-        context = _MetricContext(settings, (touchpoint, metric), values, stratum, customer,
-                                 positions, is_new, stat, scale,
-                                 1.0 if direction == "lower" else -1.0)
-        ex_pos = positions[~is_new[positions]]
-        comparisons = [(OVERALL, ALL_SEGMENTS, ex_pos)]
-        for kind in segment_kinds:
-            codes, uniques, present = segment_codes[kind]
-            ex_codes = codes[ex_pos]
-            for code in present:
-                comparisons.append((kind, uniques[code], ex_pos[ex_codes == code]))
-        for kind, segment, members in comparisons:
-            row = context.compare(members, kind, segment)
+        kind = _metric_kind(statistic, adjustment, touchpoint, metric, values[positions])
+        warning, needs_product = None, False
+        if len(positions) and is_price[positions[0]]:
+            if product_col in like_for_like and has_product[positions].any():
+                needs_product = True
+            else:
+                warning = "product_mix_not_controlled"
+        units = _customer_units(positions, values, stratum, customer, is_new, kind,
+                                has_product if needs_product else None)
+        context = _MetricContext(settings, units, kind, 1.0 if direction == "lower" else -1.0)
+        comparisons = [(OVERALL, ALL_SEGMENTS, np.flatnonzero(~units.is_new))]
+        for seg_kind in segment_kinds:
+            codes, uniques = segment_codes[seg_kind]
+            unit_codes = codes[units.first]
+            for code in np.unique(unit_codes[(~units.is_new) & (unit_codes >= 0)]):
+                comparisons.append((seg_kind, uniques[code], np.flatnonzero(unit_codes == code)))
+        for seg_kind, segment, members in comparisons:
+            row = context.compare(members)
             row.update(touchpoint=touchpoint, metric=metric, direction=direction,
-                       segment_kind=kind, segment=segment)
+                       segment_kind=seg_kind, segment=segment, warning=warning,
+                       threshold=_threshold(kind, kind_materiality,
+                                            materiality_abs.get((touchpoint, metric)),
+                                            row["reference_level"]))
             rows.append(row)
 
-    return _adjust_and_flag(pd.DataFrame(rows, columns=_COMPARISON_COLUMNS), alpha, materiality,
-                            materiality_abs, severity)
+    return _adjust_and_flag(pd.DataFrame(rows, columns=_COMPARISON_COLUMNS), alpha, severity)
 
 
-def _check_settings(min_n, min_stratum_n, alpha, confidence, materiality, n_boot) -> None:
+def _check_settings(min_n, min_stratum_n, alpha, confidence, n_boot) -> None:
     """Refuse settings no comparison can use, with the fix in the message."""
     if min_n < 1:
         raise ValueError("min_n must be at least 1.")
@@ -637,58 +869,88 @@ def _check_settings(min_n, min_stratum_n, alpha, confidence, materiality, n_boot
         raise ValueError("alpha must lie between 0 and 1, e.g. 0.05.")
     if not 0 < confidence < 1:
         raise ValueError("confidence must lie between 0 and 1, e.g. 0.95.")
-    if materiality < 0:
-        raise ValueError("materiality must be >= 0 (a share of the reference level).")
     if n_boot < 100:
-        raise ValueError("n_boot must be at least 100 for a usable percentile interval.")
+        raise ValueError("n_boot must be at least 100.")
 
 
-def _statistic_and_scale(statistic, adjustment, touchpoint, metric, metric_values) -> tuple[str, str]:
-    """The statistic (median or proportion) and the like-for-like scale of one metric."""
-    stat = _choose(statistic, touchpoint, metric, ("auto", "median", "proportion"))
+def _materiality_by_kind(materiality) -> dict[str, float]:
+    """The materiality per kind: defaults, a float for the relative kinds, or a mapping."""
+    out = dict(DEFAULT_MATERIALITY)
+    if materiality is None:
+        return out
+    if isinstance(materiality, Mapping):
+        unknown = set(materiality) - set(out)
+        if unknown:
+            raise ValueError(f"materiality names unknown kinds {sorted(unknown)}; "
+                             f"use {sorted(out)}.")
+        out.update({k: float(v) for k, v in materiality.items()})
+    else:
+        out.update(ratio=100 * float(materiality), shift=float(materiality))
+    if any(v < 0 for v in out.values()):
+        raise ValueError("materiality must be >= 0.")
+    return out
+
+
+def _threshold(kind, by_kind, absolute, reference_level) -> float:
+    """Materiality of one comparison in the unit of its effect."""
+    if absolute is not None:
+        return float(absolute)
+    if kind == "shift":
+        return by_kind["shift"] * abs(reference_level) if np.isfinite(reference_level) else np.nan
+    return by_kind[kind]
+
+
+def _metric_kind(statistic, adjustment, touchpoint, metric, metric_values) -> str:
+    """The kind of metric: 'ratio', 'shift', 'mean' or 'proportion'."""
+    choice = _choose(statistic, touchpoint, metric,
+                     ("auto", "ratio", "shift", "mean", "proportion", "median"))
     binary = bool(len(metric_values)) and bool(np.isin(metric_values, (0.0, 1.0)).all())
-    if stat == "auto":
-        stat = "proportion" if binary else "median"
-    elif stat == "proportion" and not binary:
+    non_negative = bool((metric_values >= 0).all()) and bool((metric_values > 0).any())
+    if choice == "proportion" and not binary:
         raise ValueError(f"statistic 'proportion' needs 0/1 values; "
-                         f"{(touchpoint, metric)} has others. Use 'median'.")
-    scale = _choose(adjustment, touchpoint, metric, ("auto", "ratio", "difference"))
-    if stat == "proportion":
-        scale = "none"
-    elif scale == "auto":
-        scale = "ratio" if bool((metric_values > 0).all()) else "difference"
-    elif scale == "ratio" and not bool((metric_values > 0).all()):
-        raise ValueError(f"adjustment 'ratio' needs positive values; {(touchpoint, metric)} "
-                         "has zero or negative ones. Use 'difference'.")
-    return stat, scale
+                         f"{(touchpoint, metric)} has others. Use 'ratio' or 'mean'.")
+    if choice == "median":
+        scale = _choose(adjustment, touchpoint, metric, ("auto", "ratio", "difference"))
+        choice = "shift" if scale == "difference" or (scale == "auto" and not non_negative) \
+            else "ratio"
+    if choice == "auto":
+        rating = bool(len(metric_values)) and bool(
+            (np.isin(metric_values, (1.0, 2.0, 3.0, 4.0, 5.0))).all())
+        choice = ("proportion" if binary else "mean" if rating
+                  else "ratio" if non_negative else "shift")
+    if choice == "ratio" and not non_negative:
+        raise ValueError(f"kind 'ratio' needs values >= 0 (not all 0); {(touchpoint, metric)} "
+                         "has negative ones. Use 'shift'.")
+    return choice
 
 
-def _adjust_and_flag(result: pd.DataFrame, alpha, materiality, materiality_abs, severity) -> pd.DataFrame:
-    """Benjamini–Hochberg over the tested rows, the materiality threshold, the flag and its severity."""
+def _adjust_and_flag(result: pd.DataFrame, alpha, severity) -> pd.DataFrame:
+    """Benjamini–Hochberg over the tested rows, the flag and its severity."""
     if result.empty:
         return result.astype({"flagged": bool})
     tested = (result["status"] == "ok").to_numpy()
-    result["p_adjusted"] = benjamini_hochberg(result["p"].where(tested).to_numpy())
-    absolute = pd.Series(
-        [materiality_abs.get((t, m), np.nan)
-         for t, m in zip(result["touchpoint"], result["metric"])],
-        index=result.index, dtype="float64",
-    )
-    result["threshold"] = absolute.fillna(materiality * result["reference_level"].abs())
-    result["flagged"] = (tested
-                         & (result["p_adjusted"] < alpha)
-                         & (result["effect"] > result["threshold"])
-                         & (result["ci_low"] > 0)).astype(bool)
-    levels = severity_of(result["effect_rel"], result["n_customers"], severity)
-    result["severity"] = np.where(result["flagged"], levels, None)
+    p_adjusted = benjamini_hochberg(np.where(tested, result["p"].to_numpy(dtype=float), np.nan))
+    with np.errstate(invalid="ignore"):
+        flagged = (tested
+                   & np.array([w is None for w in result["warning"]], dtype=bool)
+                   & (p_adjusted < alpha)
+                   & (result["ci_low"].to_numpy(dtype=float) > 0)
+                   & (result["effect"].to_numpy(dtype=float)
+                      > result["threshold"].to_numpy(dtype=float)))
+    levels = severity_of(result["effect_rel"].to_numpy(dtype=float),
+                         result["n_customers"].to_numpy(dtype=float), severity)
+    result["p_adjusted"] = p_adjusted
+    result["flagged"] = flagged
+    result["severity"] = np.where(flagged, levels, None)
     return result
 
 
 _COMPARISON_COLUMNS = [
-    "touchpoint", "metric", "segment_kind", "segment", "direction", "statistic", "adjustment",
-    "n_new", "n_existing", "n_customers", "n_existing_unmatched", "n_strata",
-    "median_new", "median_existing", "reference_level", "effect", "effect_rel", "threshold",
-    "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity", "status",
+    "touchpoint", "metric", "segment_kind", "segment", "direction", "statistic", "effect_unit",
+    "n_new", "n_existing", "n_customers", "n_obs_new", "n_obs_existing", "n_existing_unmatched",
+    "n_strata", "median_new", "median_existing", "reference_level", "effect", "effect_rel",
+    "effect_value", "threshold", "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity",
+    "status", "warning", "top2_new", "top2_existing",
 ]
 
 
@@ -708,12 +970,155 @@ def _choose(option, touchpoint, metric, allowed: tuple[str, ...]) -> str:
 
 
 class _Settings(NamedTuple):
-    n_boot: int
-    tails: tuple[float, float]
+    confidence: float
     min_n: int
     min_stratum_n: int
-    seed: int
-    n_strata: int
+
+
+class _Units(NamedTuple):
+    """One touchpoint × metric as one value per customer and stratum."""
+
+    value: np.ndarray       # the customer's median (mean for ratings and yes/no)
+    stratum: np.ndarray     # like-for-like stratum code
+    customer: np.ndarray    # customer code, -1 without id
+    is_new: np.ndarray
+    n_obs: np.ndarray       # observations behind the value
+    first: np.ndarray       # position of the customer's first observation (for segments)
+    usable: np.ndarray      # False: a price without product key, no like-for-like reference
+
+
+def _customer_units(positions, values, stratum, customer, is_new, kind,
+                    has_product: np.ndarray | None) -> _Units:
+    """Collapse repeated observations of a customer in a stratum to one value."""
+    cust, strat, new = customer[positions], stratum[positions], is_new[positions]
+    key = (cust.astype("int64") * (int(stratum.max()) + 1 if len(stratum) else 1)
+           + strat) * 2 + new
+    # observations without a customer id are customers of their own
+    key = np.where(cust >= 0, key, -1 - np.arange(len(positions)))
+    codes, _ = pd.factorize(key)
+    grouped = pd.Series(values[positions]).groupby(codes, sort=True)
+    value = (grouped.mean() if kind in ("mean", "proportion") else grouped.median()).to_numpy()
+    n_obs = np.bincount(codes, minlength=len(value))
+    _, first_local = np.unique(codes, return_index=True)
+    first = positions[first_local]
+    usable = has_product[first] if has_product is not None else np.ones(len(first), dtype=bool)
+    return _Units(value, stratum[first], customer[first], is_new[first], n_obs, first, usable)
+
+
+class _MetricContext:
+    """One touchpoint × metric: the new customers' side, reused by all its segments."""
+
+    def __init__(self, settings: _Settings, units: _Units, kind: str, sign: float):
+        self.s, self.units, self.kind, self.sign = settings, units, kind, sign
+        n_strata = int(units.stratum.max()) + 1 if len(units.stratum) else 1
+        self.n_strata = n_strata
+        self.new_idx = np.flatnonzero(units.is_new & units.usable)
+        new_counts = np.bincount(units.stratum[self.new_idx], minlength=n_strata)
+        self.eligible = new_counts >= settings.min_stratum_n
+        self.scaled = units.value
+        if kind == "ratio":
+            with np.errstate(divide="ignore"):
+                self.scaled = np.log(units.value)
+        self.level = _stratum_levels(units.value[self.new_idx], units.stratum[self.new_idx],
+                                     n_strata, kind)
+        if kind in ("ratio", "shift"):
+            unique, rank = np.unique(units.value, return_inverse=True)
+            self.n_ranks = max(len(unique), 1)
+            self.rank_key = units.stratum * self.n_ranks + rank.reshape(-1)
+        self._cache: dict[bytes, tuple] = {}
+
+    def _new_side(self, common: np.ndarray):
+        key = common.tobytes()
+        if key not in self._cache:
+            members = self.new_idx[common[self.units.stratum[self.new_idx]]]
+            ranks = (_RankReference(self.rank_key[members], self.n_ranks, self.n_strata)
+                     if self.kind in ("ratio", "shift") else None)
+            self._cache[key] = (members, ranks)
+        return self._cache[key]
+
+    def compare(self, members: np.ndarray) -> dict:
+        u = self.units
+        ex_all = members[~u.is_new[members]]
+        ex_counts = np.bincount(u.stratum[ex_all[u.usable[ex_all]]], minlength=self.n_strata)
+        common = (ex_counts > 0) & self.eligible
+        kept = ex_all[u.usable[ex_all] & common[u.stratum[ex_all]]]
+        new, ranks = self._new_side(common)
+        n_new, n_ex = len(new), len(kept)
+        ids = u.customer[kept]
+        weights = ex_counts[common] / max(n_ex, 1)
+        level = float(weights @ self.level[common]) if n_ex else np.nan
+        centre = np.mean if self.kind in ("mean", "proportion") else np.median
+        row = dict(
+            statistic=_STATISTICS[self.kind], effect_unit=EFFECT_UNITS[self.kind],
+            n_new=n_new, n_existing=n_ex,
+            n_customers=int(len(np.unique(ids[ids >= 0])) + np.count_nonzero(ids < 0)),
+            n_obs_new=int(u.n_obs[new].sum()), n_obs_existing=int(u.n_obs[kept].sum()),
+            n_existing_unmatched=int(len(ex_all) - n_ex),
+            n_strata=int(np.count_nonzero(common)),
+            median_new=float(centre(u.value[new])) if n_new else np.nan,
+            median_existing=float(centre(u.value[kept])) if n_ex else np.nan,
+            reference_level=level, effect=np.nan, effect_rel=np.nan, effect_value=np.nan,
+            ci_low=np.nan, ci_high=np.nan, p=np.nan, status="insufficient_data",
+            top2_new=np.nan, top2_existing=np.nan,
+        )
+        if self.kind == "mean":  # the top-2-box share (4 or 5) beside the mean
+            row.update(top2_new=float(np.mean(u.value[new] >= 4)) if n_new else np.nan,
+                       top2_existing=float(np.mean(u.value[kept] >= 4)) if n_ex else np.nan)
+        if n_ex == 0 or n_new == 0:
+            return row
+        compact = np.cumsum(common) - 1          # common strata renumbered 0 … k-1
+        k = int(np.count_nonzero(common))
+        ex_s, new_s = compact[u.stratum[kept]], compact[u.stratum[new]]
+        tested = n_new >= self.s.min_n and n_ex >= self.s.min_n
+        estimate = self._estimate(kept, ex_s, new, new_s, k, ranks, tested)
+        row.update(self._in_units(estimate, level))
+        if tested:
+            row["status"] = "ok"
+        else:
+            row.update(ci_low=np.nan, ci_high=np.nan, p=np.nan)
+        return row
+
+    def _estimate(self, kept, ex_s, new, new_s, k, ranks, tested) -> Estimate:
+        x, y = self.scaled[kept], self.scaled[new]
+        if self.kind == "mean":
+            return mean_difference(x, ex_s, y, new_s, k, self.s.confidence)
+        if self.kind == "proportion":
+            return share_difference(x, ex_s, y, new_s, k, self.s.confidence)
+        if not tested:  # the point estimate only
+            x_med = np.median(x) if len(x) else np.nan
+            return Estimate(float(x_med - np.median(y)), np.nan, np.nan, np.nan)
+        p = _stratified_rank_p(self.rank_key[kept], ranks, self.units.value[kept],
+                               self.units.value[new])
+        return shift_by_rank_inversion(x, ex_s, y, new_s, k, self.s.confidence, p)
+
+    def _in_units(self, estimate: Estimate, level: float) -> dict:
+        """Effect and interval in the effect's unit, positive = worse for the customer."""
+        effect, low, high = (self.sign * estimate.effect, self.sign * estimate.low,
+                             self.sign * estimate.high)
+        low, high = min(low, high), max(low, high)
+        if self.kind == "ratio":
+            effect, low, high = (100 * np.expm1(v) for v in (effect, low, high))
+            rel = effect / 100
+            value = rel * level if np.isfinite(level) else np.nan
+        elif self.kind == "proportion":
+            effect, low, high = 100 * effect, 100 * low, 100 * high
+            rel, value = effect / 100, np.nan
+        else:
+            rel = effect / abs(level) if level and np.isfinite(level) else np.nan
+            value = np.nan
+        if not np.isfinite(effect):  # e.g. more than half of a group at 0 on the log scale
+            effect = rel = value = np.nan
+        return dict(effect=float(effect) + 0.0, ci_low=float(low) + 0.0, ci_high=float(high) + 0.0,
+                    p=estimate.p, effect_rel=float(rel), effect_value=float(value))
+
+
+def _stratum_levels(values, strata, n_strata, kind) -> np.ndarray:
+    """The new customers' level per stratum: median, mean (ratings) or share (yes/no)."""
+    if kind in ("mean", "proportion"):
+        counts = np.bincount(strata, minlength=n_strata)
+        sums = np.bincount(strata, values, minlength=n_strata)
+        return np.divide(sums, counts, out=np.full(n_strata, np.nan), where=counts > 0)
+    return _stratum_medians(values, strata, n_strata)[0]
 
 
 def _stratum_medians(values: np.ndarray, strata: np.ndarray, n_strata: int):
@@ -730,118 +1135,6 @@ def _stratum_medians(values: np.ndarray, strata: np.ndarray, n_strata: int):
     return medians, counts
 
 
-class _MetricContext:
-    """One touchpoint+metric: the new customers' side, reused by all its segments."""
-
-    def __init__(self, settings: _Settings, label, values, stratum, customer, positions,
-                 is_new, stat, scale, sign):
-        self.s, self.label = settings, label
-        self.raw, self.stratum, self.customer = values, stratum, customer
-        self.stat, self.scale, self.sign = stat, scale, sign
-        self.new_pos = positions[is_new[positions]]
-        S = settings.n_strata
-        self.reference, self.new_counts = _stratum_medians(
-            values[self.new_pos], stratum[self.new_pos], S)
-        self.new_success = np.bincount(stratum[self.new_pos], values[self.new_pos],
-                                       minlength=S)
-        self.eligible = self.new_counts >= settings.min_stratum_n
-        if stat == "proportion":
-            self.reference = self.new_success / np.maximum(self.new_counts, 1)
-        # dense ranks of the values for the stratified rank test
-        unique, rank = np.unique(values[positions], return_inverse=True)
-        self.n_ranks = max(len(unique), 1)
-        self.key = dict(positions=positions, keys=stratum[positions] * self.n_ranks + rank)
-        self._cache: dict[bytes, dict] = {}
-
-    def _keys(self, members: np.ndarray) -> np.ndarray:
-        # members are sorted positions of this metric: locate them in `positions`
-        where = np.searchsorted(self.key["positions"], members)
-        return self.key["keys"][where]
-
-    def _adjusted(self, positions: np.ndarray) -> np.ndarray:
-        if self.scale == "ratio":
-            return self.raw[positions] / self.reference[self.stratum[positions]]
-        if self.scale == "difference":
-            return self.raw[positions] - self.reference[self.stratum[positions]]
-        return self.raw[positions]
-
-    def _new_side(self, common: np.ndarray) -> dict:
-        key = common.tobytes()
-        if key not in self._cache:
-            members = self.new_pos[common[self.stratum[self.new_pos]]]
-            keys = self._keys(members)
-            self._cache[key] = dict(
-                members=members,
-                sorted=np.sort(self._adjusted(members)),
-                ranks=_RankReference(keys, self.n_ranks, self.s.n_strata),
-                draws=None,
-            )
-        return self._cache[key]
-
-    def _median_draws(self, sorted_values, rng):
-        return bootstrap_median_draws(sorted_values, self.s.n_boot, rng)
-
-    def _share_draws(self, counts, shares, rng):
-        """Stratum-wise binomial bootstrap of shares: array (strata, n_boot)."""
-        return rng.binomial(counts[:, None].astype("int64"), shares[:, None],
-                            size=(len(counts), self.s.n_boot)) / counts[:, None]
-
-    def compare(self, members: np.ndarray, kind, segment) -> dict:
-        S = self.s.n_strata
-        ex_counts = np.bincount(self.stratum[members], minlength=S)
-        common = (ex_counts > 0) & self.eligible
-        kept = members[common[self.stratum[members]]]
-        new = self._new_side(common)
-        n_new, n_ex = len(new["members"]), len(kept)
-        weights = ex_counts[common] / max(n_ex, 1)
-        raw_new, raw_ex = self.raw[new["members"]], self.raw[kept]
-        ids = self.customer[kept]
-        row = dict(
-            statistic=self.stat, adjustment=self.scale, n_new=n_new, n_existing=n_ex,
-            n_customers=int(len(np.unique(ids[ids >= 0])) + np.count_nonzero(ids < 0)),
-            n_existing_unmatched=int(len(members) - n_ex),
-            n_strata=int(np.count_nonzero(common)),
-            ci_low=np.nan, ci_high=np.nan, p=np.nan, status="insufficient_data",
-        )
-        if self.stat == "proportion":
-            share_ex = (np.bincount(self.stratum[kept], raw_ex, minlength=S)[common]
-                        / np.maximum(ex_counts[common], 1))
-            share_new = self.reference[common]
-            level = float(weights @ share_new) if n_ex else np.nan
-            effect = self.sign * float(weights @ (share_ex - share_new)) if n_ex else np.nan
-            row.update(median_new=float(raw_new.mean()) if n_new else np.nan,
-                       median_existing=float(raw_ex.mean()) if n_ex else np.nan)
-        else:
-            level = float(weights @ self.reference[common]) if n_ex else np.nan
-            to_units = level if self.scale == "ratio" else 1.0
-            adj_ex = np.sort(self._adjusted(kept))
-            effect = (self.sign * (np.median(adj_ex) - np.median(new["sorted"])) * to_units
-                      if n_ex and n_new else np.nan)
-            row.update(median_new=float(np.median(raw_new)) if n_new else np.nan,
-                       median_existing=float(np.median(raw_ex)) if n_ex else np.nan)
-        row.update(reference_level=level, effect=effect,
-                   effect_rel=effect / abs(level) if level and np.isfinite(level) else np.nan)
-        if n_new < self.s.min_n or n_ex < self.s.min_n:
-            return row
-
-        rng_ex = stable_seed(self.s.seed, *self.label, kind, segment)
-        if new["draws"] is None:
-            rng_new = stable_seed(self.s.seed, *self.label, "new",
-                                  np.flatnonzero(common).tolist())
-            new["draws"] = (self._share_draws(self.new_counts[common], self.reference[common],
-                                              rng_new)
-                            if self.stat == "proportion"
-                            else self._median_draws(new["sorted"], rng_new))
-        if self.stat == "proportion":
-            ex_draws = self._share_draws(ex_counts[common], share_ex, rng_ex)
-            diffs = self.sign * (weights @ (ex_draws - new["draws"]))
-        else:
-            diffs = self.sign * (self._median_draws(adj_ex, rng_ex) - new["draws"]) * to_units
-        low, high = np.quantile(diffs, self.s.tails)
-        p = _stratified_rank_p(self._keys(kept), new["ranks"], raw_ex, raw_new)
-        row.update(ci_low=float(low) + 0.0, ci_high=float(high) + 0.0, p=p, status="ok")
-        return row
-
 
 # ---------------------------------------------------------------- tenure gradient
 
@@ -852,6 +1145,7 @@ def tenure_gradient(
     *,
     min_n: int = 10,
     alpha: float = 0.05,
+    min_slope: float = 0.01,
     by_product: bool = True,
     adjust: bool = True,
     max_points: int = 2000,
@@ -861,44 +1155,53 @@ def tenure_gradient(
     value_col: str = "value",
     status_col: str = "customer_status",
     product_col: str = "product_key",
+    customer_col: str = "customer_id",
 ) -> pd.DataFrame:
     """Test for "price walking": do existing customers' prices rise with tenure?
 
-    Per touchpoint and metric (and product key, when present and ``by_product``):
-    Spearman's rank correlation between tenure and value with its p-value, and the
-    Theil–Sen slope (value units per year of tenure) with its 95 % interval.
+    Per touchpoint and metric, pooled over products: each price as its log relative to
+    the median price of its product (existing customers, same touchpoint and metric),
+    then one value per customer (the median of its relative log prices, and of its
+    tenure), so a customer seen ten times counts once. Spearman's rank correlation
+    between tenure and that value with its p-value, and the Theil–Sen slope with its
+    95 % interval, as a relative change per year of tenure.
 
     Parameters
     ----------
     obs : pandas.DataFrame
-        Observations; only existing customers with a value and a tenure are used.
+        Observations; only existing customers with a positive value and a tenure are
+        used. Observations without customer id count as customers of their own.
     price_metrics : iterable
         ``(touchpoint, metric)`` tuples or bare metric names, as in :func:`case_flags`.
     tenure_col : str, default 'tenure_years'
         Tenure in years (e.g. from the customer-since date).
     min_n : int, default 10
-        Fewest observations per group for a test; below: ``'insufficient_data'``.
+        Fewest customers per metric for a test; below: ``'insufficient_data'``.
     alpha : float, default 0.05
-        Level for the p-value.
+        Level for the (adjusted) p-value.
+    min_slope : float, default 0.01
+        Minimum relative rise per year of tenure for a flag (0.01 = 1 % a year).
     by_product : bool, default True
-        Separate groups per product key, so a price level difference between products
-        held by long-standing and recent customers does not pass for price walking.
+        Express prices relative to their product's median (when ``product_col`` exists),
+        so a product held by long-standing customers does not pass for price walking.
     adjust : bool, default True
-        Flag on Benjamini–Hochberg adjusted p-values across the groups of this call
-        (one test per product adds up); False flags on the raw p-value.
+        Flag on Benjamini–Hochberg adjusted p-values across the metrics of this call;
+        False flags on the raw p-value.
     max_points : int, default 2000
-        Theil–Sen costs O(n²); above this many points the slope is computed on a
+        Theil–Sen costs O(n²); above this many customers the slope is computed on a
         seeded random subsample of this size (``n_slope``, ``subsampled``). Spearman
-        always uses all points.
+        always uses all customers.
 
     Returns
     -------
     pandas.DataFrame
-        One row per group: touchpoint, metric, [product_key], ``n, n_slope,
-        subsampled, median_value, rho, p, p_adjusted, slope, slope_low, slope_high,
-        slope_rel`` (slope / median value, per year), ``flagged`` (p or p_adjusted
-        below alpha and slope > 0), ``status`` (``'ok'``, ``'insufficient_data'``,
-        ``'constant'`` when tenure or value does not vary).
+        One row per touchpoint and metric: ``n`` (customers), ``n_obs``, ``n_slope,
+        subsampled, median_value`` (median price), ``rho, p, p_adjusted``,
+        ``slope_rel, slope_rel_low, slope_rel_high`` (relative change per year and its
+        interval), ``slope, slope_low, slope_high`` (the same in value units per year at
+        the median price), ``flagged`` (adjusted p below alpha and slope_rel above
+        ``min_slope``) and ``status`` (``'ok'``, ``'insufficient_data'``, ``'constant'``
+        when tenure or value does not vary).
     """
     if min_n < 3:
         raise ValueError("min_n must be at least 3 for a rank correlation.")
@@ -906,54 +1209,82 @@ def tenure_gradient(
         raise ValueError("max_points must be at least 10.")
     require_columns(obs, [touchpoint_col, metric_col, value_col, status_col, tenure_col],
                     "observations")
-    keys = [touchpoint_col, metric_col]
-    if by_product and product_col in obs.columns:
-        keys.append(product_col)
     frame = obs.loc[metric_mask(obs, price_metrics, touchpoint_col, metric_col,
                                 "price_metrics")]
     status = normalise_status(frame[status_col]) if len(frame) else np.array([], dtype=object)
     values = numeric_values(frame[value_col])
     tenure = numeric_values(frame[tenure_col], "tenure")
-    usable = (status == "existing") & ~np.isnan(values) & ~np.isnan(tenure)
-    frame = frame.loc[usable]
-    values, tenure = values[usable], tenure[usable]
+    usable = (status == "existing") & (values > 0) & ~np.isnan(tenure)
+    units = _tenure_units(frame.loc[usable], values[usable], tenure[usable], by_product,
+                          touchpoint_col, metric_col, product_col, customer_col)
 
     rows = []
-    for label, positions in frame.groupby(keys, dropna=False, sort=True, observed=True).indices.items():
-        x, y = tenure[positions], values[positions]
-        n = len(positions)
-        row = dict(zip(keys, label), n=n, n_slope=0, subsampled=False,
-                   median_value=float(np.median(y)), rho=np.nan, p=np.nan, slope=np.nan,
-                   slope_low=np.nan, slope_high=np.nan, status="insufficient_data")
-        if n >= min_n and (np.ptp(x) == 0 or np.ptp(y) == 0):
-            row["status"] = "constant"
-        elif n >= min_n:
-            rho, p = stats.spearmanr(x, y)
-            if n > max_points:
-                rng = stable_seed(seed, *label)
-                pick = np.sort(rng.choice(n, size=max_points, replace=False))
-                xs, ys = x[pick], y[pick]
-            else:
-                xs, ys = x, y
-            if np.ptp(xs) == 0:  # a subsample can lose all tenure variation
-                xs, ys = x, y
-            slope, _, low, high = stats.theilslopes(ys, xs, alpha=0.95)
-            row.update(n_slope=len(xs), subsampled=len(xs) < n, rho=float(rho), p=float(p),
-                       slope=float(slope), slope_low=float(low), slope_high=float(high),
-                       status="ok")
-        rows.append(row)
+    for (touchpoint, metric), part in units.groupby(["tp", "metric"], sort=True,
+                                                    observed=True):
+        x, y = part["tenure"].to_numpy(), part["relative"].to_numpy()
+        rows.append(_gradient_row(x, y, (touchpoint, metric), part, min_n, max_points, seed))
 
-    columns = keys + ["n", "n_slope", "subsampled", "median_value", "rho", "p", "p_adjusted",
-                      "slope", "slope_low", "slope_high", "slope_rel", "flagged", "status"]
-    result = pd.DataFrame(rows, columns=[c for c in columns
-                                         if c not in ("p_adjusted", "slope_rel", "flagged")])
+    columns = ["touchpoint", "metric", "n", "n_obs", "n_slope", "subsampled", "median_value",
+               "rho", "p", "p_adjusted", "slope_rel", "slope_rel_low", "slope_rel_high",
+               "slope", "slope_low", "slope_high", "flagged", "status"]
+    result = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "flagged")])
     if result.empty:
         return pd.DataFrame(columns=columns).astype({"flagged": bool})
     result["p_adjusted"] = benjamini_hochberg(result["p"].to_numpy()) if adjust \
         else result["p"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result["slope_rel"] = np.where(result["median_value"] != 0,
-                                       result["slope"] / result["median_value"].abs(), np.nan)
     result["flagged"] = ((result["status"] == "ok") & (result["p_adjusted"] < alpha)
-                         & (result["slope"] > 0)).astype(bool)
+                         & (result["slope_rel"] > min_slope)).astype(bool)
     return result[columns]
+
+
+def _tenure_units(frame, values, tenure, by_product, touchpoint_col, metric_col,
+                  product_col, customer_col) -> pd.DataFrame:
+    """One row per customer and metric: median relative log price and median tenure."""
+    work = pd.DataFrame({
+        "tp": frame[touchpoint_col].to_numpy(), "metric": frame[metric_col].to_numpy(),
+        "log": np.log(values), "value": values, "tenure": tenure,
+    })
+    if by_product and product_col in frame.columns:
+        work["product"] = group_codes(frame, [product_col])
+        reference = work.groupby(["tp", "metric", "product"], sort=False)["log"].transform("median")
+        work["relative"] = work["log"] - reference
+    else:
+        work["relative"] = work["log"]
+    if customer_col in frame.columns:
+        customer = pd.factorize(frame[customer_col], use_na_sentinel=True)[0]
+    else:
+        customer = np.full(len(frame), -1)
+    work["unit"] = np.where(customer >= 0, customer, -1 - np.arange(len(frame)))
+    grouped = work.groupby(["tp", "metric", "unit"], sort=True)
+    units = grouped[["relative", "tenure", "value"]].median()
+    units["n_obs"] = grouped.size()
+    return units.reset_index()
+
+
+def _gradient_row(x, y, label, part, min_n, max_points, seed) -> dict:
+    """Spearman and Theil–Sen on one metric's customers."""
+    n = len(x)
+    median_value = float(part["value"].median())
+    row = dict(touchpoint=label[0], metric=label[1], n=n, n_obs=int(part["n_obs"].sum()),
+               n_slope=0, subsampled=False, median_value=median_value, rho=np.nan, p=np.nan,
+               slope_rel=np.nan, slope_rel_low=np.nan, slope_rel_high=np.nan, slope=np.nan,
+               slope_low=np.nan, slope_high=np.nan, status="insufficient_data")
+    if n < min_n:
+        return row
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        row["status"] = "constant"
+        return row
+    rho, p = stats.spearmanr(x, y)
+    xs, ys = x, y
+    if n > max_points:
+        pick = np.sort(stable_seed(seed, *label).choice(n, size=max_points, replace=False))
+        xs, ys = x[pick], y[pick]
+        if np.ptp(xs) == 0:  # a subsample can lose all tenure variation
+            xs, ys = x, y
+    slope, _, low, high = stats.theilslopes(ys, xs, alpha=0.95)
+    rel = np.expm1([slope, low, high])
+    row.update(n_slope=len(xs), subsampled=len(xs) < n, rho=float(rho), p=float(p),
+               slope_rel=float(rel[0]), slope_rel_low=float(rel[1]), slope_rel_high=float(rel[2]),
+               slope=float(rel[0] * median_value), slope_low=float(rel[1] * median_value),
+               slope_high=float(rel[2] * median_value), status="ok")
+    return row

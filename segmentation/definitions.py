@@ -182,6 +182,10 @@ TRAJECTORY_REASONS: dict[str, dict[str, str]] = {
         "label_de": "Weder Trend noch Muster",
         "label_en": "Neither trend nor pattern",
     },
+    "too_short_to_tell": {
+        "label_de": "Zu kurze Reihe für eine Aussage (unter 18 Perioden, kein eindeutiges Muster)",
+        "label_en": "Too short to tell (fewer than 18 periods, no overwhelming pattern)",
+    },
 }
 
 #: The burr flag ("Klette"): long tenure, contribution near zero or negative.

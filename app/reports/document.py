@@ -98,8 +98,8 @@ def trend_verdict(prev: dict | None, cur: dict | None) -> str:
     if cur is None:
         return "gone"
     if prev.get("status") != "ok" or cur.get("status") != "ok" or prev.get("effect") is None \
-            or cur.get("effect") is None:
-        return "not_comparable"
+            or cur.get("effect") is None or prev.get("effect_unit") != cur.get("effect_unit"):
+        return "not_comparable"  # an analysis from before effect units measured in the metric's unit
     delta = cur["effect"] - prev["effect"]
     threshold = abs(cur.get("threshold") or prev.get("threshold") or 0.0)
     if abs(delta) <= threshold or None in (prev.get("ci_low"), prev.get("ci_high"), cur.get("ci_low"),

@@ -389,28 +389,39 @@ def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_mone
         else:
             reasons["profit_tier"] = _("%(tier)s by its rank in contribution margin.", tier=segment.profit_tier)
     if segment.trajectory:
-        reason = segment.trajectory_reason or ""
-        if reason == "insufficient_data":
-            text = _("Only %(n)s periods with values; at least %(min)s are needed.", n=segment.n_periods,
-                     min=params["min_periods"])
-        elif reason == "seasonal_autocorrelation":
-            text = _("The value correlates with its value one year earlier (r = %(acf)s).",
-                     acf=fmt_number(segment.seasonal_acf, 2))
-        elif reason == "inner_peak":
-            text = _("It peaked in period %(peak)s; start and end are at %(start)s and %(end)s of the peak.",
-                     peak=_period_at(run, segment.peak_index), start=fmt_percent(segment.peak_ratio_start, 0),
-                     end=fmt_percent(segment.peak_ratio_end, 0))
-        elif reason in ("significant_rise", "significant_fall"):
-            text = _("Linear trend of %(rel)s per year over %(n)s periods, p %(p)s (significant below 0.05).",
-                     rel=fmt_percent(segment.slope_rel, 0), n=segment.n_periods, p=_p_text(segment.p_value))
-        else:
-            text = _("No significant trend over %(n)s periods (p %(p)s) and no yearly pattern (r = %(acf)s).",
-                     n=segment.n_periods, p=_p_text(segment.p_value), acf=fmt_number(segment.seasonal_acf, 2))
-        reasons["trajectory"] = text
+        reasons["trajectory"] = _trajectory_reason(segment, run, params)
     if segment.burr:
         reasons["burr"] = _("Customer for %(years)s years with a contribution margin near zero or negative.",
                             years=fmt_number(segment.tenure_years, 1))
     return reasons
+
+
+def _trajectory_reason(segment: CustomerSegment, run: SegmentationRun, params: dict) -> str:
+    """The value trajectory's reason in words."""
+    from app.web.i18n import fmt_number, fmt_percent
+
+    reason = segment.trajectory_reason or ""
+    if reason == "insufficient_data":
+        text = _("Only %(n)s periods with values; at least %(min)s are needed.", n=segment.n_periods,
+                 min=params["min_periods"])
+    elif reason == "seasonal_autocorrelation":
+        text = _("The value correlates with its value one year earlier (r = %(acf)s).",
+                 acf=fmt_number(segment.seasonal_acf, 2))
+    elif reason == "inner_peak":
+        text = _("It peaked in period %(peak)s; start and end are at %(start)s and %(end)s of the peak.",
+                 peak=_period_at(run, segment.peak_index), start=fmt_percent(segment.peak_ratio_start, 0),
+                 end=fmt_percent(segment.peak_ratio_end, 0))
+    elif reason == "too_short_to_tell":
+        text = _("Only %(n)s periods with values: too short to tell a shape (below 18 periods only "
+                 "overwhelming evidence counts; trend p %(p)s).", n=segment.n_periods,
+                 p=_p_text(segment.p_value))
+    elif reason in ("significant_rise", "significant_fall"):
+        text = _("Linear trend of %(rel)s per year over %(n)s periods, p %(p)s (significant below 0.05).",
+                 rel=fmt_percent(segment.slope_rel, 0), n=segment.n_periods, p=_p_text(segment.p_value))
+    else:
+        text = _("No significant trend over %(n)s periods (p %(p)s) and no yearly pattern (r = %(acf)s).",
+                 n=segment.n_periods, p=_p_text(segment.p_value), acf=fmt_number(segment.seasonal_acf, 2))
+    return text
 
 
 def _p_text(p_value) -> str:

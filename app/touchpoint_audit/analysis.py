@@ -13,8 +13,13 @@ import pandas as pd
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS
-from app.touchpoint_audit.loaders import latest_segmentation_run_id, metric_catalog, observation_frame
-from app.touchpoint_audit.models import AnalysisSnapshot, Audit, upsert_findings
+from app.touchpoint_audit.loaders import (
+    customer_segments,
+    latest_segmentation_run_id,
+    metric_catalog,
+    observation_frame,
+)
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert_findings
 from audits import to_python
 
 # The analysis settings (alpha, minimum n, tolerance …); stored with every snapshot.
@@ -36,9 +41,20 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | None = None,
-                  progress: Callable[[float, str], None] | None = None) -> dict:
-    """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot."""
-    from audits.penalty import case_flags, compare_groups, tenure_gradient, total_excess
+                  progress: Callable[[float, str], None] | None = None,
+                  segment_sizes: dict | None = None) -> dict:
+    """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot.
+
+    ``segment_sizes`` ({(segment_kind, segment): existing customers}, ('overall', 'all')
+    for all) is the default yearly volume of the excess a year."""
+    from audits.penalty import (
+        EXCESS_ASSUMPTIONS,
+        case_flags,
+        compare_groups,
+        excess_per_year,
+        tenure_gradient,
+        total_excess,
+    )
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     progress = progress or (lambda fraction, message: None)
@@ -52,7 +68,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         comparisons = compare_groups(
             frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
             materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
-            confidence=params["confidence"],
+            confidence=params["confidence"], price_metrics=price_metrics or None,
         )
     else:
         comparisons = pd.DataFrame()
@@ -60,18 +76,25 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
     priced = frame[[(t, m) in set(price_metrics) for t, m in zip(frame["touchpoint"], frame["metric"])]] \
         if len(frame) else frame
     cases_summary = {"total_excess": 0.0, "n_cases": 0, "n_flagged": 0, "n_customers": 0,
-                     "by_metric": [], "flagged": []}
+                     "by_metric": [], "flagged": [], "excess_year": [],
+                     "assumptions": {k: dict(v) for k, v in EXCESS_ASSUMPTIONS.items()}}
+    year = None
     gradient = {"rows": [], "series": []}
     all_flagged = []
     cases_frame = gradient_frame = None
     if len(priced) and price_metrics:
         cases = case_flags(priced, price_metrics, window_days=params["window_days"],
-                           tolerance=params["tolerance"])
+                           tolerance=params["tolerance"],
+                           comparisons=comparisons if len(comparisons) else None)
+        year = excess_per_year(comparisons, price_metrics, segment_sizes=segment_sizes) \
+            if len(comparisons) else None
         flagged = cases[cases["flagged"]].sort_values("excess", ascending=False)
         by_metric = total_excess(cases, ["touchpoint", "metric"])
         all_flagged = flagged
         cases_frame = cases
         cases_summary = {
+            **cases_summary,
+            "excess_year": records(year) if year is not None else [],
             "total_excess": float(total_excess(cases)),
             "n_cases": int(cases["excess"].notna().sum()),
             "n_flagged": int(len(flagged)),
@@ -94,6 +117,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         comparisons=comparisons if len(comparisons) else None,
         cases=cases_frame if cases_frame is not None and len(cases_frame) else None,
         gradients=gradient_frame if gradient_frame is not None and len(gradient_frame) else None,
+        excess_year=year,
     )
     return {
         "findings": finding_specs(found),
@@ -171,7 +195,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     run_id = latest_segmentation_run_id()
     frame = observation_frame(audit.id, run_id)
     catalog = metric_catalog()
-    result = analyse_frame(frame, catalog, params, progress)
+    result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id))
     if keep is not None:
         flagged = result["all_flagged_cases"]
         keep["flagged_cases"] = records(flagged) if len(flagged) else []
@@ -187,6 +211,18 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     return snapshot
 
 
+def segment_sizes(run_id: int | None) -> dict:
+    """Existing customers per segment of a segmentation run (the default yearly volume)."""
+    segments = customer_segments(run_id)
+    if segments.empty:
+        return {}
+    sizes = {("overall", "all"): int(len(segments))}
+    for kind in AUDIT_KINDS:
+        for value, count in segments[kind].dropna().value_counts().items():
+            sizes[(kind, value)] = int(count)
+    return sizes
+
+
 def latest_snapshot(audit_id: int) -> AnalysisSnapshot | None:
     """The audit's most recent stored analysis."""
     return db.session.scalar(
@@ -196,7 +232,39 @@ def latest_snapshot(audit_id: int) -> AnalysisSnapshot | None:
 
 
 COMPARISON_FIELDS = ("touchpoint", "metric", "segment_kind", "segment", "n_new", "n_existing", "effect",
-                     "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity")
+                     "effect_unit", "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity")
+FINDING_FIELDS = ("key", "kind", "touchpoint", "metric", "segments", "effect_unit", "severity", "excess_observed",
+                  "excess_year", "excess_year_low", "excess_year_high", "status")
+SEGMENT_FIELDS = ("segment_kind", "segment", "n_new", "n_existing", "effect", "ci_low", "ci_high", "p_adjusted")
+
+
+def finding_records(audit_id: int) -> list[dict]:
+    """The CLI's records: one per current (not stale) finding of the audit, costliest first.
+
+    ``segments`` lists where the gap holds: the headline comparison, then the other
+    segments of a root-cause finding, each with its n, effect, interval and adjusted p."""
+    rows = db.session.scalars(db.select(Finding).where(Finding.audit_id == audit_id, Finding.stale.is_(False))
+                              .order_by(Finding.id)).all()
+    out = []
+    for finding in rows:
+        figures = finding.figures or {}
+        segments = []
+        if finding.kind == "aggregate":
+            segments.append({"segment_kind": finding.segment_kind, "segment": finding.segment,
+                             **{k: figures.get(k) for k in SEGMENT_FIELDS[2:]}})
+            segments += [{k: s.get(k) for k in SEGMENT_FIELDS} for s in figures.get("segments", [])
+                         if (s.get("segment_kind"), str(s.get("segment"))) != (finding.segment_kind, finding.segment)]
+        elif finding.segment_kind:
+            segments.append({"segment_kind": finding.segment_kind, "segment": finding.segment})
+        out.append({
+            "key": finding.key, "kind": finding.kind, "touchpoint": finding.touchpoint_key,
+            "metric": finding.metric_key, "segments": segments, "effect_unit": figures.get("effect_unit"),
+            "severity": finding.severity,
+            "excess_observed": figures.get("excess_observed", figures.get("total_excess")),
+            "excess_year": figures.get("excess_year"), "excess_year_low": figures.get("excess_year_low"),
+            "excess_year_high": figures.get("excess_year_high"), "status": finding.status,
+        })
+    return sorted(out, key=lambda r: -(r["excess_year"] or r["excess_observed"] or 0.0))
 CASE_FIELDS = ("touchpoint", "metric", "customer_id", "product_key", "price", "reference_price", "excess")
 
 

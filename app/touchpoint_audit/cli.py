@@ -195,3 +195,30 @@ def remind_command(on: str | None) -> None:
     counts = send_due_reminders(today)
     click.echo(f"{today.isoformat()}: {counts['mail']} e-mailed, {counts['page']} on the start page only "
                f"(no address or no mail server), {counts['already']} already reminded today")
+
+
+@audits.command("findings")
+@click.argument("audit_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def findings_command(audit_id: int, fmt: str, output: Path | None) -> None:
+    """Print the audit's current findings, one record each (in CSV the segments as JSON)."""
+    from app.touchpoint_audit.analysis import FINDING_FIELDS, finding_records
+
+    audit = _audit_or_fail(audit_id)
+    records = finding_records(audit.id)
+    if fmt == "json":
+        text = json.dumps({"audit_id": audit.id, "findings": records}, ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(FINDING_FIELDS), lineterminator=CSV_LINE_TERMINATOR)
+        writer.writeheader()
+        for row in records:
+            writer.writerow({key: safe_cell(value) for key, value in
+                             {**row, "segments": json.dumps(row["segments"], ensure_ascii=False)}.items()})
+        text = buffer.getvalue()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(records)} findings written to {output}", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

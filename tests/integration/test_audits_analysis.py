@@ -12,20 +12,23 @@ from tests.integration.audit_fixtures import add_observations, build_world
 
 
 def _planted_rows(world, rng, penalty=0.3, n=40):
-    """Hotline waits: existing customers wait longer; renewal prices above new business."""
+    """Hotline waits: existing customers wait longer; renewal prices above new business.
+
+    Two known customers plus anonymous existing ones: the analysis counts one value per
+    customer, and two customers alone are too few to compare."""
     rows = []
     when = dt.datetime(2026, 11, 10, 10)
     for i in range(n):
+        known = world.customer_ids["004711" if i % 2 else "004712"] if i < 4 else None
         rows.append({"metric": "hotline.wait", "value": float(rng.exponential(100)), "customer_status": "new",
                      "observed_at": when})
         rows.append({"metric": "hotline.wait", "value": float(rng.exponential(100) * (1 + penalty) + 60),
-                     "customer_status": "existing", "customer_id": world.customer_ids["004711" if i % 2 else "004712"],
-                     "observed_at": when})
+                     "customer_status": "existing", "customer_id": known, "observed_at": when})
         rows.append({"metric": "renewal.price", "value": round(float(rng.normal(100, 3)), 2), "customer_status": "new",
                      "product_key": "P1", "observed_at": when})
         rows.append({"metric": "renewal.price", "value": round(float(rng.normal(100, 3)) * 1.2, 2),
                      "customer_status": "existing", "product_key": "P1", "observed_at": when,
-                     "customer_id": world.customer_ids["004711" if i % 2 else "004712"]})
+                     "customer_id": known})
     return rows
 
 

@@ -21,7 +21,11 @@ def findings(app, users):
             Finding(audit_id=world.audit_id, key="aggregate:hotline:wait:abc:C", kind="aggregate", severity="high",
                     touchpoint_key="hotline", metric_key="wait", segment_kind="abc", segment="C", title="t",
                     figures={"n_new": 40, "n_existing": 38, "effect": 61.5, "effect_rel": 0.42, "ci_low": 30.0,
-                             "ci_high": 90.0, "p": 0.0001, "p_adjusted": 0.002, "n_customers": 20},
+                             "ci_high": 90.0, "p": 0.0001, "p_adjusted": 0.002, "n_customers": 20,
+                             "effect_unit": "%", "excess_year": 38000.0, "excess_year_low": 24000.0,
+                             "excess_year_high": 53000.0,
+                             "segments": [{"segment_kind": "tier", "segment": "C", "n_new": 40, "n_existing": 17,
+                                           "effect": 70.25, "ci_low": 31.0, "ci_high": 99.0}]},
                     due_date=dt.date.today() - dt.timedelta(days=3), owner_id=users["manager"].id),
             Finding(audit_id=world.audit_id, key="case:renewal:price:overall:all", kind="case", severity="medium",
                     touchpoint_key="renewal", metric_key="price", segment_kind="overall", segment="all", title="t",
@@ -70,6 +74,7 @@ def test_finding_page_shows_its_figures(as_role, findings):
     html = as_role("leadership").get(f"/findings/{overdue}").get_data(as_text=True)
     assert "61.50" in html and "0.0020" in html and "overdue since" in html
     assert "C customers" in html  # the segment label, not the raw key
+    assert "61.50 %" in html and "70.25 %" in html and "€38,000.00" in html  # unit, facet, cost
     # leadership reads: no action form
     assert f"/findings/{overdue}/update" not in html
     html = as_role("manager").get(f"/findings/{case}").get_data(as_text=True)

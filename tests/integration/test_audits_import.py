@@ -116,9 +116,10 @@ def test_cli_create_import_analyze(app, users, tmp_path):
     lines = ["touchpoint,metric,value,customer_status,customer_id,product_key,channel,observed_at"]
     for i in range(30):
         lines.append(f"hotline,wait,{60 + i},new,,,,2026-11-01")
-        lines.append(f"hotline,wait,{200 + i},existing,004711,,,2026-11-01")
+        known = "004711" if i == 0 else ""   # one value per customer: 30 customers, one known
+        lines.append(f"hotline,wait,{200 + i},existing,{known},,,2026-11-01")
         lines.append(f"renewal,price,{100 + i % 3},new,,P1,online,2026-11-01")
-        lines.append(f"renewal,price,{130 + i % 3},existing,004711,P1,online,2026-11-02")
+        lines.append(f"renewal,price,{130 + i % 3},existing,{known},P1,online,2026-11-02")
     path = tmp_path / "obs.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = runner.invoke(args=["audits", "import-observations", str(audit_id), str(path)])
@@ -132,7 +133,8 @@ def test_cli_create_import_analyze(app, users, tmp_path):
     data = json.loads(out.read_text())
     overall = next(c for c in data["comparisons"] if c["touchpoint"] == "hotline" and c["segment_kind"] == "overall")
     assert set(overall) == {"touchpoint", "metric", "segment_kind", "segment", "n_new", "n_existing", "effect",
-                            "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity"}
+                            "effect_unit", "ci_low", "ci_high", "p", "p_adjusted", "flagged", "severity"}
+    assert overall["effect_unit"] == "%"
     assert overall["flagged"] is True and overall["n_new"] == 30
     assert len(data["cases"]) == 30 and data["cases"][0]["excess"] > 0
     assert {"customer_id", "product_key", "price", "reference_price", "excess"} <= set(data["cases"][0])
@@ -140,6 +142,23 @@ def test_cli_create_import_analyze(app, users, tmp_path):
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert {r["record"] for r in rows} == {"comparison", "case"}
+    out = tmp_path / "findings.json"
+    result = runner.invoke(args=["audits", "findings", str(audit_id), "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    found = json.loads(out.read_text())["findings"]
+    aggregate = {(f["touchpoint"], f["metric"]): f for f in found if f["kind"] == "aggregate"}
+    assert set(aggregate) == {("hotline", "wait"), ("renewal", "price")}
+    price = aggregate[("renewal", "price")]
+    assert price["effect_unit"] == "%" and price["status"] == "open"
+    assert price["segments"][0]["segment_kind"] == "overall" and price["segments"][0]["n_existing"] == 30
+    assert price["excess_observed"] > 0 and price["excess_year"] > 0
+    assert price["excess_year_low"] < price["excess_year"] < price["excess_year_high"]
+    result = runner.invoke(args=["audits", "findings", str(audit_id), "--format", "csv"])
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert list(rows[0]) == ["key", "kind", "touchpoint", "metric", "segments", "effect_unit", "severity",
+                             "excess_observed", "excess_year", "excess_year_low", "excess_year_high", "status"]
+    assert json.loads(next(r for r in rows if r["kind"] == "aggregate")["segments"])
 
 
 def test_cli_bad_input(app, users, tmp_path, world):

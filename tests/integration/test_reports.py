@@ -164,7 +164,7 @@ def test_full_report_sections_figures_trend_and_a_page_that_is_not_blank(app, us
     assert "Runde 2025" in text  # compared with the earlier published round
     assert re.search(r"gap (shrank|grew)|no clear change", text)
     assert "Großhandel Nord GmbH" in text  # the chain
-    assert "Mann–Whitney U" in text and "Benjamini–Hochberg" in text
+    assert "Mann–Whitney test (van Elteren)" in text and "Benjamini–Hochberg" in text
     assert re.search(r"\b3 / %d\b" % pages, text)  # page numbers
     assert re.search(r"Executive summary \.+ ?3", re.sub(r"\s+", " ", text)) or "Executive summary" in text
     # charts are vector: SVG in the HTML, no raster images

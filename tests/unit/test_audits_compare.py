@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from audits import (
+    DEFAULT_MATERIALITY,
     DEFAULT_SEVERITY,
     benjamini_hochberg,
     bootstrap_median_draws,
@@ -55,7 +56,8 @@ def test_min_n_in_each_group(n_new, n_existing, compared):
     assert bool(row["flagged"]) is compared
     for column in ("p", "p_adjusted", "ci_low", "ci_high"):
         assert bool(np.isnan(row[column])) is not compared
-    assert row["effect"] == pytest.approx(200.0)   # the effect is still shown
+    assert row["effect"] == pytest.approx(200.0, rel=1e-4)   # +200 %, still shown
+    assert row["effect_unit"] == "%"
     assert (row["severity"] is None) is not compared
 
 
@@ -72,45 +74,72 @@ def test_insufficient_rows_take_no_part_in_the_correction():
 
 # --------------------------------------------------------------- effect & sign
 
-def test_effect_is_the_median_difference_positive_when_worse():
-    obs = observations(spread(100, 21), spread(112, 21))
+def test_money_effect_is_the_hodges_lehmann_shift_of_logs_in_percent():
+    new = spread(100, 21, 2.0)
+    obs = observations(new, new * 1.12)
     row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["statistic"] == "hodges_lehmann_log" and row["effect_unit"] == "%"
     assert row["median_new"] == 100
-    assert row["median_existing"] == 112
-    assert row["effect"] == pytest.approx(12.0)
-    assert row["effect_rel"] == pytest.approx(0.12)
+    assert row["median_existing"] == pytest.approx(112)
+    assert row["effect"] == pytest.approx(12.0, abs=1e-4)
+    assert row["effect_rel"] == pytest.approx(0.12, abs=1e-6)
+    assert row["effect_value"] == pytest.approx(12.0, abs=1e-3)   # EUR at the new median
     assert row["reference_level"] == pytest.approx(100.0)
-    assert row["ci_low"] <= row["effect"] <= row["ci_high"]
+    assert row["ci_low"] < row["effect"] < row["ci_high"]
+
+
+def test_hodges_lehmann_is_the_median_of_pairwise_log_differences():
+    rng = np.random.default_rng(3)
+    new, existing = rng.lognormal(4, 0.3, 25), rng.lognormal(4.1, 0.3, 31)
+    row = compare_groups(observations(new, existing), DIRECTIONS).iloc[0]
+    pairwise = np.log(existing)[:, None] - np.log(new)[None, :]
+    assert row["effect"] == pytest.approx(100 * np.expm1(np.median(pairwise)), abs=1e-3)
+
+
+def test_interval_and_test_agree():
+    # the interval inverts the same rank test: it excludes 0 exactly when p < 0.05
+    rng = np.random.default_rng(9)
+    for shift in np.linspace(0.0, 0.25, 12):
+        new, existing = rng.lognormal(4, 0.4, 40), rng.lognormal(4 + shift, 0.4, 40)
+        row = compare_groups(observations(new, existing), DIRECTIONS).iloc[0]
+        assert (row["ci_low"] > 0 or row["ci_high"] < 0) == (row["p"] < 0.05)
 
 
 def test_direction_higher_flips_the_sign():
     new, existing = spread(4.0, 30, 0.02), spread(3.5, 30, 0.02)
     lower = compare_groups(observations(new, existing), {PRICE: "lower"}).iloc[0]
     higher = compare_groups(observations(new, existing), {PRICE: "higher"}).iloc[0]
-    assert lower["effect"] == pytest.approx(-0.5)
-    assert higher["effect"] == pytest.approx(0.5)
-    assert higher["ci_low"] == pytest.approx(-lower["ci_high"])
+    assert lower["effect"] == pytest.approx(100 * (3.5 / 4 - 1), abs=0.01)
+    assert higher["effect"] == pytest.approx(100 * (4 / 3.5 - 1), abs=0.01)
+    assert higher["ci_low"] > 0 > lower["ci_high"]
     assert higher["p"] == lower["p"]
     assert bool(higher["flagged"]) and not lower["flagged"]
 
 
-def test_materiality_relative_and_absolute():
+def test_materiality_per_kind_in_the_unit_of_the_effect():
     # 4 % worse, very precisely measured: significant but not material at 5 %
     obs = observations(spread(100, 200, 0.01), spread(104, 200, 0.01))
     row = compare_groups(obs, DIRECTIONS).iloc[0]
     assert row["p_adjusted"] < 1e-10 and row["ci_low"] > 0
-    assert row["threshold"] == pytest.approx(5.0)
+    assert row["threshold"] == pytest.approx(5.0)   # %
     assert not row["flagged"]
     assert compare_groups(obs, DIRECTIONS, materiality=0.03).iloc[0]["flagged"]
+    assert compare_groups(obs, DIRECTIONS, materiality={"ratio": 3.0}).iloc[0]["flagged"]
     absolute = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: 3.0}).iloc[0]
     assert absolute["threshold"] == 3.0 and absolute["flagged"]
+    assert dict(DEFAULT_MATERIALITY) == {"ratio": 5.0, "mean": 0.25, "proportion": 3.0,
+                                         "shift": 0.05}
 
 
-def test_effect_exactly_at_threshold_is_not_flagged():
+def test_effect_just_at_threshold_is_not_flagged():
     obs = observations(spread(100, 200, 0.01), spread(105, 200, 0.01))
-    row = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: 5.0}).iloc[0]
-    assert row["effect"] == pytest.approx(5.0)
-    assert not row["flagged"]
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["effect"] == pytest.approx(5.0, abs=0.01)
+    assert row["ci_low"] > 0 and row["p_adjusted"] < 1e-10
+    above = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: row["effect"]}).iloc[0]
+    assert not above["flagged"]
+    below = compare_groups(obs, DIRECTIONS, materiality_abs={PRICE: row["effect"] - 1e-6})
+    assert below.iloc[0]["flagged"]
 
 
 def test_no_flag_when_the_interval_reaches_zero():
@@ -123,14 +152,68 @@ def test_no_flag_when_the_interval_reaches_zero():
     assert not row["flagged"]
 
 
-def test_yes_no_metric_compares_shares():
+def test_yes_no_metric_compares_shares_in_percentage_points():
     obs = observations([1] * 90 + [0] * 10, [1] * 60 + [0] * 40, "after_sales", "resolved")
     row = compare_groups(obs, DIRECTIONS).iloc[0]
-    assert row["statistic"] == "proportion"
+    assert row["statistic"] == "proportion" and row["effect_unit"] == "pp"
     assert row["median_new"] == pytest.approx(0.9)
-    assert row["effect"] == pytest.approx(0.3)
-    assert row["effect_rel"] == pytest.approx(0.3 / 0.9)
+    assert row["effect"] == pytest.approx(30.0)
+    assert row["effect_rel"] == pytest.approx(0.3)
+    assert row["threshold"] == 3.0
     assert row["flagged"]
+
+
+def test_yes_no_verdict_does_not_depend_on_which_answer_is_coded_one():
+    resolved = observations([1] * 90 + [0] * 10, [1] * 80 + [0] * 20, "after_sales",
+                            "resolved")
+    unresolved = resolved.assign(value=1 - resolved["value"], metric="unresolved")
+    one = compare_groups(resolved, DIRECTIONS).iloc[0]
+    other = compare_groups(unresolved, {("after_sales", "unresolved"): "lower"}).iloc[0]
+    for column in ("effect", "ci_low", "ci_high", "p", "flagged"):
+        assert one[column] == pytest.approx(other[column], abs=1e-12), column
+
+
+def test_yes_no_interval_does_not_collapse_at_one_hundred_percent():
+    obs = observations([1] * 15, [1] * 300, "after_sales", "resolved")
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["ci_low"] < 0 < row["ci_high"]
+    assert row["ci_high"] - row["ci_low"] > 10     # Wilson at n = 15 is wide
+
+
+def test_rating_metric_compares_means_in_points():
+    new = np.array([5, 4, 4, 3, 5] * 8, float)
+    existing = np.array([4, 4, 3, 3, 4] * 8, float)
+    obs = observations(new, existing, "inside_sales", "rating")
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["statistic"] == "mean" and row["effect_unit"] == "points"
+    assert row["effect"] == pytest.approx(0.6)
+    expected = stats.ttest_ind(new, existing, equal_var=False)
+    assert row["p"] == pytest.approx(expected.pvalue, rel=1e-9)
+    assert row["threshold"] == 0.25 and row["flagged"]
+    assert row["top2_new"] == pytest.approx(0.8) and row["top2_existing"] == pytest.approx(0.6)
+
+
+def test_one_value_per_customer_before_testing():
+    # 10 customers with 10 observations each count 10, not 100
+    rng = np.random.default_rng(4)
+    existing = np.repeat(rng.lognormal(4, 0.2, 10), 10) * rng.lognormal(0, 0.01, 100)
+    obs = observations(rng.lognormal(4, 0.2, 40), existing,
+                       customer_id=[f"C{i // 10}" for i in range(100)])
+    row = compare_groups(obs, DIRECTIONS).iloc[0]
+    assert row["n_existing"] == 10 and row["n_obs_existing"] == 100
+    assert row["n_customers"] == 10
+
+
+def test_price_without_product_keys_is_compared_pooled_with_a_warning():
+    rng = np.random.default_rng(5)
+    obs = observations(rng.lognormal(4, 0.1, 60), 2 * rng.lognormal(4, 0.1, 60),
+                       tier=["Z"] * 60)
+    result = compare_groups(obs, DIRECTIONS, ["tier"], price_metrics=[PRICE])
+    assert (result["warning"] == "product_mix_not_controlled").all()
+    assert (result["status"] == "ok").all() and not result["flagged"].any()
+    assert result["effect"].min() > 50               # shown, never flagged
+    plain = compare_groups(obs, DIRECTIONS, ["tier"])
+    assert plain["warning"].isna().all() and plain["flagged"].all()
 
 
 def test_severity_from_relative_effect_and_customers():
@@ -178,7 +261,6 @@ def test_results_do_not_depend_on_other_segments_and_are_repeatable():
     pd.testing.assert_frame_equal(one[one.segment_kind == "tier"][cols].reset_index(drop=True),
                                   two[two.segment_kind == "tier"][cols].reset_index(drop=True))
     pd.testing.assert_frame_equal(one, compare_groups(obs, DIRECTIONS, ["tier"], seed=11))
-    assert not one["ci_low"].equals(compare_groups(obs, DIRECTIONS, ["tier"], seed=12)["ci_low"])
 
 
 # --------------------------------------------------------------- like for like
@@ -208,10 +290,10 @@ def test_like_for_like_effect_is_relative_to_the_same_product():
                        product_key=["cheap"] * 20 + ["dear"] * 20)
     obs.loc[:39, "product_key"] = ["cheap"] * 20 + ["dear"] * 20
     row = compare_groups(obs, DIRECTIONS).iloc[0]
-    assert row["adjustment"] == "ratio"
-    assert row["effect_rel"] == pytest.approx(0.10)
+    assert row["statistic"] == "hodges_lehmann_log"
+    assert row["effect_rel"] == pytest.approx(0.10, abs=0.005)
     assert row["reference_level"] == pytest.approx(250.0)
-    assert row["effect"] == pytest.approx(25.0)
+    assert row["effect_value"] == pytest.approx(25.0, abs=1.5)
     assert row["flagged"]
 
 
@@ -232,20 +314,23 @@ def test_strata_with_too_few_new_customers_are_no_reference():
     assert compare_groups(obs, DIRECTIONS, min_stratum_n=4).iloc[0]["n_existing_unmatched"] == 0
 
 
-def test_metric_with_zeros_uses_differences():
+def test_waits_with_zeros_are_still_a_relative_shift_and_negatives_a_shift_in_units():
     obs = observations([0.0] * 10 + list(spread(30, 20)), list(spread(90, 30)),
                        "hotline", "wait_seconds")
     row = compare_groups(obs, DIRECTIONS).iloc[0]
-    assert row["adjustment"] == "difference"
-    assert row["effect"] == pytest.approx(90.0 - np.median([0.0] * 10 + list(spread(30, 20))))
+    assert row["statistic"] == "hodges_lehmann_log" and row["flagged"]
+    signed = observations(spread(-5, 30), spread(5, 30), "hotline", "wait_seconds")
+    row = compare_groups(signed, DIRECTIONS).iloc[0]
+    assert row["statistic"] == "hodges_lehmann" and row["effect_unit"] == "units"
+    assert row["effect"] == pytest.approx(10.0, abs=1e-4)
 
 
 # ------------------------------------------------------------------- the test
 
 def test_single_stratum_p_equals_scipy_mann_whitney():
     rng = np.random.default_rng(4)
-    new = rng.integers(1, 6, 57).astype(float)       # ratings: many ties
-    existing = rng.integers(1, 5, 43).astype(float)
+    new = 10.0 * rng.integers(1, 8, 57)              # prices in steps: many ties
+    existing = 10.0 * rng.integers(1, 7, 43)
     row = compare_groups(observations(new, existing), DIRECTIONS).iloc[0]
     expected = stats.mannwhitneyu(existing, new, alternative="two-sided",
                                   method="asymptotic").pvalue

@@ -35,7 +35,7 @@ def test_aggregate_finding_has_key_titles_figures_and_action():
     comparisons = pd.DataFrame([comparison(),
                                 comparison(segment="A", flagged=False, severity=None)])
     (finding,) = aggregate_findings(comparisons)
-    assert finding["key"] == "aggregate:renewal:price:tier:Z"
+    assert finding["key"] == "aggregate:renewal:price:overall:all"
     assert finding["kind"] == "aggregate" and finding["severity"] == "high"
     assert (finding["touchpoint"], finding["segment_kind"], finding["segment"]) == (
         "renewal", "tier", "Z")
@@ -47,6 +47,57 @@ def test_aggregate_finding_has_key_titles_figures_and_action():
     assert finding["title"]["de"] == render_title(finding["title_code"],
                                                   finding["title_params"], "de")
     json.dumps(finding)   # plain Python values only
+
+
+def root_cause_comparisons(overall_flagged):
+    """Renewal price: overall plus tier Z and potential cash_cow (the same customers)."""
+    return pd.DataFrame([
+        comparison(segment_kind="overall", segment="all", effect=8.0, effect_rel=0.08,
+                   ci_low=3.0, flagged=overall_flagged, severity="medium" if overall_flagged
+                   else None),
+        comparison(),
+        comparison(segment_kind="potential", segment="cash_cow", effect=15.0,
+                   effect_rel=0.15, ci_low=7.0, severity="medium"),
+        comparison(segment="A", effect=1.0, flagged=False, severity=None),
+        comparison(touchpoint="hotline", metric="wait", segment="A", flagged=False,
+                   severity=None),
+    ])
+
+
+@pytest.mark.parametrize("overall_flagged", [True, False])
+def test_one_root_cause_finding_per_touchpoint_and_metric_naming_its_segments(
+        overall_flagged):
+    (finding,) = aggregate_findings(root_cause_comparisons(overall_flagged))
+    assert finding["key"] == "aggregate:renewal:price:overall:all"
+    assert finding["severity"] == "high"            # the most severe of its rows
+    facets = finding["figures"]["segments"]
+    assert [(f["segment_kind"], f["segment"]) for f in facets] == [
+        ("tier", "Z"), ("potential", "cash_cow")]
+    assert facets[0]["n_existing"] == 80 and facets[0]["ci_low"] == 9.0
+    if overall_flagged:
+        assert finding["segment_kind"] == "overall" and finding["figures"]["effect"] == 8.0
+        assert finding["title"]["en"].startswith("All existing customers")
+    else:   # the segment with the largest lower bound leads
+        assert (finding["segment_kind"], finding["segment"]) == ("tier", "Z")
+        assert finding["title"]["en"].startswith("tier Z, potential cash_cow:")
+
+
+def test_root_cause_finding_carries_the_excess_a_year_and_observed():
+    comparisons = root_cause_comparisons(False)
+    year = pd.DataFrame([
+        dict(touchpoint="renewal", metric="price", segment_kind="tier", segment="Z",
+             typical_price=118.0, gap=0.18, gap_low=0.09, gap_high=0.25, volume=100.0,
+             volume_source="segmentation", excess_year=1800.0, excess_year_low=975.0,
+             excess_year_high=2360.0),
+        dict(touchpoint="renewal", metric="price", segment_kind="potential",
+             segment="cash_cow", typical_price=118.0, gap=0.15, gap_low=0.07,
+             gap_high=0.2, volume=100.0, volume_source="segmentation", excess_year=1500.0,
+             excess_year_low=700.0, excess_year_high=2000.0)])
+    (finding,) = aggregate_findings(comparisons, year, cases_frame())
+    assert finding["figures"]["excess_year"] == 1800.0   # tier only: kinds overlap
+    assert finding["figures"]["excess_year_low"] == 975.0
+    assert finding["figures"]["excess_observed"] == 65.0
+    assert finding["figures"]["n_cases_flagged"] == 4
 
 
 def test_key_is_stable_when_the_figures_change():
@@ -96,12 +147,16 @@ def test_case_findings_overall_or_per_segment_without_double_counting():
     assert case_findings(cases_frame(), "tier", min_flagged=2)[0]["segment"] == "Z"
 
 
+def walking_row():
+    return dict(touchpoint="renewal", metric="price", product_key="P1",
+                n=200, n_slope=200, subsampled=False, median_value=400.0,
+                rho=0.4, p=1e-6, p_adjusted=1e-5, slope=12.0,
+                slope_low=8.0, slope_high=16.0, slope_rel=0.03,
+                flagged=True, status="ok")
+
+
 def test_price_walking_and_aftersales_findings():
-    gradients = pd.DataFrame([dict(touchpoint="renewal", metric="price", product_key="P1",
-                                   n=200, n_slope=200, subsampled=False, median_value=400.0,
-                                   rho=0.4, p=1e-6, p_adjusted=1e-5, slope=12.0,
-                                   slope_low=8.0, slope_high=16.0, slope_rel=0.03,
-                                   flagged=True, status="ok")])
+    gradients = pd.DataFrame([walking_row()])
     (walk,) = price_walking_findings(gradients)
     assert walk["key"] == "price_walking:renewal:price:P1"
     assert walk["severity"] == "high"
@@ -120,14 +175,15 @@ def test_price_walking_and_aftersales_findings():
 
 
 def test_build_findings_sorts_by_severity_and_refuses_duplicate_keys():
-    comparisons = pd.DataFrame([comparison(segment="A", severity="low"), comparison()])
+    comparisons = pd.DataFrame([comparison(segment="A", severity="low"), comparison(),
+                                comparison(touchpoint="hotline", severity="low")])
     found = build_findings(comparisons, cases_frame())
     assert [f["severity"] for f in found][:1] == ["high"]
     ranks = ["critical", "high", "medium", "low"]
     order = [ranks.index(f["severity"]) for f in found]
     assert order == sorted(order)
     with pytest.raises(ValueError, match="share a key"):
-        build_findings(pd.concat([comparisons, comparisons]))
+        build_findings(gradients=pd.DataFrame([walking_row(), walking_row()]))
 
 
 def test_nan_figures_become_none():

@@ -18,6 +18,13 @@ def test_insufficient_data_is_not_comparable():
     assert trend_verdict(row(5, 4, 6), {"effect": None, "status": "ok"}) == "not_comparable"
 
 
+def test_effects_in_different_units_are_not_comparable():
+    # a round analysed before effects were relative (EUR) against one in %
+    assert trend_verdict(row(30, 20, 40), dict(row(2, 0, 4), effect_unit="%")) == "not_comparable"
+    assert trend_verdict(dict(row(10, 8, 12), effect_unit="%"),
+                         dict(row(2, 0, 4), effect_unit="%")) == "shrank"
+
+
 def test_shrank_and_grew_need_disjoint_intervals_and_a_material_move():
     assert trend_verdict(row(10, 8, 12), row(2, 0, 4)) == "shrank"
     assert trend_verdict(row(2, 0, 4), row(10, 8, 12)) == "grew"
