@@ -40,12 +40,16 @@ Reading rules
   total, and no member above 1 MiB may declare more than ``max_ratio`` times
   its compressed size (a zip bomb). Python's zip reader never inflates a member
   beyond its declared size, so the declared sizes are a real bound. The
-  workbook is then opened read-only with cached formula values.
+  values (cached formula values) are then read by calamine, several times
+  faster than openpyxl. calamine sees no number formats and empties error
+  cells, so the cells with a zero-padded format and the error cells are picked
+  out of the sheet XML; where that cannot be done with certainty (a styled
+  cell without a reference), openpyxl reads the sheet in read-only mode.
 * XLSX cell values become strings: whole numbers without ``.0``, other numbers
   with up to 15 significant digits and a decimal point, dates as ``YYYY-MM-DD``
   (``YYYY-MM-DD HH:MM:SS`` when there is a time of day), booleans as
   ``true``/``false``. A whole number shown with a zero-padded format such as
-  ``00000`` keeps its leading zeros.
+  ``00000`` keeps its leading zeros. An error cell keeps its text (``#DIV/0!``).
 
 Value rules
 -----------
@@ -102,17 +106,22 @@ import csv
 import datetime as dt
 import io
 import math
+import posixpath
 import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import numpy as np
+import openpyxl
 import pandas as pd
+import python_calamine
+from defusedxml import DefusedXmlException, ElementTree
 
 __all__ = [
     "BOOLEAN_WORDS",
@@ -185,6 +194,10 @@ MESSAGES: dict[str, str] = {
     "xlsx.ratio": (
         "The workbook is compressed suspiciously strongly ({ratio}:1, limit {limit}:1) "
         "and is refused as a possible zip bomb."
+    ),
+    "xlsx.doctype": (
+        "The workbook contains an XML document type declaration, which Excel never writes; it is refused "
+        "as a possible attack (XML entity expansion)."
     ),
     "xlsx.sheet_not_found": "The workbook has no sheet '{sheet}' (sheets: {sheets}).",
     "xlsx.no_sheet": "The workbook has no worksheet.",
@@ -377,7 +390,7 @@ def series_problems(
     row_values = rows[bad] if rows is not None else pd.Series(errors.index[bad], index=errors.index[bad])
     return [
         make_problem(code, row=int(row), column=column, severity=severity, value=value)
-        for code, value, row in zip(errors[bad], raw[bad].fillna(""), row_values)
+        for code, value, row in zip(errors[bad], raw[bad].fillna(""), row_values, strict=True)
     ]
 
 
@@ -644,7 +657,7 @@ def _finish_frame(frame: pd.DataFrame, header: list[str], row_numbers) -> pd.Dat
     names = _header_names(header)
     frame.columns = names
     empty_unnamed = [
-        name for name, h in zip(names, header) if not h and not frame[name].str.strip().astype(bool).any()
+        name for name, h in zip(names, header, strict=True) if not h and not frame[name].str.strip().astype(bool).any()
     ]
     if empty_unnamed:
         frame = frame.drop(columns=empty_unnamed)
@@ -923,11 +936,111 @@ def _check_zip(data: bytes, max_uncompressed: int, max_ratio: float, max_members
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
         raise TableError.from_code("xlsx.invalid")
+    _check_declarations(data, infos)
+
+
+_PROLOG_LIMIT = MB  # an XML part's prolog (declaration, comments) longer than this is refused
+
+
+def _check_declarations(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook with a document type declaration in any XML part.
+
+    Excel never writes one; it is how an entity-expansion bomb ("billion
+    laughs") or an external entity gets into a file. defusedxml stops them in
+    openpyxl and calamine does not expand them, but both would only call the
+    file broken: the user is told what is wrong instead. Only the prolog of
+    each part is read (up to its root element), so this costs little.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in infos:
+                if not info.is_dir():
+                    with archive.open(info) as member:
+                        if _declares_doctype(member):
+                            raise TableError.from_code("xlsx.doctype")
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, RuntimeError,
+            NotImplementedError, zlib.error) as exc:  # broken, encrypted or of an unknown compression
+        raise TableError.from_code("xlsx.invalid") from exc
+
+
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+
+
+def _declares_doctype(member) -> bool:
+    """Whether an XML part's prolog holds ``<!DOCTYPE`` (False for a part that is not XML)."""
+    head = b""
+    while True:
+        chunk = member.read(65536)
+        head += chunk
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")
+        text = head.decode("utf-16" if utf16 else "utf-8", errors="replace").lstrip("\ufeff")
+        position = 0
+        while (item := _PROLOG_ITEM.match(text, position)) is not None:
+            position = item.end()
+        rest = text[position:]
+        if rest.upper().startswith("<!DOCTYPE"):
+            return True
+        complete = not rest.startswith(("<?", "<!--", "<!")) or not chunk
+        if complete and (len(rest) >= 9 or not chunk):
+            return False
+        if len(head) > _PROLOG_LIMIT:
+            raise TableError.from_code("xlsx.invalid")
 
 
 def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
-    import openpyxl  # imported here: CSV-only users need not pay for it
+    """The frame of an XLSX worksheet: values read by calamine, zero-padded numbers and errors from the XML.
 
+    calamine reads values several times faster than openpyxl but sees no number
+    formats and turns error cells (``#DIV/0!``) into empty ones; both are
+    looked up in the workbook's XML (:func:`_cell_marks`). Where that lookup
+    cannot be sure, openpyxl reads the sheet as before.
+    """
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several types for broken files
+        raise TableError.from_code("xlsx.invalid") from exc
+    with workbook:
+        name = _choose_sheet(
+            [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet], sheet
+        )
+        try:
+            grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # a corrupt sheet XML surfaces while reading
+            raise TableError.from_code("xlsx.invalid") from exc
+    marks = _cell_marks(data, name)
+    if marks is None:
+        return _read_xlsx_openpyxl(data, name, max_rows)
+    padded, errors = marks
+    for row, column, width in padded:
+        if row < len(grid) and column < len(grid[row]):
+            value = grid[row][column]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                grid[row][column] = _pad(_value_text(value), width)
+    for (row, column), text in errors.items():
+        if row < len(grid) and column < len(grid[row]):
+            grid[row][column] = text
+    records = (
+        (number, [value if type(value) is str else _value_text(value) for value in row])
+        for number, row in enumerate(grid, start=1)
+    )
+    return _records_to_frame(records, max_rows)
+
+
+def _choose_sheet(names: list[str], sheet: str | None) -> str:
+    """The worksheet to read: the named one, else the first; refuses a missing one."""
+    if sheet is None:
+        if not names:
+            raise TableError.from_code("xlsx.no_sheet")
+        return names[0]
+    if sheet not in names:
+        raise TableError.from_code("xlsx.sheet_not_found", sheet=sheet, sheets=", ".join(names))
+    return sheet
+
+
+def _read_xlsx_openpyxl(data: bytes, sheet: str, max_rows: int) -> pd.DataFrame:
+    """:func:`_read_xlsx` by openpyxl, which sees every cell's number format (slower)."""
     # openpyxl warns about workbook features it drops (data validation, default
     # styles); they do not affect the values, so they must not reach the user.
     # catch_warnings changes the process-wide filters, so with concurrent threads
@@ -935,24 +1048,11 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True
-            )
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for broken files
             raise TableError.from_code("xlsx.invalid") from exc
         try:
-            worksheets = workbook.worksheets
-            if sheet is None:
-                if not worksheets:
-                    raise TableError.from_code("xlsx.no_sheet")
-                worksheet = worksheets[0]
-            else:
-                names = [ws.title for ws in worksheets]
-                if sheet not in names:
-                    raise TableError.from_code(
-                        "xlsx.sheet_not_found", sheet=sheet, sheets=", ".join(names)
-                    )
-                worksheet = workbook[sheet]
+            worksheet = workbook[_choose_sheet([ws.title for ws in workbook.worksheets], sheet)]
             if hasattr(worksheet, "reset_dimensions"):
                 # the stored dimension is often wrong in files written by other tools
                 worksheet.reset_dimensions()
@@ -971,24 +1071,166 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
 
 
 _ZERO_PADDED = re.compile(r"^0+$")
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(["'])(.*?)\2""", re.S)
+_CELL_REFERENCE = re.compile(r"([A-Z]{1,3})([1-9]\d*)")
+_ERROR_VALUE = re.compile(rb"(?:(?!</(?:[\w.-]+:)?c>).)*?<(?:[\w.-]+:)?v>([^<]*)</", re.S)
+
+
+def _local(tag: str) -> str:
+    """An XML tag or attribute name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _cell_marks(data: bytes, sheet: str) -> tuple[list[tuple[int, int, int]], dict[tuple[int, int], str]] | None:
+    """What calamine cannot see in a worksheet: the zero-padded cells and the error cells.
+
+    Returns ``(padded, errors)``: ``(row, column, width)`` from 0 for each cell
+    styled with a zero-padded number format such as ``0000000`` (a customer
+    number 70001 shown as 0070001), and the text of each error cell
+    (``#DIV/0!``) by ``(row, column)``. None when the workbook's parts cannot
+    be followed or such a cell has no reference: openpyxl must read the sheet.
+    Only those cells are picked out of the sheet XML, by regular expressions,
+    so a sheet without them costs a scan in C.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = _workbook_parts(archive)
+            if parts is None or sheet not in parts["sheets"]:
+                return None
+            padded_styles = _zero_padded_styles(archive.read(parts["styles"])) if parts["styles"] else {}
+            xml = archive.read(parts["sheets"][sheet])
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, ElementTree.ParseError, DefusedXmlException):
+        return None
+    columns: dict[str, int] = {}
+    padded: list[tuple[int, int, int]] = []
+    if padded_styles:
+        styles = b"|".join(str(index).encode() for index in padded_styles)
+        # the usual form (Excel, openpyxl, LibreOffice write r first, then s) in one pass in C
+        found = re.findall(rb'<c r="([A-Z]{1,3})([1-9][0-9]*)" s="(' + styles + rb')"[\s/>]', xml)
+        anywhere = re.compile(rb"<(?:[\w.-]+:)?c\s(?=[^>]*\bs\s*=\s*[\"'](?:" + styles + rb")[\"'])([^>]*)>")
+        if len(anywhere.findall(xml)) == len(found):
+            for letters, row, style in found:
+                column = columns.get(letters)
+                if column is None:
+                    column = columns[letters] = _column_index(letters.decode())
+                padded.append((int(row) - 1, column, padded_styles[int(style)]))
+        else:  # other spellings: each such cell's attributes one by one
+            for match in anywhere.finditer(xml):
+                attributes = _attributes(match[1])
+                place = _cell_place(attributes)
+                if place is None:
+                    return None
+                style = attributes.get("s", "")
+                if style.isdigit() and int(style) in padded_styles:
+                    padded.append((*place, padded_styles[int(style)]))
+    errors: dict[tuple[int, int], str] = {}
+    for match in re.finditer(rb"""<(?:[\w.-]+:)?c\s(?=[^>]*\bt\s*=\s*["']e["'])([^>]*)>""", xml):
+        attributes = _attributes(match[1])
+        place = _cell_place(attributes)
+        if place is None:
+            return None
+        if attributes.get("t") == "e" and not match[1].endswith(b"/"):
+            value = _ERROR_VALUE.match(xml, match.end())
+            errors[place] = value[1].decode().strip() if value else ""
+    return padded, errors
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """A tag's attributes by local name."""
+    return {_local(key.decode()): value.decode() for key, _, value in _ATTRIBUTE.findall(tag)}
+
+
+def _cell_place(attributes: dict[str, str]) -> tuple[int, int] | None:
+    """(row, column) from 0 of a cell by its reference ``r``; None without one."""
+    reference = _CELL_REFERENCE.fullmatch(attributes.get("r", ""))
+    if reference is None:
+        return None
+    return int(reference[2]) - 1, _column_index(reference[1])
+
+
+def _column_index(letters: str) -> int:
+    """The column index from 0 of spreadsheet column letters (A = 0)."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _workbook_parts(archive: zipfile.ZipFile) -> dict | None:
+    """The zip member of each worksheet (by name) and of the styles; None when not to be found."""
+    workbook_part = "xl/workbook.xml"
+    root_rels = ElementTree.fromstring(archive.read("_rels/.rels"))
+    for relation in root_rels:
+        if relation.get("Type", "").endswith("/officeDocument"):
+            workbook_part = relation.get("Target", workbook_part).lstrip("/")
+    folder = posixpath.dirname(workbook_part)
+    rels_part = posixpath.join(folder, "_rels", posixpath.basename(workbook_part) + ".rels")
+    targets, styles = {}, None
+    for relation in ElementTree.fromstring(archive.read(rels_part)):
+        target = relation.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        targets[relation.get("Id")] = target
+        if relation.get("Type", "").endswith("/styles"):
+            styles = target
+    sheets = {}
+    for element in ElementTree.fromstring(archive.read(workbook_part)).iter():
+        if _local(element.tag) == "sheet":
+            relation_id = next((value for key, value in element.attrib.items() if _local(key) == "id"), None)
+            if relation_id not in targets:
+                return None
+            sheets[element.get("name")] = targets[relation_id]
+    return {"sheets": sheets, "styles": styles}
+
+
+def _zero_padded_styles(styles_xml: bytes) -> dict[int, int]:
+    """Cell style index -> width, for the styles whose number format is zero-padded (``00000``)."""
+    root = ElementTree.fromstring(styles_xml)
+    padded_formats = {
+        element.get("numFmtId"): len(element.get("formatCode", ""))
+        for element in root.iter()
+        if _local(element.tag) == "numFmt" and _ZERO_PADDED.match(element.get("formatCode", ""))
+    }
+    cell_styles = next((element for element in root.iter() if _local(element.tag) == "cellXfs"), None)
+    if cell_styles is None or not padded_formats:
+        return {}
+    return {
+        index: padded_formats[xf.get("numFmtId")]
+        for index, xf in enumerate(element for element in cell_styles if _local(element.tag) == "xf")
+        if xf.get("numFmtId") in padded_formats and padded_formats[xf.get("numFmtId")] > 1
+    }
 
 
 def _cell_text(cell) -> str:
+    """An openpyxl cell's value as text, zero-padded as its number format shows it."""
     value = getattr(cell, "value", None)
+    text = _value_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and text.isdigit():
+        number_format = getattr(cell, "number_format", None) or ""
+        if _ZERO_PADDED.match(number_format):
+            return _pad(text, len(number_format))
+    return text
+
+
+def _value_text(value) -> str:
+    """A cell value as text: whole numbers without ``.0``, dates ISO, booleans true/false."""
+    if type(value) is float or isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        text = repr(value)  # the shortest text that reads back as the value
+        if "e" not in text and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 15:
+            return text  # as format_float_positional below gives it, ten times faster
+        return np.format_float_positional(
+            value, precision=15, unique=True, fractional=False, trim="-"
+        )
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return _pad(str(value), cell)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        if value.is_integer() and abs(value) < 2**53:
-            return _pad(str(int(value)), cell)
-        return np.format_float_positional(
-            value, precision=15, unique=True, fractional=False, trim="-"
-        )
+        return str(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0) and value.tzinfo is None:
             return value.date().isoformat()
@@ -1000,11 +1242,9 @@ def _cell_text(cell) -> str:
     return str(value)
 
 
-def _pad(text: str, cell) -> str:
-    number_format = getattr(cell, "number_format", None) or ""
-    if _ZERO_PADDED.match(number_format) and not text.startswith("-"):
-        return text.zfill(len(number_format))
-    return text
+def _pad(text: str, width: int) -> str:
+    """A whole non-negative number's digits zero-padded to ``width``; any other text unchanged."""
+    return text.zfill(width) if text.isdigit() else text
 
 
 # ---------------------------------------------------------------------------

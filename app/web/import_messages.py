@@ -30,6 +30,8 @@ MESSAGES_DE: dict[str, str] = {
     "xlsx.too_large": "Die Arbeitsmappe entpackt sich auf {size_mb} MB, mehr als die Grenze von {limit_mb} MB.",
     "xlsx.ratio": "Die Arbeitsmappe ist verdächtig stark komprimiert ({ratio}:1, Grenze {limit}:1) und wird als "
                   "mögliche Zip-Bombe abgelehnt.",
+    "xlsx.doctype": "Die Arbeitsmappe enthält eine XML-Dokumenttyp-Deklaration, die Excel nie schreibt; sie wird "
+                    "als möglicher Angriff (XML-Entity-Expansion) abgelehnt.",
     "xlsx.sheet_not_found": "Die Arbeitsmappe hat kein Blatt '{sheet}' (Blätter: {sheets}).",
     "xlsx.no_sheet": "Die Arbeitsmappe hat kein Tabellenblatt.",
     "table.no_header": "Die erste Zeile enthält keine Spaltennamen.",

@@ -881,3 +881,119 @@ def test_a_windows_1252_file_with_an_unassigned_byte_is_refused_as_undecodable()
     with pytest.raises(TableError) as raised:
         read_table("Kunde;Umsatz\nMüller;12\n".encode("cp1252") + b"008;\x01\n", "werte.csv", amounts=_amounts)
     assert raised.value.code == "file.binary"
+
+
+# ---------------------------------------------------------------------------
+# XLSX: calamine reads the values, the XML tells what it cannot see
+# ---------------------------------------------------------------------------
+
+
+def rewrite_member(data: bytes, name: str, change) -> bytes:
+    """The workbook with one zip member's bytes changed by ``change``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == name else content)
+    return buffer.getvalue()
+
+
+def padded_customer_numbers() -> bytes:
+    return xlsx_bytes(
+        [["Kundennummer", "Umsatz"], [70001, 12.5], [70002.0, -3], [-5, 1], ["00815", 2], [1.5, 3]],
+        formats={(row, 1): "0000000" for row in range(2, 7)},
+    )
+
+
+def test_xlsx_customer_numbers_shown_zero_padded_keep_their_zeros():
+    frame = read_table(padded_customer_numbers(), "kunden.xlsx")
+    assert frame["Kundennummer"].tolist() == ["0070001", "0070002", "-5", "00815", "1.5"]
+    assert frame["Umsatz"].tolist() == ["12.5", "-3", "1", "2", "3"]
+
+
+def test_xlsx_cell_styles_are_found_in_any_attribute_order_and_quoting():
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<c r="A2" s="1" t="n">', b"<c  s = '1' t='n' r='A2'>"),
+    )
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+
+
+def test_xlsx_padded_cell_without_reference_is_read_by_openpyxl(monkeypatch):
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<c r="A2" s="1" t="n">', b'<c s="1" t="n">'),
+    )
+    calls = []
+    original = tabular._read_xlsx_openpyxl
+    monkeypatch.setattr(tabular, "_read_xlsx_openpyxl", lambda *args: calls.append(args) or original(*args))
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+    assert len(calls) == 1
+
+
+def test_xlsx_error_cells_keep_their_error_text():
+    data = xlsx_bytes([["Umsatz", "Kosten"], ["#DIV/0!", 1], [2, "#N/A"], [3, "=1/0"]])
+    frame = read_table(data, "x.xlsx")
+    assert frame["Umsatz"].tolist() == ["#DIV/0!", "2", "3"]
+    assert frame["Kosten"].tolist() == ["1", "#N/A", ""]  # a formula never calculated has no value
+
+
+def test_calamine_and_openpyxl_read_a_workbook_alike():
+    data = xlsx_bytes(
+        [
+            ["Kundennummer", "Kunde seit", "Umsatz", "Aktiv", "Zeit", "Dauer", "Text"],
+            [123, dt.datetime(2015, 3, 1), 1234.5600000000002, True, dt.datetime(2024, 3, 15, 10, 30),
+             dt.time(10, 30), "  Müller  "],
+            ["00124", dt.date(2020, 12, 31), 7.0, False, None, dt.timedelta(hours=5), "=A2"],
+            [None, None, None, None, None, None, None],
+            [2**40, None, 0.00001, None, -1e20, None, "#REF!"],
+        ],
+        formats={(2, 1): "00000", (5, 1): "0000000000000000"},
+    )
+    pdt.assert_frame_equal(read_table(data, "x.xlsx"), tabular._read_xlsx_openpyxl(data, "Tabelle1", 100))
+
+
+def entity_bomb(prolog: bytes = b"") -> bytes:
+    """A workbook whose sheet XML declares entities that expand to a billion 'ha's."""
+    entities = b'<!ENTITY a0 "ha">' + b"".join(
+        b'<!ENTITY a%d "%s">' % (i, b"&a%d;" % (i - 1) * 10) for i in range(1, 10)
+    )
+    return rewrite_member(
+        xlsx_bytes([["Name", "Umsatz"], ["BOMB", 1]]), "xl/worksheets/sheet1.xml",
+        lambda xml: prolog + xml.replace(b"<worksheet", b"<!DOCTYPE worksheet [" + entities + b"]><worksheet", 1)
+        .replace(b"<t>BOMB</t>", b"<t>&a9;</t>"),
+    )
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [b"", b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n', b"<!-- " + b"x" * 100_000 + b" -->\n"],
+)
+def test_xlsx_with_an_entity_expansion_bomb_is_refused_with_a_clear_message(prolog):
+    with pytest.raises(TableError) as caught:
+        read_table(entity_bomb(prolog), "bomb.xlsx")
+    assert caught.value.code == "xlsx.doctype"
+    assert "entity expansion" in str(caught.value)
+
+
+def test_openpyxl_refuses_the_entity_bomb_through_defusedxml():
+    # the fallback reader, should a bomb ever get past the declaration check
+    with pytest.raises(TableError) as caught:
+        tabular._read_xlsx_openpyxl(entity_bomb(), "Tabelle1", 10)
+    assert caught.value.code == "xlsx.invalid"
+    chain, error = [], caught.value
+    while error is not None:
+        chain.append(type(error).__module__)
+        error = error.__cause__ or error.__context__
+    assert any(module.startswith("defusedxml") for module in chain), chain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.decimals(places=4, allow_nan=False,
+       allow_infinity=False).map(float))
+def test_xlsx_numbers_become_text_with_at_most_15_significant_digits(value):
+    text = tabular._value_text(value)
+    if value.is_integer() and abs(value) < 2**53:
+        assert text == str(int(value))
+    else:
+        assert text == np.format_float_positional(value, precision=15, unique=True, fractional=False, trim="-")
