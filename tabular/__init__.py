@@ -20,7 +20,13 @@ Reading rules
   (including the old binary ``.xls``) raises :class:`TableError`.
 * CSV encoding: UTF-8 with or without BOM; UTF-16 when the file starts with a
   UTF-16 BOM (Excel's "Unicode text"); otherwise Windows-1252. NUL bytes or
-  other control characters mean the file is binary and is refused.
+  other control characters mean the file is binary and is refused. A file that
+  is not UTF-8 as a whole but holds UTF-8-encoded letters mixes the two
+  encodings (rows appended from another export) and is refused, naming the
+  first row of the rarer encoding: read as Windows-1252 it would import
+  "MÃ¼ller".
+* A header row of more than ``max_columns`` cells (default 1,000; trailing
+  empty cells do not count) is refused before the rows are split.
 * CSV delimiter: ``;``, tab or ``,``, whichever splits the header into more
   than one column and gives the most following lines the header's width
   (ties: ``;`` before tab before ``,``).
@@ -125,6 +131,7 @@ from defusedxml import DefusedXmlException, ElementTree
 
 __all__ = [
     "BOOLEAN_WORDS",
+    "MAX_COLUMNS",
     "MESSAGES",
     "MONTH_NAMES",
     "ROW_COLUMN",
@@ -157,6 +164,7 @@ __all__ = [
 ROW_COLUMN = "__row__"
 
 MB = 1024 * 1024
+MAX_COLUMNS = 1_000  # no export users bring has nearly as many; wider files are refused
 
 #: Every user-facing text of the import, keyed by code. Parameters in braces.
 MESSAGES: dict[str, str] = {
@@ -184,6 +192,10 @@ MESSAGES: dict[str, str] = {
         "The file's text encoding is not readable; save it as CSV UTF-8."
     ),
     "file.malformed_csv": "The CSV file cannot be read: {detail}.",
+    "file.mixed_encoding": (
+        "The file mixes two text encodings, UTF-8 and Windows-1252: row {row} is the first in {encoding}, "
+        "the rarer one here. Save the whole file as CSV UTF-8 and upload it again."
+    ),
     "xlsx.invalid": "The file is not a valid Excel workbook (.xlsx).",
     "xlsx.too_many_members": (
         "The workbook has {count} parts, more than the limit of {limit}; it is refused."
@@ -207,6 +219,10 @@ MESSAGES: dict[str, str] = {
     ),
     "table.no_rows": "The file has column names but no data rows.",
     "table.too_many_rows": "The file has more than {limit} data rows.",
+    "table.too_many_columns": (
+        "The file has {count} columns, more than the limit of {limit}; check the delimiter, "
+        "or remove the columns that are not needed."
+    ),
     "table.too_many_values": (
         "Row {row} has {count} values but the header has {columns} columns; check the "
         "delimiter, or put values that contain it in quotes."
@@ -441,6 +457,7 @@ def read_table(
     *,
     amounts: Callable[[list[str]], Iterable[str]] | None = None,
     max_rows: int = 1_000_000,
+    max_columns: int = MAX_COLUMNS,
     max_bytes: int = 200 * MB,
     max_uncompressed: int = 200 * MB,
     max_ratio: float = 100.0,
@@ -466,6 +483,10 @@ def read_table(
         caller's problems quote the cells as written.
     max_rows : int
         Most data rows accepted.
+    max_columns : int
+        Most columns accepted in the header; a wider file is refused before
+        its rows are split (a file of a million columns would otherwise keep
+        the worker busy for minutes).
     max_bytes : int
         Largest upload accepted.
     max_uncompressed, max_ratio, max_members :
@@ -503,17 +524,20 @@ def read_table(
         # (one byte per character: its first _SAMPLE_CHARS bytes are the sniffer's sample)
         sample = text if text is not None else body[:_SAMPLE_CHARS].decode(encoding)
         delimiter = "\t" if extension == ".tsv" else _sniff_delimiter(sample)
-        frame = None if amounts is None else _read_csv_typed(body, delimiter, max_rows, amounts, encoding)
+        _check_columns(body if isinstance(body, bytes) else data, delimiter, encoding, max_columns)
+        frame = None if amounts is None else _read_csv_typed(
+            body, delimiter, max_rows, amounts, encoding, max_columns
+        )
         if frame is None and text is None:
             text = body.decode(encoding)
             body = text.encode("utf-8")
         if frame is None:
-            frame = _read_csv_fast(text, body, delimiter, max_rows)
+            frame = _read_csv_fast(text, body, delimiter, max_rows, max_columns)
         if frame is None:
-            frame = _records_to_frame(_csv_records(text, delimiter), max_rows)
+            frame = _records_to_frame(_csv_records(text, delimiter), max_rows, max_columns)
         return frame
     _check_zip(data, max_uncompressed, max_ratio, max_members)
-    return _read_xlsx(data, sheet, max_rows)
+    return _read_xlsx(data, sheet, max_rows, max_columns)
 
 
 #: Bytes that Python's Windows-1252 codec refuses (no character is assigned to them).
@@ -546,7 +570,8 @@ def _decode_text(data: bytes) -> tuple[str | None, bytes | memoryview, str]:
         body, encoding = (memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else data), "utf-8"
         refused = _CONTROL_BYTES
     except UnicodeDecodeError:
-        # Windows-1252 has a character for every other byte
+        # Windows-1252 has a character for every other byte, but not when the file is partly UTF-8
+        _refuse_mixed_encodings(data)
         text, body, encoding = None, data, "cp1252"
         refused = _CONTROL_BYTES + _CP1252_UNASSIGNED
     # In UTF-8 and Windows-1252 a control character is its own byte, so the bytes
@@ -557,6 +582,94 @@ def _decode_text(data: bytes) -> tuple[str | None, bytes | memoryview, str]:
             raise TableError.from_code("file.not_decodable")
         raise TableError.from_code("file.binary")
     return text, body, encoding
+
+
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _check_columns(data: bytes, delimiter: str, encoding: str, max_columns: int) -> None:
+    """Refuse a file whose header row has more than ``max_columns`` cells, before anything is split.
+
+    The delimiters of the first non-blank line are counted; only when they are
+    too many and a quote might hide some is that one record read by the csv module.
+    """
+    start = 0
+    while start < len(data):
+        end = _LINE_END.search(data, start)
+        stop = end.start() if end else len(data)
+        if data[start:stop].strip():
+            break
+        start = stop + 1
+    else:
+        return
+    line = data[start:stop].rstrip(delimiter.encode() + b" \t")  # trailing empty header cells do not count
+    count = line.count(delimiter.encode()) + 1
+    if count > max_columns and b'"' in line:
+        stream = io.TextIOWrapper(io.BytesIO(data[start:]), encoding=encoding, errors="replace", newline="")
+        try:
+            cells = next(csv.reader(stream, delimiter=delimiter))
+            count = len(cells)
+            while count and not cells[count - 1].strip():
+                count -= 1
+        except (csv.Error, StopIteration):
+            return  # the readers report the broken quote
+    if count > max_columns:
+        raise TableError.from_code("table.too_many_columns", count=count, limit=max_columns)
+
+
+_UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
+
+
+def _refuse_mixed_encodings(data: bytes) -> None:
+    """Refuse a file that is not UTF-8 as a whole but holds UTF-8-encoded letters.
+
+    Such a file was pieced together from two sources (rows appended from
+    another export); read as Windows-1252 its UTF-8 rows would show "MÃ¼ller".
+    A UTF-8 letter here is one of U+00A0–U+00FF (lead byte C2 or C3: ä, ö, ü,
+    ß, é, °, §, no-break space) or U+0140–U+017F (C5: Ł, ő, Š, Ž, Œ), or the
+    three-byte € and the dashes and quotes of U+2010–U+203A. In a real
+    Windows-1252 file those bytes would read "Â", "Ã" or "Å" followed by a
+    symbol such as "¼" or "–", or "â€": text does not hold them. (C4 is left
+    out: as Windows-1252 it is "Ä", which may well stand before "–" or "“".)
+    The row named is the first one of the rarer kind.
+    """
+    if all(data.find(lead) < 0 for lead in _UTF8_LEADS):
+        return  # no byte that starts such a letter (memchr: the usual Windows-1252 file costs milliseconds)
+    chars = np.frombuffer(data + bytes(3), dtype=np.uint8)
+    high = np.flatnonzero(chars[: len(data)] >= 0x80)
+    if data.startswith(b"\xef\xbb\xbf"):
+        high = high[3:]  # the byte order mark of a UTF-8 file
+    lead, second, third = chars[high], chars[high + 1], chars[high + 2]
+    continuation = (second >= 0x80) & (second <= 0xBF)
+    two = (((lead == 0xC2) & (second >= 0xA0)) | (lead == 0xC3) | (lead == 0xC5)) & continuation
+    three = (lead == 0xE2) & (
+        ((second == 0x80) & (third >= 0x90) & (third <= 0xBA)) | ((second == 0x82) & (third == 0xAC))
+    )
+    if not (two.any() or three.any()):
+        return
+    in_utf8 = np.zeros(len(data) + 3, dtype=bool)
+    starts = high[two | three]
+    in_utf8[starts] = in_utf8[starts + 1] = True
+    in_utf8[high[three] + 2] = True
+    lone = high[~in_utf8[high]]
+    if not len(lone):
+        return  # every high byte belongs to a UTF-8 letter: the decoder failed elsewhere (not our case)
+    line_ends = np.flatnonzero(chars[: len(data)] == ord("\n"))
+    utf8_lines = np.unique(np.searchsorted(line_ends, starts))
+    other_lines = np.unique(np.searchsorted(line_ends, lone))
+    odd, encoding = (utf8_lines, "UTF-8") if len(utf8_lines) < len(other_lines) else (other_lines, "Windows-1252")
+    row = _row_of_line(chars[: len(data)], line_ends, int(odd[0]))
+    raise TableError.from_code("file.mixed_encoding", row=row, encoding=encoding)
+
+
+def _row_of_line(chars: np.ndarray, line_ends: np.ndarray, line: int) -> int:
+    """The spreadsheet row of a line (from 0): line breaks inside quoted values do not start a row."""
+    breaks = line_ends[:line]
+    if not len(breaks):
+        return 1
+    quotes = np.flatnonzero(chars[: breaks[-1]] == ord('"'))
+    inside = np.searchsorted(quotes, breaks) % 2 == 1  # an odd number of quotes before it: inside a value
+    return int(np.count_nonzero(~inside)) + 1
 
 
 def _sniff_delimiter(text: str, sample_lines: int = 50) -> str:
@@ -597,7 +710,9 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _records_to_frame(records: Iterable[tuple[int, list[str]]], max_rows: int) -> pd.DataFrame:
+def _records_to_frame(
+    records: Iterable[tuple[int, list[str]]], max_rows: int, max_columns: int = MAX_COLUMNS
+) -> pd.DataFrame:
     """The frame of :func:`read_table` from numbered records (csv module, openpyxl).
 
     :func:`_read_csv_fast` applies the same rules to a whole frame at once.
@@ -606,7 +721,7 @@ def _records_to_frame(records: Iterable[tuple[int, list[str]]], max_rows: int) -
     header = None
     for _, cells in iterator:
         if any(c.strip() for c in cells):
-            header = _header(cells)
+            header = _header(cells, max_columns)
             break
     if header is None:
         raise TableError.from_code("file.empty")
@@ -639,11 +754,14 @@ def _records_to_frame(records: Iterable[tuple[int, list[str]]], max_rows: int) -
     return _finish_frame(pd.DataFrame(rows, dtype=object), header, row_numbers)
 
 
-def _header(cells: Sequence[str]) -> list[str]:
-    """The header cells, stripped, without trailing empty ones; refuses a missing header."""
-    header = [c.strip() for c in cells]
-    while header and not header[-1]:
-        header.pop()
+def _header(cells: Sequence[str], max_columns: int) -> list[str]:
+    """The header cells, stripped, without trailing empty ones; refuses a missing or too wide header."""
+    count = len(cells)
+    while count and not cells[count - 1].strip():
+        count -= 1
+    if count > max_columns:
+        raise TableError.from_code("table.too_many_columns", count=count, limit=max_columns)
+    header = [c.strip() for c in cells[:count]]
     if not any(header):
         raise TableError.from_code("table.no_header")
     filled = [h for h in header if h]
@@ -669,7 +787,7 @@ _SAMPLE_CHARS = 65536
 
 
 def _read_csv_fast(
-    text: str, utf8: bytes | memoryview, delimiter: str, max_rows: int
+    text: str, utf8: bytes | memoryview, delimiter: str, max_rows: int, max_columns: int = MAX_COLUMNS
 ) -> pd.DataFrame | None:
     """:func:`_records_to_frame` over the csv module's records, read by pandas' C parser.
 
@@ -694,7 +812,7 @@ def _read_csv_fast(
     filled = np.flatnonzero(~blank)  # record number - 1
     if not len(filled):
         raise TableError.from_code("file.empty")
-    header = _header(cells.iloc[filled[0]].tolist())
+    header = _header(cells.iloc[filled[0]].tolist(), max_columns)
     data_rows = filled[1:]
 
     # the errors the record loop would raise first: a row with values beyond the
@@ -723,7 +841,7 @@ def _read_csv_fast(
 
 def _read_csv_typed(
     body: bytes | memoryview, delimiter: str, max_rows: int, amounts: Callable[[list[str]], Iterable[str]],
-    encoding: str = "utf-8",
+    encoding: str = "utf-8", max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame | None:
     """:func:`_read_csv_fast` of a simple file, with its amount columns read as numbers from the bytes.
 
@@ -758,7 +876,7 @@ def _read_csv_typed(
     cells = data[:header_end].decode(encoding).split(delimiter)
     if not cells[-1].strip():
         return None
-    header = _header(cells)
+    header = _header(cells, max_columns)
     width = len(header)
     names = _header_names(header)
     wanted = set(amounts(names))
@@ -989,7 +1107,7 @@ def _declares_doctype(member) -> bool:
             raise TableError.from_code("xlsx.invalid")
 
 
-def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
+def _read_xlsx(data: bytes, sheet: str | None, max_rows: int, max_columns: int) -> pd.DataFrame:
     """The frame of an XLSX worksheet: values read by calamine, zero-padded numbers and errors from the XML.
 
     calamine reads values several times faster than openpyxl but sees no number
@@ -1011,7 +1129,7 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
             raise TableError.from_code("xlsx.invalid") from exc
     marks = _cell_marks(data, name)
     if marks is None:
-        return _read_xlsx_openpyxl(data, name, max_rows)
+        return _read_xlsx_openpyxl(data, name, max_rows, max_columns)
     padded, errors = marks
     for row, column, width in padded:
         if row < len(grid) and column < len(grid[row]):
@@ -1025,7 +1143,7 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int) -> pd.DataFrame:
         (number, [value if type(value) is str else _value_text(value) for value in row])
         for number, row in enumerate(grid, start=1)
     )
-    return _records_to_frame(records, max_rows)
+    return _records_to_frame(records, max_rows, max_columns)
 
 
 def _choose_sheet(names: list[str], sheet: str | None) -> str:
@@ -1039,7 +1157,7 @@ def _choose_sheet(names: list[str], sheet: str | None) -> str:
     return sheet
 
 
-def _read_xlsx_openpyxl(data: bytes, sheet: str, max_rows: int) -> pd.DataFrame:
+def _read_xlsx_openpyxl(data: bytes, sheet: str, max_rows: int, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
     """:func:`_read_xlsx` by openpyxl, which sees every cell's number format (slower)."""
     # openpyxl warns about workbook features it drops (data validation, default
     # styles); they do not affect the values, so they must not reach the user.
@@ -1061,7 +1179,7 @@ def _read_xlsx_openpyxl(data: bytes, sheet: str, max_rows: int) -> pd.DataFrame:
                 for number, row in enumerate(worksheet.iter_rows(), start=1)
             )
             try:
-                return _records_to_frame(records, max_rows)
+                return _records_to_frame(records, max_rows, max_columns)
             except TableError:
                 raise
             except Exception as exc:  # a corrupt sheet XML surfaces while iterating

@@ -997,3 +997,101 @@ def test_xlsx_numbers_become_text_with_at_most_15_significant_digits(value):
         assert text == str(int(value))
     else:
         assert text == np.format_float_positional(value, precision=15, unique=True, fractional=False, trim="-")
+
+
+# ---------------------------------------------------------------------------
+# files refused fast: too many columns, two text encodings
+# ---------------------------------------------------------------------------
+
+
+def test_a_million_columns_are_refused_before_the_rows_are_split(monkeypatch):
+    header = ";".join(f"c{i}" for i in range(1_000_000))
+    data = (header + "\n" + ";".join("1" for _ in range(1_000_000)) + "\n").encode()
+
+    def must_not_split(*args, **kwargs):
+        raise AssertionError("the rows must not be split")
+
+    monkeypatch.setattr(pd, "read_csv", must_not_split)
+    monkeypatch.setattr(tabular, "_csv_records", must_not_split)
+    for amounts in (None, lambda names: ["c1"]):
+        with pytest.raises(TableError) as caught:
+            read_table(data, "breit.csv", amounts=amounts)
+        assert caught.value.code == "table.too_many_columns"
+        assert caught.value.params == {"count": 1_000_000, "limit": tabular.MAX_COLUMNS}
+        assert "1000000 columns" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("a;b;c\n1;2;3\n", False),  # exactly at the limit
+        ("a;b;c;d\n1;2;3;4\n", True),
+        ("\n\n a;b;c;d\n1;2;3;4\n", True),  # the header after blank lines
+        ("a;b;c;;;;\n1;2;3;;;;\n", False),  # trailing empty header cells do not count
+        ('"a;1";"b;2";c\n1;2;3\n', False),  # delimiters inside quotes do not count
+        ('"a\nx;y;z";b;c\n1;2;3\n', False),  # nor inside a quoted line break
+        ('"a";"b";c;d\n1;2;3;4\n', True),
+    ],
+)
+def test_column_limit_at_its_boundary(text, refused):
+    if refused:
+        with pytest.raises(TableError) as caught:
+            read_table(text.encode(), "x.csv", max_columns=3)
+        assert caught.value.code == "table.too_many_columns"
+        assert caught.value.params["count"] == 4
+    else:
+        assert len(read_table(text.encode(), "x.csv", max_columns=3).columns) == 4  # three and __row__
+
+
+def test_a_wide_row_under_a_narrow_header_is_still_named():
+    data = ("a;b\n1;2\n" + ";".join("9" for _ in range(100_000)) + "\n").encode()
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.csv")
+    assert caught.value.code == "table.too_many_values" and caught.value.params["row"] == 3
+
+
+def test_xlsx_column_limit():
+    data = xlsx_bytes([["a", "b", "c", "d", None], [1, 2, 3, 4, None]])
+    assert list(read_table(data, "x.xlsx", max_columns=4).columns) == ["a", "b", "c", "d", ROW_COLUMN]
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.xlsx", max_columns=3)
+    assert caught.value.code == "table.too_many_columns" and caught.value.params["count"] == 4
+
+
+UTF8_ROWS = "Müller GmbH;1\nGröße & Söhne;2\n"
+CP1252_ROWS = "Jäger KG;3\nWeiß AG;4\nÖztürk;5\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "encoding"),
+    [
+        # a UTF-8 export with rows appended from a Windows-1252 one: the first of those
+        (("Name;Umsatz\n" + UTF8_ROWS + UTF8_ROWS).encode() + CP1252_ROWS[:9].encode("cp1252"), 6, "Windows-1252"),
+        # the other way round: the one UTF-8 row
+        ("Name;Umsatz\n".encode() + CP1252_ROWS.encode("cp1252") + "Müller GmbH;1\n".encode(), 5, "UTF-8"),
+        # with a byte order mark, and € and a dash in UTF-8
+        (b"\xef\xbb\xbfName;Umsatz\n" + "Preis – 5 €;1\nMüller;2\n".encode() + "Jäger;3\n".encode("cp1252"),
+         4, "Windows-1252"),
+        # a quoted value over two lines is one spreadsheet row
+        ('Name;Umsatz\n"Müller\nHaustechnik";1\nGröße;2\n'.encode() + "Jäger;3\n".encode("cp1252"), 4,
+         "Windows-1252"),
+    ],
+)
+def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_row(data, row, encoding):
+    with pytest.raises(TableError) as caught:
+        read_table(data, "gemischt.csv")
+    assert caught.value.code == "file.mixed_encoding"
+    assert caught.value.params == {"row": row, "encoding": encoding}
+    assert f"row {row} is the first in {encoding}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Name;Umsatz\n„Weiße“ Ware;1\nÄ–Klasse;2\nStraße 5 €;3\nÖl „Ä“;4\n",
+        "Name;Umsatz\nAÃO Lda;1\nÅngström;2\n",  # Ã and Å before ASCII letters
+    ],
+)
+def test_windows_1252_text_that_resembles_utf8_bytes_is_read(text):
+    frame = read_table(text.encode("cp1252"), "x.csv")
+    assert frame["Name"].tolist() == [line.split(";")[0] for line in text.splitlines()[1:]]

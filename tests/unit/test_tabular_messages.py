@@ -42,7 +42,7 @@ def test_english_text_is_the_package_message(babel_app, code):
     if code == "customer_values.mixed_periods":
         params["dropped_kind"] = "month"
     for row, column in [(None, None), (4, None), (None, "Umsatz"), (4, "Umsatz")]:
-        if code == "table.too_many_values":  # a TableError: the row is in its text
+        if "row" in params:  # a TableError naming a row: the row is in its text
             problem = Problem(None, None, MESSAGES[code].format(**params), code, params)
         else:
             problem = make_problem(code, row=row, column=column, **params)
@@ -54,7 +54,7 @@ def test_english_text_is_the_package_message(babel_app, code):
 def test_every_code_has_german_text(babel_app, code):
     params = sample_params(MESSAGES[code])
     params["dropped_kind"] = "quarter"
-    if code == "table.too_many_values":
+    if "row" in params:  # a TableError naming a row
         problem = Problem(None, None, MESSAGES[code].format(**params), code, params)
     else:
         problem = make_problem(code, **params)
