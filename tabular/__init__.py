@@ -1226,8 +1226,12 @@ def _cell_marks(data: bytes, sheet: str) -> tuple[list[tuple[int, int, int]], di
         styles = b"|".join(str(index).encode() for index in padded_styles)
         # the usual form (Excel, openpyxl, LibreOffice write r first, then s) in one pass in C
         found = re.findall(rb'<c r="([A-Z]{1,3})([1-9][0-9]*)" s="(' + styles + rb')"[\s/>]', xml)
+        # all of them, when the attribute occurs as often in that spelling and in no other (counting is memchr-fast)
+        usual = sum(xml.count(b' s="%d"' % index) for index in padded_styles) == len(found) and not any(
+            spelling in xml for spelling in (b"s='", b"s =", b"\ts=", b"\ns=", b"\rs=")
+        )
         anywhere = re.compile(rb"<(?:[\w.-]+:)?c\s(?=[^>]*\bs\s*=\s*[\"'](?:" + styles + rb")[\"'])([^>]*)>")
-        if len(anywhere.findall(xml)) == len(found):
+        if usual:
             for letters, row, style in found:
                 column = columns.get(letters)
                 if column is None:
@@ -1243,6 +1247,8 @@ def _cell_marks(data: bytes, sheet: str) -> tuple[list[tuple[int, int, int]], di
                 if style.isdigit() and int(style) in padded_styles:
                     padded.append((*place, padded_styles[int(style)]))
     errors: dict[tuple[int, int], str] = {}
+    if b'"e"' not in xml and b"'e'" not in xml:
+        return padded, errors  # no cell of type "e" (error)
     for match in re.finditer(rb"""<(?:[\w.-]+:)?c\s(?=[^>]*\bt\s*=\s*["']e["'])([^>]*)>""", xml):
         attributes = _attributes(match[1])
         place = _cell_place(attributes)

@@ -1095,3 +1095,12 @@ def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_row(data, row
 def test_windows_1252_text_that_resembles_utf8_bytes_is_read(text):
     frame = read_table(text.encode("cp1252"), "x.csv")
     assert frame["Name"].tolist() == [line.split(";")[0] for line in text.splitlines()[1:]]
+
+
+def test_xlsx_padded_style_also_on_a_row_is_found_cell_by_cell():
+    # the row carries the style too, so the attribute is counted more often than the usual cells hold it
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<row r="2">', b'<row r="2" s="1" customFormat="1">'),
+    )
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
