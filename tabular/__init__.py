@@ -1112,8 +1112,9 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int, max_columns: int) 
 
     calamine reads values several times faster than openpyxl but sees no number
     formats and turns error cells (``#DIV/0!``) into empty ones; both are
-    looked up in the workbook's XML (:func:`_cell_marks`). Where that lookup
-    cannot be sure, openpyxl reads the sheet as before.
+    looked up in the workbook's XML first (:func:`_cell_marks`; the sheet's XML
+    is let go before calamine holds the cells). Where that lookup cannot be
+    sure, openpyxl reads the sheet as before.
     """
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -1123,27 +1124,39 @@ def _read_xlsx(data: bytes, sheet: str | None, max_rows: int, max_columns: int) 
         name = _choose_sheet(
             [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet], sheet
         )
-        try:
-            grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:  # a corrupt sheet XML surfaces while reading
-            raise TableError.from_code("xlsx.invalid") from exc
-    marks = _cell_marks(data, name)
-    if marks is None:
-        return _read_xlsx_openpyxl(data, name, max_rows, max_columns)
-    padded, errors = marks
+        marks = _cell_marks(data, name)
+        if marks is not None:
+            try:
+                worksheet = workbook.get_sheet_by_name(name)
+                rows = worksheet.iter_rows()
+            except Exception as exc:  # a corrupt sheet XML surfaces while reading
+                raise TableError.from_code("xlsx.invalid") from exc
+            # iter_rows gives every row from the first but the columns from the first used one
+            first_column = worksheet.start[1] if worksheet.start else 0
+            return _records_to_frame(_sheet_records(rows, first_column, *marks), max_rows, max_columns)
+    return _read_xlsx_openpyxl(data, name, max_rows, max_columns)
+
+
+def _sheet_records(
+    rows: Iterable[list], first_column: int, padded: list[tuple[int, int, int]], errors: dict[tuple[int, int], str]
+) -> Iterator[tuple[int, list[str]]]:
+    """Numbered rows of cell texts from calamine's rows of values, with the zero-padded and error cells."""
+    padded_by_row: dict[int, list[tuple[int, int]]] = {}
     for row, column, width in padded:
-        if row < len(grid) and column < len(grid[row]):
-            value = grid[row][column]
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                grid[row][column] = _pad(_value_text(value), width)
+        padded_by_row.setdefault(row, []).append((column - first_column, width))
+    errors_by_row: dict[int, list[tuple[int, str]]] = {}
     for (row, column), text in errors.items():
-        if row < len(grid) and column < len(grid[row]):
-            grid[row][column] = text
-    records = (
-        (number, [value if type(value) is str else _value_text(value) for value in row])
-        for number, row in enumerate(grid, start=1)
-    )
-    return _records_to_frame(records, max_rows, max_columns)
+        errors_by_row.setdefault(row, []).append((column - first_column, text))
+    lead = [""] * first_column
+    for index, values in enumerate(rows):
+        texts = [value if type(value) is str else _value_text(value) for value in values]
+        for column, width in padded_by_row.get(index, ()):
+            if 0 <= column < len(values) and type(values[column]) in (int, float):
+                texts[column] = _pad(texts[column], width)
+        for column, text in errors_by_row.get(index, ()):
+            if 0 <= column < len(values):
+                texts[column] = text
+        yield index + 1, lead + texts if first_column else texts
 
 
 def _choose_sheet(names: list[str], sheet: str | None) -> str:

@@ -1104,3 +1104,31 @@ def test_xlsx_padded_style_also_on_a_row_is_found_cell_by_cell():
         lambda xml: xml.replace(b'<row r="2">', b'<row r="2" s="1" customFormat="1">'),
     )
     assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+
+
+def test_calamine_and_openpyxl_agree_on_dates_and_number_formats():
+    formats = ['"Kd-Nr. "0', "0.00%", '#,##0.00 "€"', "[$-407]mmmm yyyy", "dd.mm.yyyy", "[h]:mm", "@", "General",
+               "0000000;@", '"d"0', "0.0E+00", "mm:ss", "d", '#"m"']
+    rows = [["Format", "Wert", "Betrag"]] + [[f, 45366.4375, 12.5] for f in formats]
+    data = xlsx_bytes(rows, formats={(i + 2, c): f for i, f in enumerate(formats) for c in (2, 3)})
+    frame = read_table(data, "x.xlsx")
+    pdt.assert_frame_equal(frame, tabular._read_xlsx_openpyxl(data, "Tabelle1", 100))
+    assert frame.loc[frame["Format"] == "dd.mm.yyyy", "Wert"].item() == "2024-03-15 10:30:00"
+    assert frame.loc[frame["Format"] == '"Kd-Nr. "0', "Wert"].item() == "45366.4375"
+
+
+def test_xlsx_table_away_from_a1_keeps_its_rows_and_columns():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for reference, value in {"C3": "Kundennummer", "E3": "Umsatz", "C4": 70001, "E4": "#DIV/0!", "D6": 5,
+                             "C7": 70002}.items():
+        sheet[reference] = value
+    sheet["C4"].number_format = sheet["C7"].number_format = "0000000"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    frame = read_table(buffer.getvalue(), "x.xlsx")
+    pdt.assert_frame_equal(frame, tabular._read_xlsx_openpyxl(buffer.getvalue(), "Sheet", 100))
+    assert frame.to_dict("list") == {
+        "Kundennummer": ["0070001", "", "0070002"], "(column D)": ["", "5", ""], "Umsatz": ["#DIV/0!", "", ""],
+        ROW_COLUMN: [4, 6, 7],
+    }
