@@ -1233,6 +1233,8 @@ def _cell_marks(data: bytes, sheet: str) -> tuple[list[tuple[int, int, int]], di
             xml = archive.read(parts["sheets"][sheet])
     except (KeyError, zipfile.BadZipFile, ValueError, OSError, ElementTree.ParseError, DefusedXmlException):
         return None
+    if _dense_cells(xml) > _CALAMINE_MAX_CELLS:
+        return None
     columns: dict[str, int] = {}
     padded: list[tuple[int, int, int]] = []
     if padded_styles:
@@ -1271,6 +1273,47 @@ def _cell_marks(data: bytes, sheet: str) -> tuple[list[tuple[int, int, int]], di
             value = _ERROR_VALUE.match(xml, match.end())
             errors[place] = value[1].decode().strip() if value else ""
     return padded, errors
+
+
+#: calamine holds a sheet as one dense block of cells (some 32 bytes each) from A1 to the last
+#: cell with a value: a 5 kB file with values in A1 and XFD1048576 would ask for 500 GB. A sheet
+#: spanning more cells is read by openpyxl, which goes row by row and skips the gaps.
+_CALAMINE_MAX_CELLS = 20_000_000
+_REFERENCE_WIDTH = 3 + 7  # column letters and row digits of a cell reference (XFD1048576)
+
+
+def _dense_cells(xml: bytes) -> float:
+    """How many cells calamine would hold for a sheet: last row × last column of its cell references.
+
+    Every ``r="..."`` attribute (cells: ``B7``, rows: ``7``) is read with numpy.
+    Infinite when the sheet writes references in a way not looked for here (other
+    quotes or spacing, cells without a reference): then openpyxl reads it.
+    """
+    if b"<c>" in xml or any(spelling in xml for spelling in (b"\tr=", b"\nr=", b"\rr=", b"r='", b"r =", b"r= ")):
+        return math.inf
+    chars = np.frombuffer(xml + bytes(4 + _REFERENCE_WIDTH), dtype=np.uint8)
+    candidates = np.flatnonzero(chars[: len(xml)] == ord("r"))
+    candidates = candidates[(candidates > 0)]
+    found = candidates[
+        (chars[candidates - 1] == ord(" ")) & (chars[candidates + 1] == ord("=")) & (chars[candidates + 2] == ord('"'))
+    ]
+    window = chars[found[:, None] + 3 + np.arange(_REFERENCE_WIDTH + 1)]
+    letters = np.cumprod((window >= ord("A")) & (window <= ord("Z")), axis=1).sum(axis=1)
+    column, row = np.zeros(len(found), dtype=np.int64), np.zeros(len(found), dtype=np.int64)
+    digits = np.zeros(len(found), dtype=np.int64)
+    for position in range(_REFERENCE_WIDTH + 1):
+        byte = window[:, position].astype(np.int64)
+        is_letter = position < letters
+        column = np.where(is_letter, column * 26 + byte - ord("A") + 1, column)
+        is_digit = ~is_letter & (byte >= ord("0")) & (byte <= ord("9")) & (position - letters == digits)
+        row = np.where(is_digit, row * 10 + byte - ord("0"), row)
+        digits += is_digit
+    closed = window[np.arange(len(found)), np.minimum(letters + digits, _REFERENCE_WIDTH)] == ord('"')
+    if not closed.all() or (letters > 3).any() or (digits > 7).any() or (digits == 0).any():
+        return math.inf
+    if int(np.count_nonzero(letters > 0)) != xml.count(b"<c "):
+        return math.inf  # a cell without a reference (or with a namespace prefix)
+    return float(row.max(initial=0)) * float(max(column.max(initial=0), 1))
 
 
 def _attributes(tag: bytes) -> dict[str, str]:

@@ -1132,3 +1132,40 @@ def test_xlsx_table_away_from_a1_keeps_its_rows_and_columns():
         "Kundennummer": ["0070001", "", "0070002"], "(column D)": ["", "5", ""], "Umsatz": ["#DIV/0!", "", ""],
         ROW_COLUMN: [4, 6, 7],
     }
+
+
+@pytest.mark.parametrize(
+    ("far_cell", "expected"),
+    [
+        ('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', ("table.too_many_values", 1048576)),
+        ('<row r="5"><c r="Z5" s="0"/></row><row r="1048576"><c r="B1048576"><v>7</v></c></row>',
+         (["1", "7"], [2, 1048576])),
+        ('<row r="100000"><c r="ZZ100000" t="inlineStr"><is><t></t></is></c></row>', (["1"], [2])),
+    ],
+)
+def test_a_sparse_sheet_spanning_millions_of_cells_is_read_row_by_row(monkeypatch, far_cell, expected):
+    # calamine would hold A1 to the far cell as one block (XFD1048576: some 500 GB); openpyxl skips the gaps
+    data = rewrite_member(
+        xlsx_bytes([["h", "x"], [None, 1]]), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", far_cell.encode() + b"</sheetData>"),
+    )
+    assert len(data) < 10_000
+    calls = []
+    original = tabular._read_xlsx_openpyxl
+    monkeypatch.setattr(tabular, "_read_xlsx_openpyxl", lambda *args: calls.append(args) or original(*args))
+    if expected[0] == "table.too_many_values":
+        with pytest.raises(TableError) as caught:
+            read_table(data, "x.xlsx")
+        assert (caught.value.code, caught.value.params["row"]) == expected
+    else:
+        frame = read_table(data, "x.xlsx")
+        assert (frame["x"].tolist(), frame[ROW_COLUMN].tolist()) == expected
+    assert len(calls) == 1
+
+
+def test_the_cell_extent_of_a_sheet():
+    assert tabular._dense_cells(b'<row r="7"><c r="C7" s="1"><v>1</v></c></row><row r="8"><c r="AB12"/></row>') == 12 * 28
+    assert tabular._dense_cells(b'<row r="1"><c r="A1"/><c r="XFD1048576"/></row>') == 16384 * 1048576
+    assert tabular._dense_cells(b"<sheetData/>") == 0
+    for unusual in (b'<row r="1"><c><v>1</v></c></row>', b"<row r='1'><c r='A1'/></row>", b'<x:c r="A1"/>'):
+        assert tabular._dense_cells(unusual) == float("inf")
