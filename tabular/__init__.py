@@ -1092,8 +1092,13 @@ def _declares_doctype(member) -> bool:
     while True:
         chunk = member.read(65536)
         head += chunk
-        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")
-        text = head.decode("utf-16" if utf16 else "utf-8", errors="replace").lstrip("\ufeff")
+        if head.startswith((b"\xff\xfe", b"<\x00")):
+            encoding = "utf-16-le"
+        elif head.startswith((b"\xfe\xff", b"\x00<")):
+            encoding = "utf-16-be"
+        else:
+            encoding = "utf-8"
+        text = head.decode(encoding, errors="replace").lstrip("\ufeff")
         position = 0
         while (item := _PROLOG_ITEM.match(text, position)) is not None:
             position = item.end()
@@ -1285,35 +1290,59 @@ _REFERENCE_WIDTH = 3 + 7  # column letters and row digits of a cell reference (X
 def _dense_cells(xml: bytes) -> float:
     """How many cells calamine would hold for a sheet: last row × last column of its cell references.
 
-    Every ``r="..."`` attribute (cells: ``B7``, rows: ``7``) is read with numpy.
-    Infinite when the sheet writes references in a way not looked for here (other
-    quotes or spacing, cells without a reference): then openpyxl reads it.
+    Every ``r="..."`` attribute (cells: ``B7``, rows: ``7``) is read with numpy,
+    a few MB of the XML at a time (so the memory this takes stays small).
+    Infinite when the sheet writes references in a way not looked for here
+    (other quotes or spacing, cells without a reference): then openpyxl reads it.
     """
     if b"<c>" in xml or any(spelling in xml for spelling in (b"\tr=", b"\nr=", b"\rr=", b"r='", b"r =", b"r= ")):
         return math.inf
-    chars = np.frombuffer(xml + bytes(4 + _REFERENCE_WIDTH), dtype=np.uint8)
-    candidates = np.flatnonzero(chars[: len(xml)] == ord("r"))
-    candidates = candidates[(candidates > 0)]
-    found = candidates[
-        (chars[candidates - 1] == ord(" ")) & (chars[candidates + 1] == ord("=")) & (chars[candidates + 2] == ord('"'))
-    ]
-    window = chars[found[:, None] + 3 + np.arange(_REFERENCE_WIDTH + 1)]
-    letters = np.cumprod((window >= ord("A")) & (window <= ord("Z")), axis=1).sum(axis=1)
-    column, row = np.zeros(len(found), dtype=np.int64), np.zeros(len(found), dtype=np.int64)
-    digits = np.zeros(len(found), dtype=np.int64)
-    for position in range(_REFERENCE_WIDTH + 1):
-        byte = window[:, position].astype(np.int64)
-        is_letter = position < letters
-        column = np.where(is_letter, column * 26 + byte - ord("A") + 1, column)
-        is_digit = ~is_letter & (byte >= ord("0")) & (byte <= ord("9")) & (position - letters == digits)
-        row = np.where(is_digit, row * 10 + byte - ord("0"), row)
-        digits += is_digit
-    closed = window[np.arange(len(found)), np.minimum(letters + digits, _REFERENCE_WIDTH)] == ord('"')
-    if not closed.all() or (letters > 3).any() or (digits > 7).any() or (digits == 0).any():
-        return math.inf
-    if int(np.count_nonzero(letters > 0)) != xml.count(b"<c "):
+    chars = np.frombuffer(xml, dtype=np.uint8)
+    last_row = last_column = cells = 0
+    for start in range(1, len(chars), _SCAN_BLOCK):
+        candidates = np.flatnonzero(chars[start : start + _SCAN_BLOCK] == ord("r")) + start
+        candidates = candidates[candidates + 2 < len(chars)]
+        found = candidates[
+            (chars[candidates - 1] == ord(" ")) & (chars[candidates + 1] == ord("="))
+            & (chars[candidates + 2] == ord('"'))
+        ]
+        references = _references(chars, found + 3)
+        if references is None:
+            return math.inf
+        rows, columns = references
+        last_row, last_column = max(last_row, int(rows.max(initial=0))), max(last_column, int(columns.max(initial=0)))
+        cells += int(np.count_nonzero(columns))
+    if cells != xml.count(b"<c "):
         return math.inf  # a cell without a reference (or with a namespace prefix)
-    return float(row.max(initial=0)) * float(max(column.max(initial=0), 1))
+    return float(last_row) * float(max(last_column, 1))
+
+
+_SCAN_BLOCK = MB
+
+
+def _references(chars: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row and column (0 for a row's own reference) of the references at ``starts``, each closed by a quote.
+
+    None when one is not a reference: letters (at most 3) then digits (1 to 7) then ``"``.
+    """
+    letters, digits = np.zeros(len(starts), dtype=np.int64), np.zeros(len(starts), dtype=np.int64)
+    row, column = np.zeros(len(starts), dtype=np.int64), np.zeros(len(starts), dtype=np.int64)
+    closed = np.zeros(len(starts), dtype=bool)
+    for position in range(_REFERENCE_WIDTH + 1):
+        index = starts + position
+        byte = chars[np.minimum(index, len(chars) - 1)].astype(np.int64)
+        byte[index >= len(chars)] = 0
+        at_end = letters + digits == position  # every byte so far was part of the reference
+        is_letter = at_end & (digits == 0) & (byte >= ord("A")) & (byte <= ord("Z"))
+        is_digit = at_end & ~is_letter & (byte >= ord("0")) & (byte <= ord("9"))
+        closed |= at_end & (byte == ord('"'))
+        column = np.where(is_letter, column * 26 + byte - ord("A") + 1, column)
+        row = np.where(is_digit, row * 10 + byte - ord("0"), row)
+        letters += is_letter
+        digits += is_digit
+    if not closed.all() or (letters > 3).any() or (digits > 7).any() or (digits == 0).any():
+        return None
+    return row, column
 
 
 def _attributes(tag: bytes) -> dict[str, str]:

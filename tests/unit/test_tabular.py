@@ -1169,3 +1169,16 @@ def test_the_cell_extent_of_a_sheet():
     assert tabular._dense_cells(b"<sheetData/>") == 0
     for unusual in (b'<row r="1"><c><v>1</v></c></row>', b"<row r='1'><c r='A1'/></row>", b'<x:c r="A1"/>'):
         assert tabular._dense_cells(unusual) == float("inf")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_xlsx_doctype_in_a_utf16_part_is_refused_too(encoding):
+    bom = "\ufeff".encode(encoding)
+    data = rewrite_member(
+        xlsx_bytes([["a"], [1]]), "xl/workbook.xml",
+        lambda xml: bom + xml.decode().replace("<workbook", '<!DOCTYPE workbook [<!ENTITY a "b">]><workbook', 1)
+        .encode(encoding),
+    )
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.xlsx")
+    assert caught.value.code == "xlsx.doctype"
