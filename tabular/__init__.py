@@ -1153,8 +1153,9 @@ def _sheet_records(
     for (row, column), text in errors.items():
         errors_by_row.setdefault(row, []).append((column - first_column, text))
     lead = [""] * first_column
+    text_of_type = _TEXT_OF_TYPE
     for index, values in enumerate(rows):
-        texts = [value if type(value) is str else _value_text(value) for value in values]
+        texts = [value if type(value) is str else text_of_type.get(type(value), _value_text)(value) for value in values]
         for column, width in padded_by_row.get(index, ()):
             if 0 <= column < len(values) and type(values[column]) in (int, float):
                 texts[column] = _pad(texts[column], width)
@@ -1423,32 +1424,52 @@ def _cell_text(cell) -> str:
 
 def _value_text(value) -> str:
     """A cell value as text: whole numbers without ``.0``, dates ISO, booleans true/false."""
-    if type(value) is float or isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        if value.is_integer() and abs(value) < 2**53:
-            return str(int(value))
-        text = repr(value)  # the shortest text that reads back as the value
-        if "e" not in text and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 15:
-            return text  # as format_float_positional below gives it, ten times faster
-        return np.format_float_positional(
-            value, precision=15, unique=True, fractional=False, trim="-"
-        )
+    convert = _TEXT_OF_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return _bool_text(value)
+    if isinstance(value, float):
+        return _float_text(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+        return _datetime_text(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    """A number as text: whole ones without ``.0``, others with up to 15 significant digits, no exponent."""
+    if value.is_integer() and -(2**53) < value < 2**53:
+        return str(int(value))
+    if not math.isfinite(value):
+        return ""
+    text = repr(value)  # the shortest text that reads back as the value
+    if "e" not in text and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 15:
+        return text  # as format_float_positional below gives it, ten times faster
+    return np.format_float_positional(value, precision=15, unique=True, fractional=False, trim="-")
+
+
+def _datetime_text(value: dt.datetime) -> str:
+    """``YYYY-MM-DD`` at midnight, else ``YYYY-MM-DD HH:MM:SS`` (wall-clock time, no zone)."""
+    if value.tzinfo is None and not (value.hour or value.minute or value.second or value.microsecond):
+        return value.date().isoformat()
+    return value.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+#: The conversion of each exact type a reader gives (the subclasses take the slower way).
+_TEXT_OF_TYPE: dict[type, Callable[[object], str]] = {
+    str: str, float: _float_text, int: str, bool: _bool_text, dt.datetime: _datetime_text,
+    dt.date: dt.date.isoformat, dt.time: dt.time.isoformat, dt.timedelta: str,
+}
 
 
 def _pad(text: str, width: int) -> str:
