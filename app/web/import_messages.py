@@ -17,26 +17,26 @@ from tabular import Problem, format_message
 #: ``tabular.MESSAGES[code]`` with ``%(name)s`` for ``{name}``. The mixed-periods
 #: message names the kind of period left out, so it has one text per kind.
 MESSAGE_IDS = {
-    "location.row_column": _l('Row %(row)s, column %(column)s: %(message)s'),
-    "location.row": _l('Row %(row)s: %(message)s'),
-    "location.column": _l('Column %(column)s: %(message)s'),
-    "file.empty": _l('The file is empty.'),
-    "file.too_large": _l('The file has %(size_mb)s MB; the limit is %(limit_mb)s MB.'),
+    "location.row_column": _l("Row %(row)s, column %(column)s: %(message)s"),
+    "location.row": _l("Row %(row)s: %(message)s"),
+    "location.column": _l("Column %(column)s: %(message)s"),
+    "file.empty": _l("The file is empty."),
+    "file.too_large": _l("The file has %(size_mb)s MB; the limit is %(limit_mb)s MB."),
     "file.unknown_type": _l("Files of type '%(extension)s' cannot be read; save the table as .csv or .xlsx."),
-    "file.legacy_xls": _l('This is an old Excel file (.xls); save it as .xlsx or .csv and upload it again.'),
+    "file.legacy_xls": _l("This is an old Excel file (.xls); save it as .xlsx or .csv and upload it again."),
     "file.binary": _l(
         "The file does not contain a text table (it holds binary data); save the table as .csv or .xlsx."
     ),
-    "file.xlsx_named_csv": _l('The file is an Excel workbook with a .csv name; rename it to .xlsx or save it as CSV.'),
+    "file.xlsx_named_csv": _l("The file is an Excel workbook with a .csv name; rename it to .xlsx or save it as CSV."),
     "file.not_decodable": _l("The file's text encoding is not readable; save it as CSV UTF-8."),
-    "file.malformed_csv": _l('The CSV file cannot be read: %(detail)s.'),
+    "file.malformed_csv": _l("The CSV file cannot be read: %(detail)s."),
     "file.mixed_encoding": _l(
         "The file mixes two text encodings, UTF-8 and Windows-1252: row %(row)s is the first in %(encoding)s, "
         "the rarer one here. Save the whole file as CSV UTF-8 and upload it again."
     ),
-    "xlsx.invalid": _l('The file is not a valid Excel workbook (.xlsx).'),
-    "xlsx.too_many_members": _l('The workbook has %(count)s parts, more than the limit of %(limit)s; it is refused.'),
-    "xlsx.too_large": _l('The workbook unpacks to %(size_mb)s MB, more than the limit of %(limit_mb)s MB.'),
+    "xlsx.invalid": _l("The file is not a valid Excel workbook (.xlsx)."),
+    "xlsx.too_many_members": _l("The workbook has %(count)s parts, more than the limit of %(limit)s; it is refused."),
+    "xlsx.too_large": _l("The workbook unpacks to %(size_mb)s MB, more than the limit of %(limit_mb)s MB."),
     "xlsx.ratio": _l(
         "The workbook is compressed suspiciously strongly (%(ratio)s:1, limit %(limit)s:1) and is refused as "
         "a possible zip bomb."
@@ -46,11 +46,11 @@ MESSAGE_IDS = {
         "possible attack (XML entity expansion)."
     ),
     "xlsx.sheet_not_found": _l("The workbook has no sheet '%(sheet)s' (sheets: %(sheets)s)."),
-    "xlsx.no_sheet": _l('The workbook has no worksheet.'),
-    "table.no_header": _l('The first row holds no column names.'),
-    "table.header_is_data": _l('The first row looks like data, not column names; add a header row.'),
-    "table.no_rows": _l('The file has column names but no data rows.'),
-    "table.too_many_rows": _l('The file has more than %(limit)s data rows.'),
+    "xlsx.no_sheet": _l("The workbook has no worksheet."),
+    "table.no_header": _l("The first row holds no column names."),
+    "table.header_is_data": _l("The first row looks like data, not column names; add a header row."),
+    "table.no_rows": _l("The file has column names but no data rows."),
+    "table.too_many_rows": _l("The file has more than %(limit)s data rows."),
     "table.too_many_columns": _l(
         "The file has %(count)s columns, more than the limit of %(limit)s; check the delimiter, "
         "or remove the columns that are not needed."
@@ -62,7 +62,7 @@ MESSAGE_IDS = {
     "column.missing": _l("Required column '%(name)s' is missing (accepted names: %(aliases)s)."),
     "column.ambiguous": _l("Columns %(headers)s all stand for '%(name)s'; the first one is used."),
     "column.unused": _l("Column '%(header)s' is not used."),
-    "value.missing": _l('value is missing'),
+    "value.missing": _l("value is missing"),
     "value.not_number": _l("'%(value)s' is not a number"),
     "value.mixed_number_format": _l(
         "'%(value)s' is written differently from the other numbers in this column (decimal comma vs. decimal "
@@ -74,12 +74,12 @@ MESSAGE_IDS = {
     "value.two_digit_year": _l("'%(value)s' has a two-digit year; write the year with four digits"),
     "value.not_boolean": _l("'%(value)s' is not yes/no (ja/nein, 1/0, x)"),
     "value.not_period": _l("'%(value)s' is not a period (write 2024-03, 2024-Q1 or a date)"),
-    "customer_values.missing_id": _l('the customer id is missing'),
+    "customer_values.missing_id": _l("the customer id is missing"),
     "customer_values.duplicate": _l(
         "customer %(customer_id)s appears twice for period %(period)s (rows %(first_row)s and %(second_row)s)"
     ),
-    "customer_values.negative_revenue": _l('revenue %(value)s is negative; negative revenue is not allowed'),
-    "customer_values.rating_range": _l('rating %(value)s is outside 1–5'),
+    "customer_values.negative_revenue": _l("revenue %(value)s is negative; negative revenue is not allowed"),
+    "customer_values.rating_range": _l("rating %(value)s is outside 1–5"),
     "customer_values.conflicting_master": _l(
         "customer %(customer_id)s has different values for %(field)s: %(values)s; the value of row "
         "%(first_row)s is used"
@@ -95,8 +95,8 @@ MESSAGE_IDS = {
     "customer_values.duplicate_period_column": _l(
         "Columns %(headers)s stand for the same period %(period)s; only the first is used."
     ),
-    "customer_values.no_values": _l('No period columns were found (e.g. 2024-01, 2024-Q1).'),
-    "problems.truncated": _l('%(count)s more problems are not listed.'),
+    "customer_values.no_values": _l("No period columns were found (e.g. 2024-01, 2024-Q1)."),
+    "problems.truncated": _l("%(count)s more problems are not listed."),
     "customer_values.formula_name": _l("'%(value)s' looks like a spreadsheet formula; enter the name as plain text"),
 }
 
