@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 #: The customer statuses an observation can have: the new customers are the reference.
 CUSTOMER_STATUSES: tuple[str, ...] = ("new", "existing")
@@ -167,23 +167,17 @@ def stable_seed(seed: int | None, *parts: object) -> np.random.Generator:
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (step-up, FDR); NaN stays NaN.
 
-    ``q_(i) = min_{j >= i} p_(j) * m / j``, capped at 1, where m counts the non-NaN
-    p-values only: comparisons without a test take no part in the correction.
+    scipy's ``false_discovery_control`` over the non-NaN p-values only: m counts
+    them alone, so comparisons without a test take no part in the correction.
     """
     p = np.asarray(p_values, dtype="float64")
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
+    if not ok.any():
         return out
     if ((p[ok] < 0) | (p[ok] > 1)).any():
         raise ValueError("p-values must lie in [0, 1].")
-    order = np.argsort(p[ok], kind="stable")
-    ranked = p[ok][order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    back = np.empty(m)
-    back[order] = np.minimum(adjusted, 1.0)
-    out[ok] = back
+    out[ok] = stats.false_discovery_control(p[ok], method="bh")
     return out
 
 

@@ -22,11 +22,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome, outcome_fingerprint, satisfied
 from app.extensions import db
 from app.segments.models import Customer
+from app.web.i18n import lang
+from app.web.import_messages import problem_text as import_problem_text
 from tabular import (
     MESSAGES,
     ROW_COLUMN,
@@ -55,13 +58,15 @@ COLUMNS = {
 REQUIRED = tuple(COLUMNS)
 RATINGS = ("sale_satisfaction", "after_sales_satisfaction")
 
-# Our own messages (the table module's codes are translated from its MESSAGES).
+# Our own messages, as gettext message ids (the table module's codes are translated by the shell).
 OUR_MESSAGES = {
-    "aftersales.unknown_customer": "customer {value} is unknown; import the customer values first",
-    "aftersales.score_range": "'{value}' is neither yes/no nor a score from 1 to 5",
-    "aftersales.duplicate": "customer {customer} appears twice for {date} (rows {first_row} and {second_row})",
-    "aftersales.future_date": "the date {value} lies in the future",
-    "aftersales.too_long": "too long ({length} characters; at most {max} fit)",
+    "aftersales.unknown_customer": _l("customer %(value)s is unknown; import the customer values first"),
+    "aftersales.score_range": _l("'%(value)s' is neither yes/no nor a score from 1 to 5"),
+    "aftersales.duplicate": _l(
+        "customer %(customer)s appears twice for %(date)s (rows %(first_row)s and %(second_row)s)"
+    ),
+    "aftersales.future_date": _l("the date %(value)s lies in the future"),
+    "aftersales.too_long": _l("too long (%(length)s characters; at most %(max)s fit)"),
 }
 
 
@@ -104,7 +109,8 @@ class OutcomeImport:
 
 
 def _problem(code: str, row: int | None, column: str | None, **params) -> Problem:
-    text = OUR_MESSAGES[code].format(**params)
+    with force_locale("en"):  # the problem's message is English; problem_text translates it
+        text = str(OUR_MESSAGES[code]) % params
     if row is not None:
         text = MESSAGES["location.row_column" if column else "location.row"].format(row=row, column=column, message=text)
     return Problem(row=row, column=column, message=text, code=code, params=params)
@@ -112,11 +118,11 @@ def _problem(code: str, row: int | None, column: str | None, **params) -> Proble
 
 def problem_text(problem: Problem) -> str:
     """The problem's message in the user's language (falls back to English)."""
-    template = OUR_MESSAGES.get(problem.code) or MESSAGES.get(problem.code)
-    if template is None:
-        return problem.message
+    template = OUR_MESSAGES.get(problem.code)
+    if template is None:  # a code of the table module: the shell knows its texts
+        return import_problem_text(problem, lang())
     try:
-        text = gettext(template).format(**problem.params)
+        text = str(template) % problem.params
         if problem.row is not None and problem.column is not None:
             return gettext("Row %(row)s, column %(column)s: %(message)s", row=problem.row, column=problem.column,
                            message=text)

@@ -17,6 +17,8 @@ from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row
+from app.web.i18n import lang
+from app.web.import_messages import problem_text
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -81,16 +83,16 @@ def _customers_by_number(frame: pd.DataFrame) -> dict[str, Customer]:
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
-    from tabular import ROW_COLUMN, TableError, match_columns, parse_dates, read_table
+    from tabular import ROW_COLUMN, Problem, TableError, match_columns, parse_dates, read_table
 
     report = ImportReport(audit_id=audit.id, filename=filename)
     try:
         raw = read_table(data, filename)
     except TableError as exc:
-        report.problems.append(str(exc))
+        report.problems.append(problem_text(Problem(None, None, exc.message, exc.code, exc.params), lang()))
         return report
     frame, column_problems = match_columns(raw, COLUMNS, REQUIRED)
-    report.problems += [p.message for p in column_problems if p.severity == "error"]
+    report.problems += [problem_text(p, lang()) for p in column_problems if p.severity == "error"]
     if report.problems:
         return report
     report.n_rows = len(frame)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
 APP_ROOT = Path(__file__).resolve().parent.parent
@@ -54,14 +56,25 @@ def fmt_number(value, digits: int = 0) -> str:
 
 
 def fmt_money(value, digits: int = 2) -> str:
-    """1.234,56 € in German, €1,234.56 in English; a loss -7.726 € or -€7,726."""
+    """1.234,56 € in German, €1,234.56 in English; a loss -7.726 € or -€7,726.
+
+    The locale's currency pattern from babel with ``digits`` decimals; an
+    amount that rounds to zero has no sign, and the space before € is an
+    ordinary one (babel's no-break space would differ from the texts users
+    copy and the tests pin).
+    """
     if _missing(value):
         return "–"
-    number = fmt_number(abs(value), digits)
-    if number.strip("0.,") == "":  # rounds to zero: no sign
-        value = 0
-    sign = "-" if value < 0 else ""
-    return f"{sign}{number} €" if lang() == "de" else f"{sign}€{number}"
+    locale = get_locale() or Locale.parse("de")
+    decimals = "0" + ("." + "0" * digits if digits else "")
+    pattern = _FRACTION.sub(decimals, locale.currency_formats["standard"].pattern, count=1)
+    text = format_currency(abs(value), "EUR", format=pattern, currency_digits=False)
+    if any(character in "123456789" for character in text):  # else it rounds to zero: no sign
+        text = format_currency(value, "EUR", format=pattern, currency_digits=False)
+    return text.replace("\xa0", " ")
+
+
+_FRACTION = re.compile(r"0(?:\.0+)?(?=[^0#.,]|$)")
 
 
 def fmt_percent(value, digits: int = 1) -> str:

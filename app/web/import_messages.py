@@ -1,114 +1,161 @@
-"""German texts for the import problems of ``tabular`` (by message code).
+"""The import problems of ``tabular`` in the user's language (by message code).
 
 The package returns every problem with its code and parameters besides the
-English text; the import page shows this German text in the German UI and
-falls back to the English message for a code it does not know.
+English text. Here each code has its English template as a gettext message id
+(``%(name)s`` placeholders; the German text is in the shell's catalog), so the
+import pages show the problem in the UI language and fall back to the
+package's English message for a code they do not know.
 """
 from __future__ import annotations
 
-from tabular import MESSAGES, Problem, format_message
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
-MESSAGES_DE: dict[str, str] = {
-    "location.row_column": "Zeile {row}, Spalte {column}: {message}",
-    "location.row": "Zeile {row}: {message}",
-    "location.column": "Spalte {column}: {message}",
-    "file.empty": "Die Datei ist leer.",
-    "file.too_large": "Die Datei hat {size_mb} MB; erlaubt sind {limit_mb} MB.",
-    "file.unknown_type": "Dateien vom Typ '{extension}' können nicht gelesen werden; speichern Sie die Tabelle "
-                         "als .csv oder .xlsx.",
-    "file.legacy_xls": "Das ist eine alte Excel-Datei (.xls); speichern Sie sie als .xlsx oder .csv und laden Sie "
-                       "sie erneut hoch.",
-    "file.binary": "Die Datei enthält keine Texttabelle (sondern Binärdaten); speichern Sie die Tabelle als .csv "
-                   "oder .xlsx.",
-    "file.xlsx_named_csv": "Die Datei ist eine Excel-Arbeitsmappe mit der Endung .csv; benennen Sie sie in .xlsx um "
-                           "oder speichern Sie sie als CSV.",
-    "file.not_decodable": "Die Zeichenkodierung der Datei ist nicht lesbar; speichern Sie sie als CSV UTF-8.",
-    "file.malformed_csv": "Die CSV-Datei kann nicht gelesen werden: {detail}.",
-    "xlsx.invalid": "Die Datei ist keine gültige Excel-Arbeitsmappe (.xlsx).",
-    "xlsx.too_many_members": "Die Arbeitsmappe hat {count} Teile, mehr als die Grenze von {limit}; sie wird "
-                             "abgelehnt.",
-    "xlsx.too_large": "Die Arbeitsmappe entpackt sich auf {size_mb} MB, mehr als die Grenze von {limit_mb} MB.",
-    "xlsx.ratio": "Die Arbeitsmappe ist verdächtig stark komprimiert ({ratio}:1, Grenze {limit}:1) und wird als "
-                  "mögliche Zip-Bombe abgelehnt.",
-    "xlsx.sheet_not_found": "Die Arbeitsmappe hat kein Blatt '{sheet}' (Blätter: {sheets}).",
-    "xlsx.no_sheet": "Die Arbeitsmappe hat kein Tabellenblatt.",
-    "table.no_header": "Die erste Zeile enthält keine Spaltennamen.",
-    "table.header_is_data": "Die erste Zeile sieht nach Daten aus, nicht nach Spaltennamen; fügen Sie eine "
-                            "Kopfzeile hinzu.",
-    "table.no_rows": "Die Datei hat Spaltennamen, aber keine Datenzeilen.",
-    "table.too_many_rows": "Die Datei hat mehr als {limit} Datenzeilen.",
-    "table.too_many_values": "Zeile {row} hat {count} Werte, die Kopfzeile aber {columns} Spalten; prüfen Sie das "
-                             "Trennzeichen oder setzen Sie Werte, die es enthalten, in Anführungszeichen.",
-    "column.missing": "Die Pflichtspalte '{name}' fehlt (erlaubte Namen: {aliases}).",
-    "column.ambiguous": "Die Spalten {headers} stehen alle für '{name}'; die erste wird verwendet.",
-    "column.unused": "Die Spalte '{header}' wird nicht verwendet.",
-    "value.missing": "Wert fehlt",
-    "value.not_number": "'{value}' ist keine Zahl",
-    "value.mixed_number_format": "'{value}' ist anders geschrieben als die übrigen Zahlen dieser Spalte "
-                                 "(Dezimalkomma oder Dezimalpunkt)",
-    "value.not_integer": "'{value}' ist keine ganze Zahl",
-    "value.not_date": "'{value}' ist kein Datum (schreiben Sie TT.MM.JJJJ oder JJJJ-MM-TT)",
-    "value.ambiguous_date": "'{value}' ist mehrdeutig (Tag oder Monat zuerst?); schreiben Sie TT.MM.JJJJ oder "
-                            "JJJJ-MM-TT",
-    "value.two_digit_year": "'{value}' hat eine zweistellige Jahreszahl; schreiben Sie das Jahr vierstellig",
-    "value.not_boolean": "'{value}' ist nicht ja/nein (yes/no, 1/0, x)",
-    "value.not_period": "'{value}' ist keine Periode (schreiben Sie 2024-03, 2024-Q1 oder ein Datum)",
-    "customer_values.missing_id": "die Kundennummer fehlt",
-    "customer_values.duplicate": "Kunde {customer_id} kommt für die Periode {period} doppelt vor (Zeilen "
-                                 "{first_row} und {second_row})",
-    "customer_values.negative_revenue": "Umsatz {value} ist negativ; negativer Umsatz ist nicht erlaubt",
-    "customer_values.rating_range": "Bewertung {value} liegt nicht zwischen 1 und 5",
-    "customer_values.conflicting_master": "Kunde {customer_id} hat verschiedene Werte für {field}: {values}; der "
-                                          "Wert aus Zeile {first_row} wird verwendet",
-    "customer_values.mixed_periods": "Monate und Quartale sind gemischt (Monate: {months}, Quartale: {quarters} "
-                                     "Zeilen); die Zeilen der selteneren Art bleiben außen vor, verwenden Sie eine "
-                                     "Art von Periode je Datei",
-    "customer_values.duplicate_period_column": "Die Spalten {headers} stehen für dieselbe Periode {period}; nur "
-                                               "die erste wird verwendet.",
-    "customer_values.no_values": "Es wurden keine Periodenspalten gefunden (z. B. 2024-01, 2024-Q1).",
-    "customer_values.formula_name": "'{value}' sieht aus wie eine Tabellenformel; geben Sie den Namen als "
-                                    "einfachen Text ein",
-    "customer_values.too_long": "zu lang ({length} Zeichen; höchstens {max} passen)",
-    "problems.truncated": "{count} weitere Probleme werden nicht aufgeführt.",
+from tabular import Problem, format_message
+
+#: Message code -> its English template as a gettext message id; each is
+#: ``tabular.MESSAGES[code]`` with ``%(name)s`` for ``{name}``. The mixed-periods
+#: message names the kind of period left out, so it has one text per kind.
+MESSAGE_IDS = {
+    "location.row_column": _l("Row %(row)s, column %(column)s: %(message)s"),
+    "location.row": _l("Row %(row)s: %(message)s"),
+    "location.column": _l("Column %(column)s: %(message)s"),
+    "file.empty": _l("The file is empty."),
+    "file.too_large": _l("The file has %(size_mb)s MB; the limit is %(limit_mb)s MB."),
+    "file.unknown_type": _l("Files of type '%(extension)s' cannot be read; save the table as .csv or .xlsx."),
+    "file.legacy_xls": _l("This is an old Excel file (.xls); save it as .xlsx or .csv and upload it again."),
+    "file.binary": _l(
+        "The file does not contain a text table (it holds binary data); save the table as .csv or .xlsx."
+    ),
+    "file.xlsx_named_csv": _l("The file is an Excel workbook with a .csv name; rename it to .xlsx or save it as CSV."),
+    "file.not_decodable": _l("The file's text encoding is not readable; save it as CSV UTF-8."),
+    "file.malformed_csv": _l("The CSV file cannot be read: %(detail)s."),
+    "file.mixed_encoding": _l(
+        "The file mixes two text encodings, UTF-8 and Windows-1252: row %(row)s is the first in %(encoding)s, "
+        "the rarer one here. Save the whole file as CSV UTF-8 and upload it again."
+    ),
+    "xlsx.invalid": _l("The file is not a valid Excel workbook (.xlsx)."),
+    "xlsx.too_many_members": _l("The workbook has %(count)s parts, more than the limit of %(limit)s; it is refused."),
+    "xlsx.too_large": _l("The workbook unpacks to %(size_mb)s MB, more than the limit of %(limit_mb)s MB."),
+    "xlsx.ratio": _l(
+        "The workbook is compressed suspiciously strongly (%(ratio)s:1, limit %(limit)s:1) and is refused as "
+        "a possible zip bomb."
+    ),
+    "xlsx.doctype": _l(
+        "The workbook contains an XML document type declaration, which Excel never writes; it is refused as a "
+        "possible attack (XML entity expansion)."
+    ),
+    "xlsx.sheet_not_found": _l("The workbook has no sheet '%(sheet)s' (sheets: %(sheets)s)."),
+    "xlsx.no_sheet": _l("The workbook has no worksheet."),
+    "table.no_header": _l("The first row holds no column names."),
+    "table.header_is_data": _l("The first row looks like data, not column names; add a header row."),
+    "table.no_rows": _l("The file has column names but no data rows."),
+    "table.too_many_rows": _l("The file has more than %(limit)s data rows."),
+    "table.too_many_columns": _l(
+        "The file has %(count)s columns, more than the limit of %(limit)s; check the delimiter, "
+        "or remove the columns that are not needed."
+    ),
+    "table.too_many_values": _l(
+        "Row %(row)s has %(count)s values but the header has %(columns)s columns; check the delimiter, or put "
+        "values that contain it in quotes."
+    ),
+    "column.missing": _l("Required column '%(name)s' is missing (accepted names: %(aliases)s)."),
+    "column.ambiguous": _l("Columns %(headers)s all stand for '%(name)s'; the first one is used."),
+    "column.unused": _l("Column '%(header)s' is not used."),
+    "value.missing": _l("value is missing"),
+    "value.not_number": _l("'%(value)s' is not a number"),
+    "value.mixed_number_format": _l(
+        "'%(value)s' is written differently from the other numbers in this column (decimal comma vs. decimal "
+        "point)"
+    ),
+    "value.not_integer": _l("'%(value)s' is not a whole number"),
+    "value.not_date": _l("'%(value)s' is not a date (write YYYY-MM-DD or DD.MM.YYYY)"),
+    "value.ambiguous_date": _l("'%(value)s' is ambiguous (day or month first?); write YYYY-MM-DD or DD.MM.YYYY"),
+    "value.two_digit_year": _l("'%(value)s' has a two-digit year; write the year with four digits"),
+    "value.not_boolean": _l("'%(value)s' is not yes/no (ja/nein, 1/0, x)"),
+    "value.not_period": _l("'%(value)s' is not a period (write 2024-03, 2024-Q1 or a date)"),
+    "customer_values.missing_id": _l("the customer id is missing"),
+    "customer_values.duplicate": _l(
+        "customer %(customer_id)s appears twice for period %(period)s (rows %(first_row)s and %(second_row)s)"
+    ),
+    "customer_values.negative_revenue": _l("revenue %(value)s is negative; negative revenue is not allowed"),
+    "customer_values.rating_range": _l("rating %(value)s is outside 1–5"),
+    "customer_values.conflicting_master": _l(
+        "customer %(customer_id)s has different values for %(field)s: %(values)s; the value of row "
+        "%(first_row)s is used"
+    ),
+    "customer_values.mixed_periods:quarter": _l(
+        "months and quarters are mixed (months: %(months)s, quarters: %(quarters)s rows); the quarter rows "
+        "are left out, use one kind of period per file"
+    ),
+    "customer_values.mixed_periods:month": _l(
+        "months and quarters are mixed (months: %(months)s, quarters: %(quarters)s rows); the month rows are "
+        "left out, use one kind of period per file"
+    ),
+    "customer_values.duplicate_period_column": _l(
+        "Columns %(headers)s stand for the same period %(period)s; only the first is used."
+    ),
+    "customer_values.no_values": _l("No period columns were found (e.g. 2024-01, 2024-Q1)."),
+    "problems.truncated": _l("%(count)s more problems are not listed."),
+    "customer_values.formula_name": _l("'%(value)s' looks like a spreadsheet formula; enter the name as plain text"),
+    "customer_values.too_long": _l("too long (%(length)s characters; at most %(max)s fit)"),
 }
+
+_NO_PLACE = {"table.too_many_values"}  # its text is about the row itself
+
+
+def _template(problem: Problem):
+    """The gettext message of a problem's code, or None for a code this module does not know."""
+    if problem.code == "customer_values.mixed_periods":
+        return MESSAGE_IDS.get(f"{problem.code}:{problem.params.get('dropped_kind')}")
+    return MESSAGE_IDS.get(problem.code)
+
+
+def _reason(problem: Problem) -> str | None:
+    """The problem's own text in the current language, without its place; None when unknown."""
+    template = _template(problem)
+    if template is None:
+        return None
+    try:
+        return str(template) % problem.params
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def problem_text(problem: Problem, lang: str) -> str:
-    """The problem's message in the UI language (German by code, else the package's English)."""
-    if lang != "de" or problem.code not in MESSAGES_DE:
-        return problem.message
-    try:
-        text = MESSAGES_DE[problem.code].format(**problem.params)
-        if problem.row is not None and problem.column is not None and problem.code != "table.too_many_values":
-            return MESSAGES_DE["location.row_column"].format(row=problem.row, column=problem.column, message=text)
-        if problem.row is not None and problem.code != "table.too_many_values":
-            return MESSAGES_DE["location.row"].format(row=problem.row, message=text)
+    """The problem's message in ``lang`` (by code; else the package's English), with its row and column."""
+    with force_locale(lang):
+        text = _reason(problem)
+        if text is None:
+            return problem.message
+        if problem.code in _NO_PLACE:
+            return text
+        place = {"row": problem.row, "column": problem.column, "message": text}
+        if problem.row is not None and problem.column is not None:
+            return str(MESSAGE_IDS["location.row_column"]) % place
+        if problem.row is not None:
+            return str(MESSAGE_IDS["location.row"]) % place
         if problem.column is not None:
-            return MESSAGES_DE["location.column"].format(column=problem.column, message=text)
+            return str(MESSAGE_IDS["location.column"]) % place
         return text
-    except (KeyError, IndexError, ValueError):
-        return problem.message
 
 
 def reason_text(problem: Problem, lang: str) -> str:
     """The reason alone, for a table that shows the problem's row and column beside it."""
-    if problem.code == "table.too_many_values":  # its text is about the row itself
+    if problem.code in _NO_PLACE:
         return problem_text(problem, lang)
-    try:
-        if lang == "de" and problem.code in MESSAGES_DE:
-            return MESSAGES_DE[problem.code].format(**problem.params)
-        if problem.code in MESSAGES:
-            return format_message(problem.code, **problem.params)
-    except (KeyError, IndexError, ValueError):
-        pass
+    with force_locale(lang):
+        text = _reason(problem)
+    if text is not None:
+        return text
     # an English text composed elsewhere: drop the place it starts with, as make_problem writes it
     if problem.row is not None and problem.column is not None:
-        place = format_message("location.row_column", row=problem.row, column=problem.column, message="")
+        start = format_message("location.row_column", row=problem.row, column=problem.column, message="")
     elif problem.row is not None:
-        place = format_message("location.row", row=problem.row, message="")
+        start = format_message("location.row", row=problem.row, message="")
     elif problem.column is not None:
-        place = format_message("location.column", column=problem.column, message="")
+        start = format_message("location.column", column=problem.column, message="")
     else:
-        place = ""
-    message = problem_text(problem, lang)
-    return message[len(place):] if place and message.startswith(place) else message
+        start = ""
+    message = problem.message
+    return message[len(start):] if start and message.startswith(start) else message

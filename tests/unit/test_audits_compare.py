@@ -389,6 +389,19 @@ def test_benjamini_hochberg_takes_running_minimum_and_caps_at_one():
     np.testing.assert_allclose(benjamini_hochberg(q), stats.false_discovery_control(q))
 
 
+
+def test_benjamini_hochberg_leaves_untested_comparisons_out_of_the_count():
+    rng = np.random.default_rng(1)
+    q = rng.random(30) ** 2
+    with_gaps = np.insert(q, [0, 10, 30], np.nan)
+    adjusted = benjamini_hochberg(with_gaps)
+    assert np.isnan(adjusted[[0, 11, 32]]).all()
+    np.testing.assert_allclose(adjusted[~np.isnan(with_gaps)], stats.false_discovery_control(q))
+    assert np.isnan(benjamini_hochberg(np.array([np.nan, np.nan]))).all()
+    assert benjamini_hochberg(np.array([])).shape == (0,)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        benjamini_hochberg(np.array([0.5, 1.2, np.nan]))
+
 # ------------------------------------------------------------------- bootstrap
 
 @pytest.mark.parametrize("n", [10, 11, 24, 25, 101])

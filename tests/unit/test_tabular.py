@@ -881,3 +881,304 @@ def test_a_windows_1252_file_with_an_unassigned_byte_is_refused_as_undecodable()
     with pytest.raises(TableError) as raised:
         read_table("Kunde;Umsatz\nMüller;12\n".encode("cp1252") + b"008;\x01\n", "werte.csv", amounts=_amounts)
     assert raised.value.code == "file.binary"
+
+
+# ---------------------------------------------------------------------------
+# XLSX: calamine reads the values, the XML tells what it cannot see
+# ---------------------------------------------------------------------------
+
+
+def rewrite_member(data: bytes, name: str, change) -> bytes:
+    """The workbook with one zip member's bytes changed by ``change``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == name else content)
+    return buffer.getvalue()
+
+
+def padded_customer_numbers() -> bytes:
+    return xlsx_bytes(
+        [["Kundennummer", "Umsatz"], [70001, 12.5], [70002.0, -3], [-5, 1], ["00815", 2], [1.5, 3]],
+        formats={(row, 1): "0000000" for row in range(2, 7)},
+    )
+
+
+def test_xlsx_customer_numbers_shown_zero_padded_keep_their_zeros():
+    frame = read_table(padded_customer_numbers(), "kunden.xlsx")
+    assert frame["Kundennummer"].tolist() == ["0070001", "0070002", "-5", "00815", "1.5"]
+    assert frame["Umsatz"].tolist() == ["12.5", "-3", "1", "2", "3"]
+
+
+def test_xlsx_cell_styles_are_found_in_any_attribute_order_and_quoting():
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<c r="A2" s="1" t="n">', b"<c  s = '1' t='n' r='A2'>"),
+    )
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+
+
+def test_xlsx_padded_cell_without_reference_is_read_by_openpyxl(monkeypatch):
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<c r="A2" s="1" t="n">', b'<c s="1" t="n">'),
+    )
+    calls = []
+    original = tabular._read_xlsx_openpyxl
+    monkeypatch.setattr(tabular, "_read_xlsx_openpyxl", lambda *args: calls.append(args) or original(*args))
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+    assert len(calls) == 1
+
+
+def test_xlsx_error_cells_keep_their_error_text():
+    data = xlsx_bytes([["Umsatz", "Kosten"], ["#DIV/0!", 1], [2, "#N/A"], [3, "=1/0"]])
+    frame = read_table(data, "x.xlsx")
+    assert frame["Umsatz"].tolist() == ["#DIV/0!", "2", "3"]
+    assert frame["Kosten"].tolist() == ["1", "#N/A", ""]  # a formula never calculated has no value
+
+
+def test_calamine_and_openpyxl_read_a_workbook_alike():
+    data = xlsx_bytes(
+        [
+            ["Kundennummer", "Kunde seit", "Umsatz", "Aktiv", "Zeit", "Dauer", "Text"],
+            [123, dt.datetime(2015, 3, 1), 1234.5600000000002, True, dt.datetime(2024, 3, 15, 10, 30),
+             dt.time(10, 30), "  Müller  "],
+            ["00124", dt.date(2020, 12, 31), 7.0, False, None, dt.timedelta(hours=5), "=A2"],
+            [None, None, None, None, None, None, None],
+            [2**40, None, 0.00001, None, -1e20, None, "#REF!"],
+        ],
+        formats={(2, 1): "00000", (5, 1): "0000000000000000"},
+    )
+    pdt.assert_frame_equal(read_table(data, "x.xlsx"), tabular._read_xlsx_openpyxl(data, "Tabelle1", 100))
+
+
+def entity_bomb(prolog: bytes = b"") -> bytes:
+    """A workbook whose sheet XML declares entities that expand to a billion 'ha's."""
+    entities = b'<!ENTITY a0 "ha">' + b"".join(
+        b'<!ENTITY a%d "%s">' % (i, b"&a%d;" % (i - 1) * 10) for i in range(1, 10)
+    )
+    return rewrite_member(
+        xlsx_bytes([["Name", "Umsatz"], ["BOMB", 1]]), "xl/worksheets/sheet1.xml",
+        lambda xml: prolog + xml.replace(b"<worksheet", b"<!DOCTYPE worksheet [" + entities + b"]><worksheet", 1)
+        .replace(b"<t>BOMB</t>", b"<t>&a9;</t>"),
+    )
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [b"", b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n', b"<!-- " + b"x" * 100_000 + b" -->\n"],
+)
+def test_xlsx_with_an_entity_expansion_bomb_is_refused_with_a_clear_message(prolog):
+    with pytest.raises(TableError) as caught:
+        read_table(entity_bomb(prolog), "bomb.xlsx")
+    assert caught.value.code == "xlsx.doctype"
+    assert "entity expansion" in str(caught.value)
+
+
+def test_openpyxl_refuses_the_entity_bomb_through_defusedxml():
+    # the fallback reader, should a bomb ever get past the declaration check
+    with pytest.raises(TableError) as caught:
+        tabular._read_xlsx_openpyxl(entity_bomb(), "Tabelle1", 10)
+    assert caught.value.code == "xlsx.invalid"
+    chain, error = [], caught.value
+    while error is not None:
+        chain.append(type(error).__module__)
+        error = error.__cause__ or error.__context__
+    assert any(module.startswith("defusedxml") for module in chain), chain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.decimals(places=4, allow_nan=False,
+       allow_infinity=False).map(float))
+def test_xlsx_numbers_become_text_with_at_most_15_significant_digits(value):
+    text = tabular._value_text(value)
+    if value.is_integer() and abs(value) < 2**53:
+        assert text == str(int(value))
+    else:
+        assert text == np.format_float_positional(value, precision=15, unique=True, fractional=False, trim="-")
+
+
+# ---------------------------------------------------------------------------
+# files refused fast: too many columns, two text encodings
+# ---------------------------------------------------------------------------
+
+
+def test_a_million_columns_are_refused_before_the_rows_are_split(monkeypatch):
+    header = ";".join(f"c{i}" for i in range(1_000_000))
+    data = (header + "\n" + ";".join("1" for _ in range(1_000_000)) + "\n").encode()
+
+    def must_not_split(*args, **kwargs):
+        raise AssertionError("the rows must not be split")
+
+    monkeypatch.setattr(pd, "read_csv", must_not_split)
+    monkeypatch.setattr(tabular, "_csv_records", must_not_split)
+    for amounts in (None, lambda names: ["c1"]):
+        with pytest.raises(TableError) as caught:
+            read_table(data, "breit.csv", amounts=amounts)
+        assert caught.value.code == "table.too_many_columns"
+        assert caught.value.params == {"count": 1_000_000, "limit": tabular.MAX_COLUMNS}
+        assert "1000000 columns" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("a;b;c\n1;2;3\n", False),  # exactly at the limit
+        ("a;b;c;d\n1;2;3;4\n", True),
+        ("\n\n a;b;c;d\n1;2;3;4\n", True),  # the header after blank lines
+        ("a;b;c;;;;\n1;2;3;;;;\n", False),  # trailing empty header cells do not count
+        ('"a;1";"b;2";c\n1;2;3\n', False),  # delimiters inside quotes do not count
+        ('"a\nx;y;z";b;c\n1;2;3\n', False),  # nor inside a quoted line break
+        ('"a";"b";c;d\n1;2;3;4\n', True),
+    ],
+)
+def test_column_limit_at_its_boundary(text, refused):
+    if refused:
+        with pytest.raises(TableError) as caught:
+            read_table(text.encode(), "x.csv", max_columns=3)
+        assert caught.value.code == "table.too_many_columns"
+        assert caught.value.params["count"] == 4
+    else:
+        assert len(read_table(text.encode(), "x.csv", max_columns=3).columns) == 4  # three and __row__
+
+
+def test_a_wide_row_under_a_narrow_header_is_still_named():
+    data = ("a;b\n1;2\n" + ";".join("9" for _ in range(100_000)) + "\n").encode()
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.csv")
+    assert caught.value.code == "table.too_many_values" and caught.value.params["row"] == 3
+
+
+def test_xlsx_column_limit():
+    data = xlsx_bytes([["a", "b", "c", "d", None], [1, 2, 3, 4, None]])
+    assert list(read_table(data, "x.xlsx", max_columns=4).columns) == ["a", "b", "c", "d", ROW_COLUMN]
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.xlsx", max_columns=3)
+    assert caught.value.code == "table.too_many_columns" and caught.value.params["count"] == 4
+
+
+UTF8_ROWS = "Müller GmbH;1\nGröße & Söhne;2\n"
+CP1252_ROWS = "Jäger KG;3\nWeiß AG;4\nÖztürk;5\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "encoding"),
+    [
+        # a UTF-8 export with rows appended from a Windows-1252 one: the first of those
+        (("Name;Umsatz\n" + UTF8_ROWS + UTF8_ROWS).encode() + CP1252_ROWS[:9].encode("cp1252"), 6, "Windows-1252"),
+        # the other way round: the one UTF-8 row
+        ("Name;Umsatz\n".encode() + CP1252_ROWS.encode("cp1252") + "Müller GmbH;1\n".encode(), 5, "UTF-8"),
+        # with a byte order mark, and € and a dash in UTF-8
+        (b"\xef\xbb\xbfName;Umsatz\n" + "Preis – 5 €;1\nMüller;2\n".encode() + "Jäger;3\n".encode("cp1252"),
+         4, "Windows-1252"),
+        # a quoted value over two lines is one spreadsheet row
+        ('Name;Umsatz\n"Müller\nHaustechnik";1\nGröße;2\n'.encode() + "Jäger;3\n".encode("cp1252"), 4,
+         "Windows-1252"),
+    ],
+)
+def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_row(data, row, encoding):
+    with pytest.raises(TableError) as caught:
+        read_table(data, "gemischt.csv")
+    assert caught.value.code == "file.mixed_encoding"
+    assert caught.value.params == {"row": row, "encoding": encoding}
+    assert f"row {row} is the first in {encoding}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Name;Umsatz\n„Weiße“ Ware;1\nÄ–Klasse;2\nStraße 5 €;3\nÖl „Ä“;4\n",
+        "Name;Umsatz\nAÃO Lda;1\nÅngström;2\n",  # Ã and Å before ASCII letters
+    ],
+)
+def test_windows_1252_text_that_resembles_utf8_bytes_is_read(text):
+    frame = read_table(text.encode("cp1252"), "x.csv")
+    assert frame["Name"].tolist() == [line.split(";")[0] for line in text.splitlines()[1:]]
+
+
+def test_xlsx_padded_style_also_on_a_row_is_found_cell_by_cell():
+    # the row carries the style too, so the attribute is counted more often than the usual cells hold it
+    data = rewrite_member(
+        padded_customer_numbers(), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<row r="2">', b'<row r="2" s="1" customFormat="1">'),
+    )
+    assert read_table(data, "kunden.xlsx")["Kundennummer"].tolist()[:2] == ["0070001", "0070002"]
+
+
+def test_calamine_and_openpyxl_agree_on_dates_and_number_formats():
+    formats = ['"Kd-Nr. "0', "0.00%", '#,##0.00 "€"', "[$-407]mmmm yyyy", "dd.mm.yyyy", "[h]:mm", "@", "General",
+               "0000000;@", '"d"0', "0.0E+00", "mm:ss", "d", '#"m"']
+    rows = [["Format", "Wert", "Betrag"]] + [[f, 45366.4375, 12.5] for f in formats]
+    data = xlsx_bytes(rows, formats={(i + 2, c): f for i, f in enumerate(formats) for c in (2, 3)})
+    frame = read_table(data, "x.xlsx")
+    pdt.assert_frame_equal(frame, tabular._read_xlsx_openpyxl(data, "Tabelle1", 100))
+    assert frame.loc[frame["Format"] == "dd.mm.yyyy", "Wert"].item() == "2024-03-15 10:30:00"
+    assert frame.loc[frame["Format"] == '"Kd-Nr. "0', "Wert"].item() == "45366.4375"
+
+
+def test_xlsx_table_away_from_a1_keeps_its_rows_and_columns():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for reference, value in {"C3": "Kundennummer", "E3": "Umsatz", "C4": 70001, "E4": "#DIV/0!", "D6": 5,
+                             "C7": 70002}.items():
+        sheet[reference] = value
+    sheet["C4"].number_format = sheet["C7"].number_format = "0000000"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    frame = read_table(buffer.getvalue(), "x.xlsx")
+    pdt.assert_frame_equal(frame, tabular._read_xlsx_openpyxl(buffer.getvalue(), "Sheet", 100))
+    assert frame.to_dict("list") == {
+        "Kundennummer": ["0070001", "", "0070002"], "(column D)": ["", "5", ""], "Umsatz": ["#DIV/0!", "", ""],
+        ROW_COLUMN: [4, 6, 7],
+    }
+
+
+@pytest.mark.parametrize(
+    ("far_cell", "expected"),
+    [
+        ('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', ("table.too_many_values", 1048576)),
+        ('<row r="5"><c r="Z5" s="0"/></row><row r="1048576"><c r="B1048576"><v>7</v></c></row>',
+         (["1", "7"], [2, 1048576])),
+        ('<row r="100000"><c r="ZZ100000" t="inlineStr"><is><t></t></is></c></row>', (["1"], [2])),
+    ],
+)
+def test_a_sparse_sheet_spanning_millions_of_cells_is_read_row_by_row(monkeypatch, far_cell, expected):
+    # calamine would hold A1 to the far cell as one block (XFD1048576: some 500 GB); openpyxl skips the gaps
+    data = rewrite_member(
+        xlsx_bytes([["h", "x"], [None, 1]]), "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", far_cell.encode() + b"</sheetData>"),
+    )
+    assert len(data) < 10_000
+    calls = []
+    original = tabular._read_xlsx_openpyxl
+    monkeypatch.setattr(tabular, "_read_xlsx_openpyxl", lambda *args: calls.append(args) or original(*args))
+    if expected[0] == "table.too_many_values":
+        with pytest.raises(TableError) as caught:
+            read_table(data, "x.xlsx")
+        assert (caught.value.code, caught.value.params["row"]) == expected
+    else:
+        frame = read_table(data, "x.xlsx")
+        assert (frame["x"].tolist(), frame[ROW_COLUMN].tolist()) == expected
+    assert len(calls) == 1
+
+
+def test_the_cell_extent_of_a_sheet():
+    assert tabular._dense_cells(b'<row r="7"><c r="C7" s="1"><v>1</v></c></row><row r="8"><c r="AB12"/></row>') == 12 * 28
+    assert tabular._dense_cells(b'<row r="1"><c r="A1"/><c r="XFD1048576"/></row>') == 16384 * 1048576
+    assert tabular._dense_cells(b"<sheetData/>") == 0
+    for unusual in (b'<row r="1"><c><v>1</v></c></row>', b"<row r='1'><c r='A1'/></row>", b'<x:c r="A1"/>'):
+        assert tabular._dense_cells(unusual) == float("inf")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_xlsx_doctype_in_a_utf16_part_is_refused_too(encoding):
+    bom = "\ufeff".encode(encoding)
+    data = rewrite_member(
+        xlsx_bytes([["a"], [1]]), "xl/workbook.xml",
+        lambda xml: bom + xml.decode().replace("<workbook", '<!DOCTYPE workbook [<!ENTITY a "b">]><workbook', 1)
+        .encode(encoding),
+    )
+    with pytest.raises(TableError) as caught:
+        read_table(data, "x.xlsx")
+    assert caught.value.code == "xlsx.doctype"
