@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome, outcome_fingerprint, satisfied
 from app.extensions import db
 from app.segments.models import Customer
+from app.web.bulk import ImportCollision
 from app.web.i18n import lang
 from app.web.import_messages import problem_text as import_problem_text
 from tabular import (
@@ -323,3 +325,24 @@ def write_outcomes(result: OutcomeImport, user_id: int | None = None) -> dict:
     if updates:
         db.session.execute(db.update(Outcome), updates)
     return {"new": len(inserts), "changed": len(updates), "unchanged": len(rows) - len(inserts) - len(updates)}
+
+
+def import_outcomes(data: bytes, filename: str, user_id: int | None) -> tuple[OutcomeImport, dict | None]:
+    """Check ``data`` and write it (all or nothing, committed); returns the check and the counts
+    (None when the file has problems).
+
+    Two imports of the same outcomes at the same moment: the one that writes second meets the
+    first one's rows (one outcome per customer and day), is rolled back, checked again against
+    what is stored now and written once more; should it collide again,
+    :class:`~app.web.bulk.ImportCollision` is raised and nothing of it is written."""
+    for _attempt in range(2):
+        checked = check_outcomes(data, filename)
+        if not checked.ok:
+            return checked, None
+        try:
+            counts = write_outcomes(checked, user_id)
+            db.session.commit()
+            return checked, counts
+        except IntegrityError:
+            db.session.rollback()
+    raise ImportCollision()

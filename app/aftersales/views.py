@@ -20,17 +20,21 @@ from app.aftersales.analysis import (
 )
 from app.aftersales.analysis import upsert_findings as upsert_aftersales_findings
 from app.aftersales.forms import OutcomeForm, OutcomeUploadForm, rating_value
-from app.aftersales.importing import check_outcomes, problem_text, write_outcomes
+from app.aftersales.importing import check_outcomes, import_outcomes, problem_text
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome
 from app.extensions import db
 from app.web import uploads
 from app.web.args import db_int
+from app.web.bulk import ImportCollision
 from app.web.i18n import lang
+from app.web.jobs import enqueue
 from app.web.rendering import render
 from app.web.security import allow
 
 bp = Blueprint("aftersales", __name__, url_prefix="/after-sales", template_folder="templates")
 UPLOAD_KIND = "aftersales"
+# A confirmed file larger than this is checked and written by a background job with progress.
+IMPORT_BACKGROUND_BYTES = 2_000_000
 
 
 def _settings() -> tuple[int, int]:
@@ -159,16 +163,19 @@ def import_upload():
 def import_confirm():
     """Write a checked outcome file (all rows or none)."""
     staged = uploads.load(request.form.get("token", ""), UPLOAD_KIND, current_user.id)
-    checked = check_outcomes(staged.data, staged.filename)
-    if not checked.ok:
+    if len(staged.data) > IMPORT_BACKGROUND_BYTES:  # tens of thousands of rows: checked and written by a job
+        job = enqueue("outcome_import", created_by_id=current_user.id, token=staged.token,
+                      user_id=current_user.id, redirect=url_for("aftersales.index"))
+        return redirect(url_for("jobs.status", job_id=job.id), code=303)
+    try:
+        checked, counts = import_outcomes(staged.data, staged.filename, current_user.id)
+    except ImportCollision:
+        flash(_("Another import of the same outcomes ran at the same moment; nothing of this one was written. "
+                "Import the file again."), "error")
+        return redirect(url_for("aftersales.import_upload"), code=303)
+    if counts is None:
         flash(_("The file no longer passes the checks; upload it again."), "error")
         return redirect(url_for("aftersales.import_upload"), code=303)
-    try:
-        counts = write_outcomes(checked, current_user.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     uploads.discard(staged.token)
     flash(_("Imported %(new)d new outcomes, %(changed)d changed, %(unchanged)d unchanged.", **counts), "success")
     return redirect(url_for("aftersales.index"), code=303)

@@ -15,7 +15,7 @@ from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.web.args import db_int
 from audits import customer_status
-from tabular import BOOLEAN_WORDS
+from tabular import BOOLEAN_WORDS, parse_amount
 
 # The longest texts an observation holds; a longer one is refused, never cut (two
 # product keys cut to the same 64 characters would merge two products).
@@ -35,10 +35,17 @@ def too_long(texts: dict[str, str]) -> dict[str, str]:
             for name, text in texts.items() if len(text) > MAX_LENGTHS[name]}
 
 
+# A plain number with at most one separator: read as a decimal, exactly as tabular.parse_amount
+# reads a single value, without building a pandas series for it (a bulk import checks
+# 200,000 of these; the general parser cost about 1.3 ms a value).
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+
+
 def parse_number(text: str) -> float | None:
     """A number written with a decimal point or a German decimal comma; None if it is none."""
-    from tabular import parse_amount
-
+    plain = str(text).strip()
+    if _PLAIN_NUMBER.match(plain):
+        return float(plain.replace(",", "."))
     value, problem = parse_amount(text)
     return None if problem else value
 

@@ -61,6 +61,10 @@ def visible_audits():
 
 # ----------------------------------------------------------------- list, create, edit
 
+# A confirmed observation file larger than this is checked and written by a background job
+# with progress (about 40,000 rows), so no request waits for it.
+IMPORT_BACKGROUND_BYTES = 2_000_000
+
 @bp.route("/")
 @any_user
 def index():
@@ -309,15 +313,23 @@ def import_confirm(audit_id: int):
     audit = audit_for(audit_id)
     if (refusal := frozen_refusal(audit)) is not None:
         return refusal
-    from app.touchpoint_audit.importing import check_file, write_observations
+    from app.touchpoint_audit.importing import import_observations
     from app.web import uploads
+    from app.web.bulk import ImportCollision
+    from app.web.jobs import enqueue
 
     staged = uploads.load(request.form.get("token", ""), "observations", current_user.id)
-    report = check_file(audit, staged.data, staged.filename, created_by_id=current_user.id)
+    if len(staged.data) > IMPORT_BACKGROUND_BYTES:  # tens of thousands of rows: checked and written by a job
+        job = enqueue("observation_import", created_by_id=current_user.id, audit_id=audit.id, token=staged.token,
+                      user_id=current_user.id, redirect=url_for("audits.view", audit_id=audit.id))
+        return redirect(url_for("jobs.status", job_id=job.id), code=303)
+    try:
+        report, written = import_observations(audit, staged.data, staged.filename, current_user.id)
+    except ImportCollision:
+        return refused(_("Another import of the same observations ran at the same moment; nothing of this one "
+                         "was written. Import the file again: rows already there are skipped."), 409)
     if not report.ok:
         return render("audits/import.html", audit=audit, form=ObservationUploadForm(), report=report, status=422)
-    written = write_observations(report)
-    db.session.commit()
     uploads.discard(staged.token)
     flash(_("%(written)d observations imported, %(skipped)d already there.",
             written=written, skipped=report.n_rows - written), "success")

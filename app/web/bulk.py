@@ -13,6 +13,12 @@ import pandas as pd
 
 from app.extensions import db
 
+
+class ImportCollision(Exception):
+    """Another import wrote the same rows while this one was being written, twice in a row;
+    nothing of this one was written (the other import's rows stand)."""
+
+
 #: Bound parameters per INSERT on SQLite (the default limit since SQLite 3.32; more gain nothing).
 _SQLITE_PARAMETERS = 32766
 

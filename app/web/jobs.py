@@ -42,6 +42,8 @@ TASKS: dict[str, str] = {
     "audit_analysis": "app.touchpoint_audit.analysis:analysis_job",
     "report_pdf": "app.reports.tasks:generate_report",
     "report_publish": "app.reports.tasks:publish_report",
+    "observation_import": "app.touchpoint_audit.tasks:observation_import_job",
+    "outcome_import": "app.aftersales.tasks:outcome_import_job",
 }
 # What the job page calls a job of each kind.
 TITLES = {
@@ -50,6 +52,8 @@ TITLES = {
     "audit_analysis": _l("Analysing the audit"),
     "report_pdf": _l("Generating the report"),
     "report_publish": _l("Publishing the report"),
+    "observation_import": _l("Importing observations"),
+    "outcome_import": _l("Importing after-sales outcomes"),
 }
 QUEUE_NAME = "reports"
 UNFINISHED = ("queued", "running")

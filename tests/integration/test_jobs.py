@@ -317,7 +317,8 @@ def test_every_task_in_the_map_can_be_found(app):
     """The static map names functions that exist (a renamed function fails here, not in a worker)."""
     from app.web.jobs import TASKS, TITLES, task
 
-    assert set(TASKS) == {"customer_import", "segmentation_run", "audit_analysis", "report_pdf", "report_publish"}
+    assert set(TASKS) == {"customer_import", "segmentation_run", "audit_analysis", "report_pdf", "report_publish",
+                          "observation_import", "outcome_import"}
     assert set(TITLES) == set(TASKS)
     for kind in TASKS:
         assert callable(task(kind)), kind

@@ -1182,3 +1182,13 @@ def test_xlsx_doctype_in_a_utf16_part_is_refused_too(encoding):
     with pytest.raises(TableError) as caught:
         read_table(data, "x.xlsx")
     assert caught.value.code == "xlsx.doctype"
+
+
+@pytest.mark.parametrize("text", ["150", "-3", "1.5", "1,5", "1.50", "1,50", "1.234", "1,234", "1.234,56",
+                                  "1,234.56", "12.3456", "0,1", "+7", "007", "1e3", " 42 ", "4.", "", "x", "1 000"])
+def test_the_log_rules_fast_number_path_reads_like_parse_amount(text):
+    """The observation rule's shortcut for plain numbers gives what tabular.parse_amount gives."""
+    from app.touchpoint_audit.rules import parse_number
+
+    value, problem = parse_amount(text)
+    assert parse_number(text) == (None if problem else value)
