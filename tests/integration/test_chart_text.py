@@ -28,7 +28,7 @@ def test_tenure_chart_draws_dollar_signs_as_text(touchpoint, metric, product):
 
 
 def test_dashboard_with_dollar_signs_in_names(app, as_role, users):
-    from app.touchpoint_audit.models import Metric
+    from app.touchpoint_audit.models import Metric, Touchpoint
 
     world = build_world(app, users)
     rows = _planted_rows(world, np.random.default_rng(7))
@@ -38,7 +38,9 @@ def test_dashboard_with_dollar_signs_in_names(app, as_role, users):
     add_observations(app, world, rows)
     with app.app_context():
         metric = db.session.get(Metric, world.metric_ids["renewal.price"])
-        metric.name_en = metric.name_de = METRIC
+        metric.name_en = metric.name_de = METRIC + " $"  # unbalanced: mathtext's parser would fail
+        touchpoint = db.session.get(Touchpoint, metric.touchpoint_id)
+        touchpoint.name_en = touchpoint.name_de = "Tarif $x^$"
         db.session.commit()
         db.session.remove()
     client = as_role("manager")
@@ -46,4 +48,5 @@ def test_dashboard_with_dollar_signs_in_names(app, as_role, users):
     response = client.get(f"/audits/{world.audit_id}/dashboard")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f"{METRIC} ({PRODUCT})</text>" in html  # the price-walking chart's title, drawn as text
+    # the price-walking chart (one per metric, over all products) titled with the names, drawn as text
+    assert f"Tarif $x^$ · {METRIC} $</text>" in html
