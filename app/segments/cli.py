@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
+from app.segments.exports import run_export
+from app.segments.importing import check_upload, import_customer_values
 from app.segments.kinds import CLASS_COLUMNS
+from app.segments.models import SegmentationRun
+from app.segments.runs import latest_run, newer_import, run_segmentation
+from app.segments.series import rebuild_all
 
 customers = AppGroup("customers", help="Customer master data and values.")
 segments = AppGroup("segments", help="Segmentation runs.")
@@ -19,7 +25,6 @@ segments = AppGroup("segments", help="Segmentation runs.")
 @click.option("--dry-run", is_flag=True, help="Check and preview only; write nothing.")
 def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
     """Import customer values (CSV or XLSX, long or wide) — all or nothing."""
-    from app.segments.importing import check_upload, import_customer_values
 
     check = check_upload(file.read_bytes(), file.name, sheet)
     for problem in check.problems:
@@ -37,7 +42,6 @@ def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
         return
     counts = import_customer_values(check)
     click.echo(f"Imported (import id {counts['import_id']}).")
-    from app.segments.runs import latest_run, newer_import
 
     run = latest_run()
     if newer_import(run) is not None:
@@ -52,8 +56,6 @@ def rebuild_series() -> None:
     The import and the app keep them in step; run this after changing
     customer_values with SQL outside the app.
     """
-    from app.extensions import db
-    from app.segments.series import rebuild_all
 
     count = rebuild_all(db.session.connection())
     db.session.commit()
@@ -66,7 +68,6 @@ def rebuild_series() -> None:
 @click.option("--abc", default="0.8,0.95", show_default=True, help="Cumulative-share limits of A and B.")
 def run(window_start: str | None, window_end: str | None, abc: str) -> None:
     """Segment every customer and print the run id and a summary."""
-    from app.segments.runs import run_segmentation
 
     try:
         limits = [float(part) for part in abc.split(",")]
@@ -98,9 +99,6 @@ def run(window_start: str | None, window_end: str | None, abc: str) -> None:
               help="Language of titles, labels and numbers in CSV and XLSX (JSON keeps the codes).")
 def export(run_id: int, fmt: str, output: Path | None, language: str) -> None:
     """Write one row per customer with its classes and deciding figures."""
-    from app.extensions import db
-    from app.segments.exports import run_export
-    from app.segments.models import SegmentationRun
 
     if db.session.get(SegmentationRun, run_id) is None:
         raise click.ClickException(f"no segmentation run {run_id}")

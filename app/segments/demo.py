@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from app.accounts.models import User
 from app.extensions import db
+from app.segments.loaders import default_window
+from app.segments.models import Customer, CustomerValue
+from app.segments.runs import run_segmentation
+from app.segments.series import refresh_customers
+from segmentation.windows import period_range
 
 # Planted value trajectories and their shares; "burr" customers are long-standing
 # and barely profitable (Klette), on a stable shape.
@@ -109,8 +115,6 @@ def generate_company(n_customers: int = 2000, seed: int = 20261123, end: dt.date
 
 def load_company(company: DemoCompany) -> int:
     """Write customers and values with bulk inserts; returns the number of customers."""
-    from app.segments.models import Customer, CustomerValue
-    from app.segments.series import refresh_customers
 
     db.session.execute(db.insert(Customer), company.customers.to_dict("records"))
     ids = dict(db.session.execute(db.select(Customer.customer_no, Customer.id)).all())
@@ -133,11 +137,6 @@ def step_company(ctx: dict) -> str:
 
 def step_segmentation(ctx: dict) -> str:
     """Run the default segmentation on the demo data (inside the demo transaction)."""
-    from app.accounts.models import User
-    from app.extensions import db
-    from app.segments.loaders import default_window
-    from app.segments.runs import run_segmentation
-    from segmentation.windows import period_range
 
     db.session.flush()
     # run by the demo's touchpoint manager, so the run history names someone

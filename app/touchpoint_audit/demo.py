@@ -14,8 +14,10 @@ from app.accounts.models import User
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS
 from app.segments.models import Customer
+from app.touchpoint_audit.analysis import run_analysis
 from app.touchpoint_audit.catalog import seed_catalog
-from app.touchpoint_audit.models import Audit, FindingComment, Metric, Observation, Touchpoint
+from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
+from app.touchpoint_audit.models import Audit, Finding, FindingComment, Metric, Observation, Touchpoint
 
 DEMO_AUDIT_TITLE = "Touchpoint-Audit 2026/Q4"
 PRODUCTS = {"BASIS": 39.90, "PLUS": 59.90, "PREMIUM": 89.90}  # monthly tariff, EUR
@@ -100,8 +102,6 @@ def demo_observations(audit: Audit, customers: pd.DataFrame, staff: list[int], s
 
 
 def _customers_with_segments() -> pd.DataFrame:
-    from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
-
     base = pd.DataFrame(db.session.execute(db.select(Customer.id, Customer.customer_since)).all(),
                         columns=["customer_pk", "customer_since"])
     base["customer_since"] = pd.to_datetime(base["customer_since"])
@@ -115,8 +115,6 @@ def _customers_with_segments() -> pd.DataFrame:
 
 def step_audits(ctx: dict) -> str:
     """Create the open demo audit round with observations, run the analysis, assign findings."""
-    from app.touchpoint_audit.analysis import run_analysis
-    from app.touchpoint_audit.models import Finding
 
     today = dt.date.today()
     start, end = dt.date(2026, 10, 1), dt.date(2026, 12, 31)

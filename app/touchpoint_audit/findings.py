@@ -14,7 +14,13 @@ from app.accounts.models import User
 from app.extensions import db
 from app.touchpoint_audit.actions import activity_lines, notify_assigned, record_changes
 from app.touchpoint_audit.forms import CommentForm, FindingForm, FindingUpdateForm
-from app.touchpoint_audit.labels import FINDING_STATUS_LABELS, SEVERITY_LABELS, metric_names, template_helpers
+from app.touchpoint_audit.labels import (
+    FINDING_STATUS_LABELS,
+    SEVERITY_LABELS,
+    default_action,
+    metric_names,
+    template_helpers,
+)
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES, Audit, Finding, FindingComment, Metric, Touchpoint
 from app.touchpoint_audit.views import audit_for, frozen_refusal
 from app.web.args import optional_id
@@ -126,7 +132,6 @@ def view(finding_id: int):
     form, comment_form = _forms(finding)
     form.owner_id.data = finding.owner_id or 0
     if not finding.recommended_action:
-        from app.touchpoint_audit.labels import default_action
 
         form.recommended_action.data = default_action(finding)
     return _page(finding, form, comment_form)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
-from app.segments.models import Customer
+from app.segments.models import Customer, CustomerSegment
 from app.touchpoint_audit.models import Metric, Observation, Touchpoint
 
 
@@ -30,7 +30,6 @@ def customer_segments(run_id: int | None) -> pd.DataFrame:
     columns = ["customer_pk", *AUDIT_KINDS]
     if run_id is None:
         return pd.DataFrame(columns=columns)
-    from app.segments.models import CustomerSegment
 
     fields = [CustomerSegment.customer_id.label("customer_pk")]
     for kind, attr in COLUMNS.items():

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.touchpoint_audit.catalog import seed_catalog
 from app.touchpoint_audit.forms import UNIT_NAMES, MetricForm, TouchpointForm
 from app.touchpoint_audit.models import Metric, Touchpoint
 from app.web.rendering import render
@@ -25,7 +26,6 @@ def index():
 @allow("manager")
 def seed():
     """Add the default catalog's missing touchpoints and metrics (what `flask touchpoints seed` does)."""
-    from app.touchpoint_audit.catalog import seed_catalog
 
     added = seed_catalog()
     db.session.commit()

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from redis import Redis
+from rq import Queue
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
@@ -125,9 +127,6 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def _rq_queue(app: Flask):
-    from redis import Redis
-    from rq import Queue
-
     return Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
