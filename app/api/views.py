@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from spectree import Response as Responses
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from app.accounts.models import ApiToken, User, token_digest
 from app.api.problems import PROBLEM_JSON, ProblemError, from_http_error, problem, validation_errors
@@ -63,12 +63,25 @@ def _token_key() -> str:
 limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), key_func=_token_key)(bp)
 
 
+def _routing_error(error: Exception) -> Exception:
+    """Werkzeug's router answers 405 for an id its converter refuses (out of range) when another
+    method's rule has the same shape; no method matches that URL, so it is a 404."""
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        try:
+            current_app.create_url_adapter(request).match(request.path, method=error.valid_methods[-1])
+        except NotFound:
+            return NotFound()
+        except HTTPException:
+            pass
+    return error
+
+
 def authenticate():
     """before_request of the whole app (registered ahead of the access policy): on API routes the
     user is the bearer token's, never the session's; without a valid token, 401."""
     if request.blueprint != bp.name:
         if request.routing_exception is not None and request.path.startswith(bp.url_prefix + "/"):
-            return from_http_error(request.routing_exception)  # no such operation: a problem, too
+            return from_http_error(_routing_error(request.routing_exception))  # no such operation: a problem, too
         return None
     g._login_user = login_manager.anonymous_user()  # Flask-Login never reads the session cookie here
     limit = current_app.config.get("API_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
@@ -154,7 +167,7 @@ def openapi():
 
 def _audit_out(audit: Audit, counts: dict, finding_counts: dict) -> dict:
     return AuditOut(id=audit.id, title=audit.title, status=audit.status, period_start=audit.period_start,
-                    period_end=audit.period_end, created_at=audit.created_at,
+                    period_end=audit.period_end, created_at=audit.created_at.replace(tzinfo=dt.timezone.utc),
                     observations=counts.get(audit.id, 0), findings=finding_counts.get(audit.id, 0)
                     ).model_dump(mode="json")
 
