@@ -32,7 +32,7 @@ from app.api.schemas import (
 from app.extensions import csrf, db, limiter, login_manager
 from app.reports.models import ReportDocument
 from app.segments.models import Customer
-from app.touchpoint_audit.actions import record_changes
+from app.touchpoint_audit.actions import notify_assigned, record_changes
 from app.touchpoint_audit.analysis import finding_records
 from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row, may_log, may_see
@@ -395,8 +395,10 @@ def patch_finding(finding_id: int):
     if saved != 1:
         db.session.rollback()
         raise ProblemError(412, "The finding was changed meanwhile; fetch it again.")
-    record_changes(finding, current_user.id, status=status, owner_id=owner_id, due_date=due_date)
+    changes = record_changes(finding, current_user.id, status=status, owner_id=owner_id, due_date=due_date)
     db.session.commit()
+    if any(c.field == "owner" and c.new_value for c in changes):
+        notify_assigned(finding)  # as the finding page does: the new owner hears of it
     db.session.refresh(finding)
     response = jsonify(_finding_out(finding, _record_of(finding)))
     response.headers["ETag"] = _etag(finding)

@@ -45,7 +45,9 @@ def item(external_id: str, value="12:30", **fields) -> dict:
 
 
 def post_batch(client, headers, audit_id, items):
-    return client.post(f"/api/v1/audits/{audit_id}/observations", json={"observations": items}, headers=headers)
+    # csrf=False: an API client has no CSRF token, and needs none
+    return client.post(f"/api/v1/audits/{audit_id}/observations", json={"observations": items}, headers=headers,
+                       csrf=False)
 
 
 # ----------------------------------------------------------------- tokens
@@ -273,7 +275,7 @@ def test_an_oversized_request_is_413_as_problem_details(app, api, world):
 
 def test_no_json_body_is_a_problem_not_a_500(app, api, world):
     client, headers = api("manager")
-    response = client.post(f"/api/v1/audits/{world.audit_id}/observations", data="x", headers=headers)
+    response = client.post(f"/api/v1/audits/{world.audit_id}/observations", data="x", headers=headers, csrf=False)
     assert response.status_code in (400, 415) and response.mimetype == PROBLEM
 
 
@@ -300,32 +302,33 @@ def test_patch_with_if_match_428_412_and_success(app, api, users, finding_id):
     assert etag == '"1"'
     change = {"status": "acknowledged", "owner_id": users["service"].id,
               "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat()}
-    missing = client.patch(url, json=change, headers=headers)
+    missing = client.patch(url, json=change, headers=headers, csrf=False)
     assert missing.status_code == 428 and missing.mimetype == PROBLEM
-    done = client.patch(url, json=change, headers={**headers, "If-Match": etag})
+    done = client.patch(url, json=change, headers={**headers, "If-Match": etag}, csrf=False)
     assert done.status_code == 200, done.get_json()
     assert done.headers["ETag"] == '"2"'
     assert done.get_json()["status"] == "acknowledged" and done.get_json()["owner_id"] == users["service"].id
-    stale = client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": etag})
+    stale = client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": etag}, csrf=False)
     assert stale.status_code == 412 and stale.mimetype == PROBLEM
     with app.app_context():
-        from app.touchpoint_audit.models import Finding, FindingActivity
+        from app.touchpoint_audit.models import Finding, FindingActivity, FindingReminder
 
         finding = db.session.get(Finding, finding_id)
         assert (finding.status, finding.version) == ("acknowledged", 2)
         assert {a.field for a in db.session.scalars(db.select(FindingActivity))} == {"status", "owner", "due_date"}
+        assert db.session.scalars(db.select(FindingReminder)).one().user_id == users["service"].id  # owner told
         db.session.remove()
 
 
 def test_patch_refuses_bad_values_and_other_roles(app, api, finding_id):
     client, headers = api("manager")
     url = f"/api/v1/findings/{finding_id}"
-    past = client.patch(url, json={"due_date": "2020-01-01"}, headers={**headers, "If-Match": '"1"'})
+    past = client.patch(url, json={"due_date": "2020-01-01"}, headers={**headers, "If-Match": '"1"'}, csrf=False)
     assert past.status_code == 422 and past.get_json()["errors"][0]["field"] == "due_date"
-    unknown = client.patch(url, json={"status": "maybe"}, headers={**headers, "If-Match": '"1"'})
+    unknown = client.patch(url, json={"status": "maybe"}, headers={**headers, "If-Match": '"1"'}, csrf=False)
     assert unknown.status_code == 422
     client, headers = api("leadership")
-    assert client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": '"1"'}).status_code == 403
+    assert client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": '"1"'}, csrf=False).status_code == 403
 
 
 # ----------------------------------------------------------------- the published report
