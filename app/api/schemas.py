@@ -3,7 +3,7 @@ describe them in the OpenAPI document (spectree reads them from the views)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,8 @@ from app.web.args import DB_INT_MAX
 
 MAX_BATCH = 1000  # observations in one request
 FINDING_STATUS = Literal["open", "acknowledged", "resolved", "wont_fix"]
-DbId = Field(ge=1, le=DB_INT_MAX)
+#: a text without NUL characters (no database column can hold one)
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 
 
 class Problem(BaseModel):
@@ -37,18 +38,18 @@ class ObservationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    external_id: str = Field(min_length=1, max_length=64, description="The sender's id; unique per audit.")
-    touchpoint: str = Field(min_length=1, max_length=64, description="The touchpoint's key, e.g. renewal.")
-    metric: str = Field(min_length=1, max_length=64, description="The metric's key within the touchpoint.")
-    value: float | str = Field(description="A number, a German decimal comma, mm:ss for seconds, yes/no.")
-    customer_status: str | None = Field(default=None, max_length=40,
+    external_id: Text = Field(min_length=1, max_length=64, description="The sender's id; unique per audit.")
+    touchpoint: Text = Field(min_length=1, max_length=64, description="The touchpoint's key, e.g. renewal.")
+    metric: Text = Field(min_length=1, max_length=64, description="The metric's key within the touchpoint.")
+    value: float | Text = Field(description="A number, a German decimal comma, mm:ss for seconds, yes/no.")
+    customer_status: Text | None = Field(default=None, max_length=40,
                                         description="new/existing (Neukunde/Bestandskunde); else from tenure.")
-    customer_no: str | None = Field(default=None, max_length=64, description="The customer number (leading zeros "
+    customer_no: Text | None = Field(default=None, max_length=64, description="The customer number (leading zeros "
                                                                              "matter); omit for an unknown new one.")
-    product_key: str | None = Field(default=None, max_length=200)
-    channel: str | None = Field(default=None, max_length=200)
+    product_key: Text | None = Field(default=None, max_length=200)
+    channel: Text | None = Field(default=None, max_length=200)
     observed_at: dt.datetime | None = Field(default=None, description="When; default: when it arrives.")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ObservationBatch(BaseModel):

@@ -365,3 +365,11 @@ def test_the_document_and_its_page(app, as_role):
     assert "application/json" in schema["content"]
     page = as_role("service").get("/api/").get_data(as_text=True)
     assert "/api/v1/openapi.json" in page and "/api/v1/findings/{finding_id}" in page
+
+
+def test_a_nul_character_is_refused_not_a_500(app, api, world):
+    client, headers = api("manager")
+    response = post_batch(client, headers, world.audit_id, [item("a", note="x\x00y"), item("b\x00")])
+    assert response.status_code == 422
+    assert {(e["index"], e["field"]) for e in response.get_json()["errors"]} == {(0, "note"), (1, "external_id")}
+    assert count_observations(app) == 0
