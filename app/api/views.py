@@ -38,7 +38,7 @@ from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Tou
 from app.touchpoint_audit.rules import check_row, may_log, may_see
 from app.web.args import DB_INT_MAX
 from app.web.models import utcnow
-from app.web.security import PUBLIC, allow, any_user, policy_of, public
+from app.web.security import PUBLIC, allow, any_user, has_role, policy_of, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -330,10 +330,15 @@ def list_findings(audit_id: int):
 
 
 def _finding(finding_id: int) -> Finding:
+    """The finding as the finding page shows it: managers and leadership those of the audits they
+    see, service staff only the actions they own."""
     finding = db.session.get(Finding, finding_id)
     if finding is None:
         raise ProblemError(404, "There is no such finding.")
-    _audit(finding.audit_id)
+    if has_role("manager", "leadership"):
+        _audit(finding.audit_id)
+    elif finding.owner_id is None or finding.owner_id != current_user.id:
+        raise ProblemError(403, "Service staff see only the findings they own.")
     return finding
 
 
@@ -342,7 +347,7 @@ def _etag(finding: Finding) -> str:
 
 
 @bp.route("/findings/<int:finding_id>")
-@allow("manager", "leadership")
+@allow("manager", "leadership", "service")
 @spec.validate(resp=Responses(HTTP_200=FindingOut, **REFUSALS), tags=["findings"], skip_validation=True,
                operation_id="get_finding")
 def get_finding(finding_id: int):

@@ -195,7 +195,7 @@ EXPECTED.update({
     "api.get_audit": ALL,
     "api.post_observations": {"service", "manager"},
     "api.list_findings": {"manager", "leadership"},
-    "api.get_finding": {"manager", "leadership"},
+    "api.get_finding": {"manager", "leadership", "service"},
     "api.patch_finding": {"manager"},
     "api.report_pdf": {"manager", "leadership"},
 })

@@ -329,6 +329,27 @@ def test_patch_refuses_bad_values_and_other_roles(app, api, finding_id):
     assert unknown.status_code == 422
     client, headers = api("leadership")
     assert client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": '"1"'}, csrf=False).status_code == 403
+    with app.app_context():
+        from app.touchpoint_audit.models import Audit, Finding
+
+        db.session.get(Audit, db.session.get(Finding, finding_id).audit_id).status = "published"
+        db.session.commit()
+        db.session.remove()
+    client, headers = api("manager")
+    frozen = client.patch(url, json={"status": "resolved"}, headers={**headers, "If-Match": '"1"'}, csrf=False)
+    assert frozen.status_code == 409 and frozen.mimetype == PROBLEM
+
+
+def test_service_staff_read_only_the_findings_they_own(app, api, users, finding_id):
+    from app.touchpoint_audit.models import Finding
+
+    client, headers = api("service")
+    assert client.get(f"/api/v1/findings/{finding_id}", headers=headers).status_code == 403
+    with app.app_context():
+        db.session.get(Finding, finding_id).owner_id = users["service"].id
+        db.session.commit()
+        db.session.remove()
+    assert client.get(f"/api/v1/findings/{finding_id}", headers=headers).status_code == 200
 
 
 # ----------------------------------------------------------------- the published report
@@ -363,8 +384,10 @@ def test_the_document_and_its_page(app, as_role):
     assert ("patch", "/api/v1/findings/{finding_id}") in operations
     schema = document["paths"]["/api/v1/audits/{audit_id}/observations"]["post"]["requestBody"]
     assert "application/json" in schema["content"]
-    page = as_role("service").get("/api/").get_data(as_text=True)
+    client = as_role("service")
+    page = client.get("/api/").get_data(as_text=True)
     assert "/api/v1/openapi.json" in page and "/api/v1/findings/{finding_id}" in page
+    assert 'href="/api/"' in client.get("/").get_data(as_text=True)  # linked from the navigation
 
 
 def test_a_nul_character_is_refused_not_a_500(app, api, world):
