@@ -382,8 +382,12 @@ def test_the_document_and_its_page(app, as_role):
     operations = {(m, p) for p, item in document["paths"].items() for m in item}
     assert ("post", "/api/v1/audits/{audit_id}/observations") in operations
     assert ("patch", "/api/v1/findings/{finding_id}") in operations
-    schema = document["paths"]["/api/v1/audits/{audit_id}/observations"]["post"]["requestBody"]
-    assert "application/json" in schema["content"]
+    body = document["paths"]["/api/v1/audits/{audit_id}/observations"]["post"]["requestBody"]["content"]
+    reference = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    # the document's request schema is the model that validates the request
+    from app.api.schemas import ObservationBatch
+
+    assert document["components"]["schemas"][reference]["properties"].keys() == ObservationBatch.model_fields.keys()
     client = as_role("service")
     page = client.get("/api/").get_data(as_text=True)
     assert "/api/v1/openapi.json" in page and "/api/v1/findings/{finding_id}" in page
