@@ -27,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import models  # noqa: F401  (every table, for Alembic and create_all)
 from app.accounts import area as accounts_area
 from app.aftersales import area as aftersales_area
+from app.api import area as api_area
 from app.demo import demo_data
 from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from app.overview import area as overview_area
@@ -43,7 +44,8 @@ from config import Config, config_from_env
 
 # The product's areas, in the order their pages appear; each registers its blueprints,
 # CLI groups and hooks in ``init_app``. Nothing registers itself by being imported.
-AREAS = (accounts_area, overview_area, segments_area, touchpoint_audit_area, aftersales_area, reports_area)
+AREAS = (accounts_area, overview_area, segments_area, touchpoint_audit_area, aftersales_area, reports_area,
+         api_area)
 
 # Content Security Policy: scripts only from our origin, no eval. Styles allow
 # inline attributes because server-rendered matplotlib SVG charts carry them.

@@ -1,10 +1,10 @@
-"""`flask users create|list|set-password`."""
+"""`flask users create|list|set-password|token`."""
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from app.accounts.models import User
+from app.accounts.models import ApiToken, User
 from app.accounts.passwords import MIN_LENGTH, hash_password, password_refusal
 from app.extensions import db
 from app.web.security import ROLES
@@ -52,3 +52,21 @@ def set_password(username: str, password: str) -> None:
     user.session_version += 1
     db.session.commit()
     click.echo(f"password of {username} changed")
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--name", "token_name", default="", help="What the token is for (default: cli).")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Valid this many days (default: until revoked).")
+def token(username: str, token_name: str, expires_days: int | None) -> None:
+    """Make a personal API token for a user; the token is printed once, as the last line."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None:
+        raise click.UsageError(f"no user named {username!r}")
+    if not user.active:
+        raise click.UsageError(f"{username} is deactivated")
+    record, secret = ApiToken.issue(user, token_name or "cli", expires_days)
+    db.session.commit()
+    until = record.expires_at.strftime("%Y-%m-%d %H:%M UTC") if record.expires_at else "until revoked"
+    click.echo(f"token {record.id} for {username} ({user.role}), valid {until}; it is shown only now:")
+    click.echo(secret)

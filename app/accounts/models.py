@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -55,3 +57,56 @@ def load_user(user_id: str) -> User | None:
     if user is None or user.session_version != version:
         return None
     return user
+
+
+TOKEN_PREFIX = "la_"
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 of a personal API token: the only form in which it is stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A personal API token: it acts as its user, with the user's role and record rights.
+    Only the SHA-256 of the token is kept; the token itself is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[dt.datetime | None]
+    last_used_at: so.Mapped[dt.datetime | None]
+    revoked_at: so.Mapped[dt.datetime | None]
+
+    user: so.Mapped[User] = so.relationship()
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires_days: int | None = None) -> tuple["ApiToken", str]:
+        """A new token for ``user`` (added to the session, the caller commits) and its secret."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = utcnow()
+        expires = now + dt.timedelta(days=expires_days) if expires_days else None
+        token = cls(user_id=user.id, name=name.strip()[:80], token_hash=token_digest(secret), created_at=now,
+                    expires_at=expires)
+        db.session.add(token)
+        return token, secret
+
+    @classmethod
+    def authenticate(cls, secret: str) -> "ApiToken | None":
+        """The valid token with this secret: not revoked, not expired, its user active."""
+        if not secret or len(secret) > 200:
+            return None
+        token = db.session.scalar(db.select(cls).where(cls.token_hash == token_digest(secret)))
+        if token is None or not token.is_valid:
+            return None
+        return token
+
+    @property
+    def is_valid(self) -> bool:
+        """Usable now: not revoked, not expired, and its user is active."""
+        return (self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
+                and self.user is not None and self.user.active)

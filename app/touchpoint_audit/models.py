@@ -155,6 +155,9 @@ class Observation(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     # Hash of an imported row (content + occurrence in its file): a re-import skips it.
     import_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # The sending system's id of an observation that came through the HTTP API: sending
+    # the same batch again stores nothing twice.
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     metric: so.Mapped[Metric] = so.relationship()
     customer: so.Mapped[Customer | None] = so.relationship()
@@ -162,6 +165,7 @@ class Observation(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("audit_id", "import_fingerprint", name="uq_observations_audit_fingerprint"),
+        sa.UniqueConstraint("audit_id", "external_id", name="uq_observations_audit_external_id"),
         sa.CheckConstraint("customer_status IN ('new', 'existing')", name="customer_status_known"),
         sa.Index("ix_observations_audit_metric", "audit_id", "metric_id"),
         sa.Index("ix_observations_audit_author", "audit_id", "created_by_id", "id"),

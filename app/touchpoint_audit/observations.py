@@ -17,6 +17,7 @@ from app.touchpoint_audit.rules import (
     audit_metric,
     check_observation,
     check_row,
+    may_log,
     status_from_tenure,
 )
 from app.touchpoint_audit.views import audit_for, refused
@@ -39,11 +40,6 @@ def loggable_audits() -> list[Audit]:
 
         query = query.where(Audit.staff.any(User.id == current_user.id))
     return db.session.scalars(query).all()
-
-
-def may_log(audit: Audit) -> bool:
-    """Managers log into any open audit, service staff into the ones they are assigned to."""
-    return has_role("manager") or audit.has_staff(current_user.id)
 
 
 def writable_audit(audit_id: int):

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.web.args import db_int
+from app.web.security import has_role
 from audits import customer_status
 from tabular import BOOLEAN_WORDS, parse_amount
 
@@ -27,6 +29,18 @@ CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
 #: The optional text fields of an observation: the longest text kept, and what an empty one stores.
 TEXT_FIELDS = {"product_key": (64, None), "channel": (32, None), "note": (2000, "")}
 _MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+
+
+def may_see(audit: Audit) -> bool:
+    """Managers and leadership see every audit; service staff the ones they are assigned to."""
+    if has_role("manager", "leadership"):
+        return True
+    return current_user.role == "service" and audit.has_staff(current_user.id)
+
+
+def may_log(audit: Audit) -> bool:
+    """Managers log into any open audit, service staff into the ones they are assigned to."""
+    return has_role("manager") or audit.has_staff(current_user.id)
 
 
 def too_long(texts: dict[str, str]) -> dict[str, str]:

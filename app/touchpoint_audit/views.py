@@ -13,6 +13,7 @@ from app.segments.kinds import KINDS
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
+from app.touchpoint_audit.rules import may_see
 from app.web.i18n import lang
 from app.web.rendering import render
 from app.web.security import allow, any_user, has_role, require
@@ -24,13 +25,6 @@ SEGMENT_CHOICES = [(kind.key, value) for kind in KINDS if kind.compared for valu
 
 
 # ----------------------------------------------------------------- access helpers
-
-def may_see(audit: Audit) -> bool:
-    """Managers and leadership see every audit; service staff the ones they are assigned to."""
-    if has_role("manager", "leadership"):
-        return True
-    return current_user.role == "service" and audit.has_staff(current_user.id)
-
 
 def audit_for(audit_id: int) -> Audit:
     """The audit, 404 when it does not exist, 403 when the user may not see it."""

@@ -19,6 +19,7 @@ NAV = [
     ("reports.index", _l("Reports")),
     ("touchpoints.index", _l("Touchpoints")),
     ("admin.users", _l("Users")),
+    ("api_docs.index", _l("API")),
 ]
 
 

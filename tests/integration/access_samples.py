@@ -78,3 +78,27 @@ def make_samples(app, users) -> dict[str, object]:  # noqa: F811
     values = _make_samples_before_reports(app, users)
     values.setdefault("lang", "de")
     return values
+
+
+# API area: a personal API token per role, and a token id of the service user.
+_make_samples_before_api = make_samples
+
+
+def make_samples(app, users) -> dict[str, object]:  # noqa: F811
+    """The samples above plus each role's API token."""
+    from app.accounts.models import ApiToken, User
+
+    values = _make_samples_before_api(app, users)
+    with app.app_context():
+        tokens, ids = {}, {}
+        for role, user in users.items():
+            _record, tokens[role] = ApiToken.issue(db.session.get(User, user.id), f"{role} sample")
+            # the revoke walk gets a token of its own, so the API walk's tokens stay valid
+            spare, _secret = ApiToken.issue(db.session.get(User, user.id), f"{role} spare")
+            db.session.flush()
+            ids[role] = spare.id
+        db.session.commit()
+        db.session.remove()
+    values["api_tokens"] = tokens
+    values["token_id"] = {**ids, "default": ids["manager"]}
+    return values

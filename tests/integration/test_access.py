@@ -136,7 +136,10 @@ def test_role_url_matrix(app, users):
         for role in (None, *ROLES):
             url = build_url(app, rule, values, role)
             client = app.test_client()
-            if role is not None:
+            api = rule.endpoint.startswith("api.") and expected != PUBLIC
+            if role is not None and api:
+                client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {values['api_tokens'][role]}"
+            elif role is not None:
                 client.login_as(users[role])
             try:
                 response = _request(client, method, url)
@@ -147,6 +150,8 @@ def test_role_url_matrix(app, users):
             checked += 1
             if expected == PUBLIC:
                 ok = status < 500 and status not in (401, 403)
+            elif role is None and api:
+                ok = status == 401 and response.headers.get("WWW-Authenticate", "").startswith("Bearer")
             elif role is None:
                 ok = status in (302, 401) and "/login" in response.headers.get("Location", "")
             elif role == "admin" or role in expected:
@@ -178,4 +183,19 @@ EXPECTED.update({
     "reports.publish": {"manager"},
     "reports.download": {"manager", "leadership"},
     "reports.chain": {"manager"},
+})
+
+# personal API tokens and the HTTP API (its operations are walked with each role's bearer token)
+EXPECTED.update({
+    "tokens.index": ALL,
+    "tokens.revoke": ALL,
+    "api_docs.index": ALL,
+    "api.openapi": PUBLIC,
+    "api.list_audits": ALL,
+    "api.get_audit": ALL,
+    "api.post_observations": {"service", "manager"},
+    "api.list_findings": {"manager", "leadership"},
+    "api.get_finding": {"manager", "leadership", "service"},
+    "api.patch_finding": {"manager"},
+    "api.report_pdf": {"manager", "leadership"},
 })

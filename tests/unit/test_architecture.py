@@ -11,10 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "audits", "segmentation", "tabular")
 CORES = ("audits", "segmentation", "tabular")
-AREAS = ("accounts", "overview", "segments", "touchpoint_audit", "aftersales", "reports")
+AREAS = ("accounts", "overview", "segments", "touchpoint_audit", "aftersales", "reports", "api")
 # What one area may use of another: its tables, its loaders (rows -> frames), its vocabulary
-# (segment kinds, labels) and its analysis (what the report and the start pages show).
-PUBLIC_OF_AN_AREA = ("models", "loaders", "kinds", "labels", "analysis")
+# (segment kinds, labels), its analysis (what the report and the start pages show), and its
+# rules and actions (the record rules and changes a second way in, the HTTP API, must apply
+# exactly as the pages do: the observation row rule, who sees and logs into a round, a
+# finding's logged change).
+PUBLIC_OF_AN_AREA = ("models", "loaders", "kinds", "labels", "analysis", "rules", "actions")
 
 
 def module_name(path: Path) -> str:

@@ -1,0 +1,1 @@
+"""The HTTP API for the systems that already hold the data (``/api/v1``)."""

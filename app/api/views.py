@@ -1,0 +1,439 @@
+"""``/api/v1``: audits, their observations and findings, the published report, for other
+systems. A request acts as the user of its bearer token, with that user's role and record
+rights; the session cookie is never read here, and nothing here needs a CSRF token."""
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, jsonify, make_response, request
+from flask_login import current_user
+from pydantic import ValidationError
+from spectree import Response as Responses
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from app.accounts.models import ApiToken, User, token_digest
+from app.api.problems import PROBLEM_JSON, ProblemError, from_http_error, problem, validation_errors
+from app.api.schemas import (
+    AuditList,
+    AuditOut,
+    BatchResult,
+    FindingList,
+    FindingOut,
+    FindingPatch,
+    ObservationBatch,
+    Problem,
+    ReportQuery,
+)
+from app.extensions import csrf, db, limiter, login_manager
+from app.reports.models import ReportDocument
+from app.segments.models import Customer
+from app.touchpoint_audit.actions import notify_assigned, record_changes
+from app.touchpoint_audit.analysis import finding_records
+from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Touchpoint
+from app.touchpoint_audit.rules import check_row, may_log, may_see
+from app.web.args import DB_INT_MAX
+from app.web.models import utcnow
+from app.web.security import PUBLIC, allow, any_user, has_role, policy_of, public
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+spec = SpecTree(
+    "flask", mode="strict", annotations=False, title="Loyalty audit API", version="1",
+    path="api/v1/_spectree", validation_error_status=422, validation_error_model=Problem,
+    security_schemes=[SecurityScheme(name="bearerAuth", data=SecuritySchemeData(type="http", scheme="bearer"))],
+    security={"bearerAuth": []},
+)
+#: the refusals every authenticated operation may answer with
+REFUSALS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_429": Problem}
+LAST_USED_EVERY = dt.timedelta(minutes=1)  # last_used is written at most this often per token
+
+
+def _token_key() -> str:
+    """The rate-limit key: the presented token's hash (one bucket per token, no query)."""
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    return "api-token:" + token_digest(secret.strip() if scheme.lower() == "bearer" else request.remote_addr or "")
+
+
+limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), key_func=_token_key)(bp)
+
+
+def _routing_error(error: Exception) -> Exception:
+    """Werkzeug's router answers 405 for an id its converter refuses (out of range) when another
+    method's rule has the same shape; no method matches that URL, so it is a 404."""
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        try:
+            current_app.create_url_adapter(request).match(request.path, method=error.valid_methods[-1])
+        except NotFound:
+            return NotFound()
+        except HTTPException:
+            pass
+    return error
+
+
+def authenticate():
+    """before_request of the whole app (registered ahead of the access policy): on API routes the
+    user is the bearer token's, never the session's; without a valid token, 401."""
+    if request.blueprint != bp.name:
+        if request.routing_exception is not None and request.path.startswith(bp.url_prefix + "/"):
+            return from_http_error(_routing_error(request.routing_exception))  # no such operation: a problem, too
+        return None
+    g._login_user = login_manager.anonymous_user()  # Flask-Login never reads the session cookie here
+    limit = current_app.config.get("API_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    if request.content_length is not None and request.content_length > limit:
+        return problem(413, f"The request body is larger than {limit} bytes.")
+    request.max_content_length = limit
+    if policy_of(request.endpoint) is PUBLIC:
+        return None
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    token = ApiToken.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        challenge = 'Bearer realm="api"' + (', error="invalid_token"' if scheme else "")
+        return problem(401, "A valid personal API token is required (Authorization: Bearer <token>).",
+                       headers={"WWW-Authenticate": challenge})
+    g._login_user = token.user
+    g.api_token = token
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        token.last_used_at = now
+        db.session.commit()
+    return None
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(error: ValidationError):
+    return problem(422, "The request does not match the schema.", validation_errors(error))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    return from_http_error(error)
+
+
+@bp.errorhandler(Exception)
+def _server_error(error: Exception):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return problem(500)
+
+
+def _body(model):
+    """The JSON body validated by ``model`` (422 with every problem otherwise)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ProblemError(415 if not request.is_json else 400,
+                           "Send a JSON body with Content-Type: application/json.")
+    return model.model_validate(data)
+
+
+def _audit(audit_id: int) -> Audit:
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise ProblemError(404, "There is no such audit.")
+    if not may_see(audit):
+        raise ProblemError(403, "Your role may not see this audit.")
+    return audit
+
+
+# ----------------------------------------------------------------- the document
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI 3.1 document, generated from the schemas that validate the requests."""
+    document = copy.deepcopy(spec.spec)
+    document["servers"] = [{"url": request.host_url.rstrip("/")}]
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["schema"].get("type") == "integer":
+                    parameter["schema"].update(minimum=1, maximum=DB_INT_MAX)  # what the URL converter accepts
+            for code, answer in operation.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400 and "content" in answer:
+                    answer["content"] = {PROBLEM_JSON: answer["content"]["application/json"]}
+                if code == "200" and operation.get("operationId", "").endswith("report_pdf"):
+                    answer["content"] = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    return jsonify(document)
+
+
+# ----------------------------------------------------------------- audits
+
+
+def _audit_out(audit: Audit, counts: dict, finding_counts: dict) -> dict:
+    return AuditOut(id=audit.id, title=audit.title, status=audit.status, period_start=audit.period_start,
+                    period_end=audit.period_end, created_at=audit.created_at.replace(tzinfo=dt.timezone.utc),
+                    observations=counts.get(audit.id, 0), findings=finding_counts.get(audit.id, 0)
+                    ).model_dump(mode="json")
+
+
+def _counts(model, audit_ids: list[int], *conditions) -> dict:
+    if not audit_ids:
+        return {}
+    return dict(db.session.execute(db.select(model.audit_id, sa.func.count()).where(
+        model.audit_id.in_(audit_ids), *conditions).group_by(model.audit_id)).all())
+
+
+@bp.route("/audits")
+@any_user
+@spec.validate(resp=Responses(HTTP_200=AuditList, **REFUSALS), tags=["audits"], skip_validation=True,
+               operation_id="list_audits")
+def list_audits():
+    """The audit rounds the token's user may see, newest first."""
+    audits = [a for a in db.session.scalars(db.select(Audit).order_by(Audit.created_at.desc(), Audit.id.desc()))
+              if may_see(a)]
+    ids = [a.id for a in audits]
+    counts, findings = _counts(Observation, ids), _counts(Finding, ids, Finding.stale.is_(False))
+    return jsonify({"audits": [_audit_out(a, counts, findings) for a in audits]})
+
+
+@bp.route("/audits/<int:audit_id>")
+@any_user
+@spec.validate(resp=Responses(HTTP_200=AuditOut, **REFUSALS), tags=["audits"], skip_validation=True,
+               operation_id="get_audit")
+def get_audit(audit_id: int):
+    """One audit round."""
+    audit = _audit(audit_id)
+    return jsonify(_audit_out(audit, _counts(Observation, [audit.id]),
+                              _counts(Finding, [audit.id], Finding.stale.is_(False))))
+
+
+# ----------------------------------------------------------------- observations
+
+#: the stored fields an external_id's observation is compared on when it is sent again
+SAME_CONTENT = ("metric_id", "value", "customer_status", "customer_id", "product_key", "channel", "note")
+
+
+def _metrics_by_key(audit: Audit) -> dict[tuple[str, str], Metric]:
+    rows = db.session.execute(
+        db.select(Touchpoint.key, Metric).join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+        .where(Metric.id.in_([m.id for m in audit.metrics]), Touchpoint.active.is_(True))
+    ).all()
+    return {(key, metric.key): metric for key, metric in rows}
+
+
+def _check_item(index: int, item, audit: Audit, metrics: dict, now: dt.datetime) -> tuple[dict, list[dict]]:
+    """One item through the observation row rule: its values to store, or its problems."""
+    errors = []
+    metric = metrics.get((item.touchpoint, item.metric))
+    if metric is None:
+        errors.append({"index": index, "field": "metric",
+                       "detail": f"{item.touchpoint}/{item.metric} is no active metric of this audit."})
+    customer = None
+    if item.customer_no and item.customer_no.strip():
+        customer = db.session.scalar(db.select(Customer).where(Customer.customer_no == item.customer_no.strip()))
+        if customer is None:
+            errors.append({"index": index, "field": "customer_no", "detail": "There is no customer with this number."})
+    observed_at = now
+    if item.observed_at is not None:
+        observed_at = item.observed_at
+        if observed_at.tzinfo is not None:
+            observed_at = observed_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if observed_at > now + dt.timedelta(minutes=5):
+            errors.append({"index": index, "field": "observed_at", "detail": "The time lies in the future."})
+    fields = {"value": item.value, "customer_status": item.customer_status, "product_key": item.product_key,
+              "channel": item.channel, "note": item.note}
+    checked = check_row(audit, metric, fields, customer, customer is None and bool(item.customer_no), observed_at)
+    errors += [{"index": index, "field": name, "detail": str(message)} for name, message in checked.errors.items()]
+    values = {**checked.values, "metric_id": metric.id if metric else None,
+              "customer_id": customer.id if customer else None, "observed_at": observed_at,
+              "external_id": item.external_id}
+    return values, errors
+
+
+def _same(stored: Observation, values: dict, sent_time: bool) -> bool:
+    same = all(getattr(stored, name) == values[name] for name in SAME_CONTENT)
+    return same and (not sent_time or stored.observed_at == values["observed_at"])
+
+
+@bp.route("/audits/<int:audit_id>/observations", methods=["POST"])
+@allow("service", "manager")
+@spec.validate(json=ObservationBatch,
+               resp=Responses(HTTP_200=BatchResult, HTTP_201=BatchResult, HTTP_400=Problem, HTTP_409=Problem,
+                              HTTP_413=Problem, HTTP_415=Problem, **REFUSALS),
+               tags=["observations"], skip_validation=True, operation_id="post_observations")
+def post_observations(audit_id: int):
+    """Store a batch of observations, all or nothing. Each item's ``external_id`` makes the batch
+    idempotent: an item sent before with the same content is not stored again; the same
+    external_id with other content is a 409. 201 when something was stored, 200 when all existed."""
+    audit = _audit(audit_id)
+    if not may_log(audit):
+        raise ProblemError(403, "You are not assigned to this audit.")
+    batch = _body(ObservationBatch)
+    if not audit.is_open:
+        raise ProblemError(409, f"The audit is not open for logging (status: {audit.status}); nothing was stored.")
+    metrics, now = _metrics_by_key(audit), utcnow().replace(microsecond=0)
+    rows, errors, seen = [], [], {}
+    for index, item in enumerate(batch.observations):
+        if item.external_id in seen:
+            errors.append({"index": index, "field": "external_id",
+                           "detail": f"The same external_id as item {seen[item.external_id]}."})
+        seen.setdefault(item.external_id, index)
+        values, problems = _check_item(index, item, audit, metrics, now)
+        rows.append((item, values))
+        errors += problems
+    if errors:
+        return problem(422, "Nothing was stored: the batch has problems.", errors)
+    stored = {o.external_id: o for o in db.session.scalars(db.select(Observation).where(
+        Observation.audit_id == audit.id, Observation.external_id.in_(list(seen))))}
+    conflicts = [{"index": i, "field": "external_id",
+                  "detail": "Stored before with other content (observation %d)." % stored[item.external_id].id}
+                 for i, (item, values) in enumerate(rows)
+                 if item.external_id in stored and not _same(stored[item.external_id], values, item.observed_at is not None)]
+    if conflicts:
+        return problem(409, "Nothing was stored: some external_ids were stored before with other content.", conflicts)
+    new = [Observation(audit_id=audit.id, created_by_id=current_user.id, **values)
+           for item, values in rows if item.external_id not in stored]
+    db.session.add_all(new)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same external_id stored meanwhile by a concurrent request
+        db.session.rollback()
+        return problem(409, "Another request stored some of these external_ids meanwhile; send the batch again.")
+    by_id = {**{k: (o.id, False) for k, o in stored.items()}, **{o.external_id: (o.id, True) for o in new}}
+    result = [{"external_id": item.external_id, "id": by_id[item.external_id][0],
+               "created": by_id[item.external_id][1]} for item, _values in rows]
+    return jsonify({"created": len(new), "existing": len(rows) - len(new), "observations": result}), (201 if new else 200)
+
+
+# ----------------------------------------------------------------- findings
+
+
+def _finding_out(finding: Finding, record: dict) -> dict:
+    return FindingOut(id=finding.id, version=finding.version, owner_id=finding.owner_id, due_date=finding.due_date,
+                      **record).model_dump(mode="json")
+
+
+def _record_of(finding: Finding) -> dict:
+    """The finding's record as ``finding_records`` makes it (also for a stale one, which it leaves out)."""
+    records = {r["key"]: r for r in finding_records(finding.audit_id)}
+    if finding.key in records:
+        return records[finding.key]
+    return {"key": finding.key, "kind": finding.kind, "touchpoint": finding.touchpoint_key,
+            "metric": finding.metric_key, "segments": [], "severity": finding.severity, "status": finding.status}
+
+
+@bp.route("/audits/<int:audit_id>/findings")
+@allow("manager", "leadership")
+@spec.validate(resp=Responses(HTTP_200=FindingList, **REFUSALS), tags=["findings"], skip_validation=True,
+               operation_id="list_findings")
+def list_findings(audit_id: int):
+    """The audit's current findings with the fields of ``flask audits findings``, costliest first."""
+    audit = _audit(audit_id)
+    findings = {f.key: f for f in db.session.scalars(db.select(Finding).where(Finding.audit_id == audit.id))}
+    return jsonify({"findings": [_finding_out(findings[r["key"]], r) for r in finding_records(audit.id)]})
+
+
+def _finding(finding_id: int) -> Finding:
+    """The finding as the finding page shows it: managers and leadership those of the audits they
+    see, service staff only the actions they own."""
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        raise ProblemError(404, "There is no such finding.")
+    if has_role("manager", "leadership"):
+        _audit(finding.audit_id)
+    elif finding.owner_id is None or finding.owner_id != current_user.id:
+        raise ProblemError(403, "Service staff see only the findings they own.")
+    return finding
+
+
+def _etag(finding: Finding) -> str:
+    return f'"{finding.version}"'
+
+
+@bp.route("/findings/<int:finding_id>")
+@allow("manager", "leadership", "service")
+@spec.validate(resp=Responses(HTTP_200=FindingOut, **REFUSALS), tags=["findings"], skip_validation=True,
+               operation_id="get_finding")
+def get_finding(finding_id: int):
+    """One finding; its ``ETag`` is the version a PATCH names in ``If-Match``."""
+    finding = _finding(finding_id)
+    response = jsonify(_finding_out(finding, _record_of(finding)))
+    response.headers["ETag"] = _etag(finding)
+    return response
+
+
+@bp.route("/findings/<int:finding_id>", methods=["PATCH"])
+@allow("manager")
+@spec.validate(json=FindingPatch,
+               resp=Responses(HTTP_200=FindingOut, HTTP_400=Problem, HTTP_409=Problem, HTTP_412=Problem,
+                              HTTP_415=Problem, HTTP_428=Problem, **REFUSALS),
+               tags=["findings"], skip_validation=True, operation_id="patch_finding")
+def patch_finding(finding_id: int):
+    """Change a finding's status, owner or due date. ``If-Match`` must name its current ``ETag``:
+    without it 428, with an older one 412 (someone changed it since); nothing is changed then."""
+    finding = _finding(finding_id)
+    patch = _body(FindingPatch)
+    if finding.audit.is_published:
+        raise ProblemError(409, "The audit is published and read-only; nothing was changed.")
+    if not request.if_match:
+        raise ProblemError(428, "Send If-Match with the finding's ETag.")
+    if not request.if_match.contains(str(finding.version)):
+        raise ProblemError(412, "The finding was changed since this ETag; fetch it again.",
+                           headers={"ETag": _etag(finding)})
+    given = patch.model_fields_set
+    status = patch.status if "status" in given else finding.status
+    if "status" in given and status is None:
+        raise ProblemError(422, errors=[{"index": None, "field": "status", "detail": "A status cannot be null."}])
+    owner_id = patch.owner_id if "owner_id" in given else finding.owner_id
+    due_date = patch.due_date if "due_date" in given else finding.due_date
+    problems = []
+    if "owner_id" in given and owner_id is not None:
+        owner = db.session.get(User, owner_id)
+        if owner is None or not owner.active:
+            problems.append({"index": None, "field": "owner_id", "detail": "There is no active user with this id."})
+    if "due_date" in given and due_date is not None and due_date != finding.due_date and due_date < dt.date.today():
+        problems.append({"index": None, "field": "due_date", "detail": "The due date lies in the past."})
+    if problems:
+        raise ProblemError(422, "Nothing was changed.", problems)
+    # Compare and set in one statement, as the finding page does: of two edits on one version, one wins.
+    saved = db.session.execute(
+        sa.update(Finding).where(Finding.id == finding.id, Finding.version == finding.version)
+        .values(updated_at=utcnow(), updated_by_id=current_user.id, version=Finding.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if saved != 1:
+        db.session.rollback()
+        raise ProblemError(412, "The finding was changed meanwhile; fetch it again.")
+    changes = record_changes(finding, current_user.id, status=status, owner_id=owner_id, due_date=due_date)
+    db.session.commit()
+    if any(c.field == "owner" and c.new_value for c in changes):
+        notify_assigned(finding)  # as the finding page does: the new owner hears of it
+    db.session.refresh(finding)
+    response = jsonify(_finding_out(finding, _record_of(finding)))
+    response.headers["ETag"] = _etag(finding)
+    return response
+
+
+# ----------------------------------------------------------------- the published report
+
+
+@bp.route("/audits/<int:audit_id>/report.pdf")
+@allow("manager", "leadership")
+@spec.validate(query=ReportQuery, resp=Responses(HTTP_200=None, HTTP_409=Problem, **REFUSALS), tags=["reports"],
+               skip_validation=True, operation_id="get_report_pdf")
+def report_pdf(audit_id: int):
+    """The published report PDF, exactly the bytes frozen at publication; its SHA-256 in
+    ``X-Content-SHA256`` (hex) and ``Repr-Digest`` (RFC 9530)."""
+    audit = _audit(audit_id)
+    query = ReportQuery.model_validate(request.args.to_dict())
+    if not audit.is_published:
+        raise ProblemError(409, "Only a published audit has a frozen report.")
+    document = db.session.scalar(
+        db.select(ReportDocument).where(ReportDocument.audit_id == audit.id, ReportDocument.kind == "published",
+                                        ReportDocument.lang == query.lang).order_by(ReportDocument.id.desc()).limit(1))
+    if document is None:
+        raise ProblemError(404, "The published report is not stored in this language.")
+    response = make_response(document.pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{audit.id}-report-{query.lang}.pdf"'
+    response.headers["X-Content-SHA256"] = document.sha256
+    digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
