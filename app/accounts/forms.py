@@ -4,7 +4,9 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from app.accounts.models import User
 from app.accounts.passwords import MIN_LENGTH, password_problem
+from app.extensions import db
 from app.web.security import ROLES
 
 ROLE_LABELS = {
@@ -61,9 +63,6 @@ class UserCreateForm(FlaskForm):
     )
 
     def validate_username(self, field):
-        from app.accounts.models import User
-        from app.extensions import db
-
         exists = db.session.scalar(db.select(User.id).where(db.func.lower(User.username) == field.data.lower()))
         if exists:
             raise ValidationError(_l("This username is taken."))
