@@ -35,6 +35,31 @@ MAX_GRADIENT_POINTS = 400
 BACKGROUND_THRESHOLD = 20_000
 
 
+# The settings a manager may set per audit round, with their bounds.
+SETTING_BOUNDS = {"alpha": (0.001, 0.2), "min_n": (3, 1000), "tolerance": (0.0, 0.5)}
+
+
+def audit_params(audit: Audit) -> dict:
+    """The analysis settings of ``audit``: the defaults, the round's own settings, and the
+    materiality of each metric in scope (the round's value, else the catalog's), keyed
+    "touchpoint.metric" so they are stored with the analysis as used."""
+    settings = audit.settings or {}
+    params = {**DEFAULT_PARAMS, **{k: settings[k] for k in SETTING_BOUNDS if settings.get(k) is not None}}
+    overrides = {int(k): v for k, v in (settings.get("materiality") or {}).items()}
+    materiality = {}
+    for metric in audit.metrics:
+        value = overrides.get(metric.id, metric.materiality)
+        if value is not None:
+            materiality[f"{metric.touchpoint.key}.{metric.key}"] = float(value)
+    params["materiality_abs"] = materiality
+    return params
+
+
+def materiality_by_metric(params: dict) -> dict[tuple[str, str], float]:
+    """{(touchpoint, metric): materiality in the effect's unit} from stored params."""
+    return {tuple(key.split(".", 1)): value for key, value in (params.get("materiality_abs") or {}).items()}
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """The frame as a list of JSON-safe dicts."""
     return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -69,6 +94,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
             frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
             materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
             confidence=params["confidence"], price_metrics=price_metrics or None,
+            materiality_abs=materiality_by_metric(params),
         )
     else:
         comparisons = pd.DataFrame()
@@ -195,6 +221,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     run_id = latest_segmentation_run_id()
     frame = observation_frame(audit.id, run_id)
     catalog = metric_catalog()
+    params = audit_params(audit) if params is None else params
     result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id))
     if keep is not None:
         flagged = result["all_flagged_cases"]

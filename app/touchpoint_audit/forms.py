@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FloatField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import HiddenField, SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES
@@ -44,6 +44,9 @@ class MetricForm(FlaskForm):
     max_value = FloatField(_l("Highest allowed value"), validators=[Optional()])
     is_price = BooleanField(_l("Is a price (compare each case with the new-business price)"))
     needs_product_key = BooleanField(_l("Needs a product key (like-for-like)"))
+    materiality = FloatField(_l("Materiality: the smallest gap that counts, in the unit of the effect (% for money "
+                                "and durations, points for ratings, percentage points for yes/no); empty = default"),
+                             validators=[Optional(), NumberRange(min=0)])
 
     def validate_max_value(self, field):
         """The range must not be inverted."""

@@ -52,6 +52,9 @@ class Metric(db.Model):
     max_value: so.Mapped[float | None] = so.mapped_column(sa.Float)
     is_price: so.Mapped[bool] = so.mapped_column(default=False)
     needs_product_key: so.Mapped[bool] = so.mapped_column(default=False)
+    # The smallest gap that counts, in the unit of the metric's effect: % for money and
+    # durations, points for ratings, percentage points for yes/no. None: the kind's default.
+    materiality: so.Mapped[float | None] = so.mapped_column(sa.Float)
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     touchpoint: so.Mapped[Touchpoint] = so.relationship(back_populates="metrics")
@@ -104,6 +107,9 @@ class Audit(db.Model):
     scope_segments: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     # Product/tariff keys in scope; empty = all products.
     scope_products: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    # The round's analysis settings where they differ from the defaults: alpha, min_n,
+    # tolerance and {"materiality": {metric_id: value}}; stored with every analysis as used.
+    settings: so.Mapped[dict | None] = so.mapped_column(sa.JSON, default=dict)
     period_start: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     period_end: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

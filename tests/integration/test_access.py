@@ -61,6 +61,8 @@ EXPECTED.update({
     "audits.transition": {"manager"},
     "audits.analyze": {"manager"},
     "audits.dashboard": {"manager", "leadership"},
+    "audit_settings.settings": {"manager", "leadership"},
+    "audit_settings.save": {"manager"},
     "audits.import_observations": {"manager"},
     "audits.import_confirm": {"manager"},
     "observations.log": {"service", "manager"},
