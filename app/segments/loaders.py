@@ -262,7 +262,8 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
     sum (column absent), which the segmentation does not need.
 
     Totals columns: customer_id, customer_since, revenue, [cost_to_serve],
-    contribution, potential, potential_rating, n_periods; only customers with
+    contribution (sums), potential (a year: the latest in the window),
+    potential_rating (the latest), n_periods; only customers with
     at least one value in the window, by customer id.
     """
     from app.segments.series import period_ordinal
@@ -336,7 +337,8 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
     """The blocks' customers with a value in the window: per-customer figures and the ``value`` matrix.
 
     Only that matrix is assembled for all customers; every other figure is
-    reduced to its window total (the rating: its latest value) block by block,
+    reduced to its window total (the potential a year and the rating: their
+    latest value) block by block,
     while the block is still in the CPU cache. ``expected`` is the number of
     rows to allocate (:func:`customers_in_window`).
     """
@@ -344,7 +346,6 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
 
     low, high = window_ordinals
     width = high - low + 1
-    rating = fields[-1] == "potential_rating"
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ["customer_id", "n_periods", *fields]}
     # filled in place from np.empty: a block that covers the window (the usual case) writes each cell once
     matrix = np.empty((expected, width)) if matrix is None else matrix
@@ -369,10 +370,10 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
         filled += count
         parts["customer_id"].append(block_ids)
         parts["n_periods"].append(present.sum(axis=1))
-        for name in fields[:-1] if rating else fields:
-            parts[name].append(_window_sum(window[name]))
-        if rating:
-            parts["potential_rating"].append(_latest(window["potential_rating"]))
+        for name in fields:
+            # the potential (a year) and the rating are the latest value in the window, never a sum
+            latest = name in ("potential", "potential_rating")
+            parts[name].append(_latest(window[name]) if latest else _window_sum(window[name]))
     joined = {name: np.concatenate(arrays) if arrays else np.empty(0) for name, arrays in parts.items()}
     joined["customer_id"] = joined["customer_id"].astype(np.int64, copy=False)
     return joined, matrix[:filled]
