@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.segments.models import Customer
+from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row
 from app.web.i18n import lang
@@ -105,6 +106,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
                                      row=row, column=header.get(column, column), message=message))
 
     lookup = _metric_lookup(audit)
+    channels = vocabulary()
     customers = _customers_by_number(frame)
     if "observed_at" in frame.columns:
         dates, date_errors = parse_dates(frame["observed_at"])
@@ -137,7 +139,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         customer = customers.get(cells["customer_id"]) if cells["customer_id"] else None
         if cells["customer_id"] and customer is None:
             found["customer_id"] = _("There is no customer with the number “%(no)s”.", no=cells["customer_id"][:40])
-        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when)
+        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when, channels)
         found.update(checked.errors)
         for column, message in found.items():
             if message:
