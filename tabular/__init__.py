@@ -271,6 +271,13 @@ MESSAGES: dict[str, str] = {
         "customer {customer_id}: the potential a year ({potential}, period {period}) is below the customer's own "
         "revenue in the year up to that period ({revenue}); check the potential"
     ),
+    "customer_numbers.zeros": (
+        "customer numbers matched to known customers after adding the leading zeros the spreadsheet dropped: "
+        "{count} (e.g. {examples})"
+    ),
+    "customer_numbers.spaces": (
+        "customer numbers matched to known customers after removing stray spaces: {count} (e.g. {examples})"
+    ),
     "problems.truncated": "{count} more problems are not listed.",
 }
 

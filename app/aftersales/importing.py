@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome, outcome_fingerprint, satisfied
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.web.i18n import lang
 from app.web.import_messages import problem_text as import_problem_text
@@ -186,6 +187,11 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
 
     customer_no = frame["customer_id"].fillna("").astype(str).str.strip()
     add(pd.Series(["value.missing" if not c else None for c in customer_no], index=frame.index), "customer_id")
+    # numbers a spreadsheet stripped of their leading zeros, or with stray spaces: the known customer, with a warning
+    repairs = match_customer_numbers(customer_no.unique())
+    if repairs:
+        customer_no = customer_no.map(lambda text: repairs[text][0] if text in repairs else text)
+        problems = problems + number_problems(repairs, header["customer_id"])
     # Longer than any stored customer number: named as too long, never looked up or cut.
     limit = Customer.__table__.c.customer_no.type.length
     too_long = customer_no.str.len() > limit

@@ -26,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.segments.search import search_key
 from app.segments.series import merge_import
@@ -75,9 +76,25 @@ def parse_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
     check.problems = list(parsed.problems) + _formula_names(raw, parsed.frame) + _too_long(raw)
     check.summary = dict(parsed.summary)
     check.frame = parsed.frame
+    if check.frame is not None and len(check.frame) and not has_errors(check.problems):
+        check.problems += _repair_numbers(check.frame, raw)
     if check.frame is not None and check.frame.empty and not has_errors(check.problems):
         check.problems.append(make_problem("table.no_rows"))
     return check
+
+
+def _repair_numbers(frame: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
+    """Customer numbers that lost their leading zeros in a spreadsheet (``70001`` for the known
+    ``0070001``) become the known number, in place, with one warning; a number whose known form is
+    in the file as well stays as written (the two rows would otherwise be one customer's twice)."""
+    numbers = frame["customer_id"].astype(str)
+    present = set(pd.unique(numbers.to_numpy()))
+    repairs = {text: match for text, match in match_customer_numbers(present).items() if match[0] not in present}
+    if not repairs:
+        return []
+    frame["customer_id"] = numbers.map(lambda text: repairs[text][0] if text in repairs else text).to_numpy()
+    mapping, _ = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
+    return number_problems(repairs, mapping.get("customer_id"))
 
 
 def _formula_names(raw: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:

@@ -14,6 +14,7 @@ import pandas as pd
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
@@ -44,6 +45,7 @@ class ImportReport:
     filename: str
     n_rows: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings: the file can be imported
     rows: list[dict] = field(default_factory=list)
     n_already: int = 0
     per_metric: dict = field(default_factory=dict)
@@ -71,15 +73,19 @@ def _metric_lookup(audit: Audit) -> dict[tuple[str, str], Metric]:
     return lookup
 
 
-def _customers_by_number(frame: pd.DataFrame) -> dict[str, Customer]:
-    """The known customers the file names, by customer number."""
+def _customers_by_number(frame: pd.DataFrame) -> tuple[dict[str, Customer], dict[str, tuple[str, str]]]:
+    """The known customers the file names, by the number as the file writes it, and the numbers
+    matched only after adding the leading zeros a spreadsheet dropped or removing stray spaces."""
     customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
-    customers = {}
-    nos = list(customer_nos)
-    for start in range(0, len(nos), 5000):
-        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
-            customers[c.customer_no] = c
-    return customers
+    repairs = match_customer_numbers(customer_nos)
+    wanted = list((customer_nos - set(repairs)) | {number for number, _why in repairs.values()})
+    by_number = {}
+    for start in range(0, len(wanted), 5000):
+        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(wanted[start:start + 5000]))):
+            by_number[c.customer_no] = c
+    customers = {text: by_number[text] for text in customer_nos if text in by_number}
+    customers.update({text: by_number[number] for text, (number, _why) in repairs.items() if number in by_number})
+    return customers, repairs
 
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
@@ -107,7 +113,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
 
     lookup = _metric_lookup(audit)
     channels = vocabulary()
-    customers = _customers_by_number(frame)
+    customers, repairs = _customers_by_number(frame)
+    report.notes += [problem_text(p, lang()) for p in number_problems(repairs, header.get("customer_id"))]
     if "observed_at" in frame.columns:
         dates, date_errors = parse_dates(frame["observed_at"])
     else:
