@@ -18,9 +18,10 @@ from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
-from app.touchpoint_audit.rules import check_row
-from app.web.i18n import lang
-from app.web.import_messages import problem_text
+from app.touchpoint_audit.rules import check_row, status_from_tenure
+from app.web.i18n import fmt_date, lang
+from app.web.import_messages import reason_text
+from audits import customer_status
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -38,14 +39,32 @@ MAX_PROBLEMS = 200
 
 
 @dataclass
+class RowProblem:
+    """A problem at a spreadsheet row and column (either may be unknown), in the user's language."""
+
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        if self.row is not None and self.column:
+            return _("Row %(row)d, column %(column)s: %(message)s", row=self.row, column=self.column,
+                     message=self.reason)
+        if self.row is not None:
+            return _("Row %(row)d: %(message)s", row=self.row, message=self.reason)
+        return self.reason
+
+
+@dataclass
 class ImportReport:
     """The result of checking a file: problems, or the rows ready to write."""
 
     audit_id: int
     filename: str
     n_rows: int = 0
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # warnings: the file can be imported
+    problems: list[RowProblem] = field(default_factory=list)  # errors: nothing is written
+    notes: list[RowProblem] = field(default_factory=list)  # warnings: the file can be imported
     rows: list[dict] = field(default_factory=list)
     n_already: int = 0
     per_metric: dict = field(default_factory=dict)
@@ -90,16 +109,16 @@ def _customers_by_number(frame: pd.DataFrame) -> tuple[dict[str, Customer], dict
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
-    from tabular import ROW_COLUMN, Problem, TableError, match_columns, parse_dates, read_table
+    from tabular import ROW_COLUMN, Problem, TableError, match_columns, read_table
 
     report = ImportReport(audit_id=audit.id, filename=filename)
     try:
         raw = read_table(data, filename)
     except TableError as exc:
-        report.problems.append(problem_text(Problem(None, None, exc.message, exc.code, exc.params), lang()))
+        report.problems.append(_shared(Problem(None, None, exc.message, exc.code, exc.params)))
         return report
     frame, column_problems = match_columns(raw, COLUMNS, REQUIRED)
-    report.problems += [problem_text(p, lang()) for p in column_problems if p.severity == "error"]
+    report.problems += [_shared(p) for p in column_problems if p.severity == "error"]
     if report.problems:
         return report
     report.n_rows = len(frame)
@@ -108,18 +127,19 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     def problem(row: int, column: str, message: str) -> None:
         """Record a problem at a spreadsheet row and column."""
         if len(report.problems) < MAX_PROBLEMS:
-            report.problems.append(_("Row %(row)d, column %(column)s: %(message)s",
-                                     row=row, column=header.get(column, column), message=message))
+            report.problems.append(RowProblem(row, header.get(column, column), message))
+
+    def warning(row: int, column: str, message: str) -> None:
+        """Record a warning at a spreadsheet row and column (the row is imported all the same)."""
+        if len(report.notes) < MAX_PROBLEMS:
+            report.notes.append(RowProblem(row, header.get(column, column), message, "warning"))
 
     lookup = _metric_lookup(audit)
     channels = vocabulary()
     customers, repairs = _customers_by_number(frame)
-    report.notes += [problem_text(p, lang()) for p in number_problems(repairs, header.get("customer_id"))]
-    if "observed_at" in frame.columns:
-        dates, date_errors = parse_dates(frame["observed_at"])
-    else:
-        dates = pd.Series(pd.NaT, index=frame.index)
-        date_errors = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    report.notes += [_shared(p) for p in number_problems(repairs, header.get("customer_id"))]
+    locale = lang()
+    dates, date_errors = _dates(frame)
     default_when = dt.datetime.combine(audit.period_end or dt.date.today(), dt.time(12))
 
     seen: dict[str, int] = {}
@@ -128,13 +148,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         cells = {k: str(record.get(k, "") or "").strip() for k in COLUMNS}
         metric = lookup.get((cells["touchpoint"].casefold(), cells["metric"].casefold()))
         if metric is None:
-            known_tp = any(t == cells["touchpoint"].casefold() for t, _m in lookup)
-            if not known_tp:
-                problem(row, "touchpoint", _("“%(value)s” is not a touchpoint of this audit.",
-                                             value=cells["touchpoint"][:40]))
-            else:
-                problem(row, "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
-                                         value=cells["metric"][:40], tp=cells["touchpoint"][:40]))
+            problem(row, *_unknown_metric(cells, lookup))
             continue
         # the row's problems in the order of the value, date, customer, status and product
         found: dict[str, str | None] = {"value": None, "observed_at": None, "customer_id": None}
@@ -151,6 +165,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         for column, message in found.items():
             if message:
                 problem(row, column, message)
+        for column, message in _row_warnings(audit, cells, customer, when, dated=not pd.isna(dates.iloc[i])):
+            warning(row, column, message)
         content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
                                cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
         occurrence = seen.get(content, 0)
@@ -161,7 +177,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             "customer_id": customer.id if customer else None, "observed_at": when,
             "created_by_id": created_by_id, "import_fingerprint": fingerprint,
         })
-        label = f"{metric.touchpoint.key}.{metric.key}"
+        label = f"{metric.touchpoint.name(locale)} · {metric.name(locale)}"
         report.per_metric[label] = report.per_metric.get(label, 0) + 1
     if report.problems:
         report.rows = []
@@ -171,6 +187,52 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     report.rows = [r for r in report.rows if r["import_fingerprint"] not in existing]  # only new ones
     report.n_already = report.n_rows - len(report.rows)
     return report
+
+
+def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:
+    """The column and message for a row whose touchpoint or metric the audit does not have."""
+    if not any(t == cells["touchpoint"].casefold() for t, _m in lookup):
+        return "touchpoint", _("“%(value)s” is not a touchpoint of this audit.", value=cells["touchpoint"][:40])
+    return "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
+                       value=cells["metric"][:40], tp=cells["touchpoint"][:40])
+
+
+def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The observed dates (NaT where none) and the error code of each cell that is not a date."""
+    from tabular import parse_dates
+
+    if "observed_at" in frame.columns:
+        return parse_dates(frame["observed_at"])
+    return (pd.Series(pd.NaT, index=frame.index),
+            pd.Series([None] * len(frame), index=frame.index, dtype=object))
+
+
+def _shared(problem) -> RowProblem:
+    """A problem of the shared table reader, in the user's language."""
+    return RowProblem(problem.row, problem.column, reason_text(problem, lang()), problem.severity)
+
+
+def _row_warnings(audit: Audit, cells: dict, customer: Customer | None, when: dt.datetime,
+                  dated: bool) -> list[tuple[str, str]]:
+    """What is allowed but likely a mistake: a date outside the audit's period, a customer status the
+    customer's tenure contradicts. (column, message) pairs."""
+    out = []
+    day = when.date() if isinstance(when, dt.datetime) else when
+    start, end = audit.period_start, audit.period_end
+    if dated and ((start is not None and day < start) or (end is not None and day > end)):
+        out.append(("observed_at", _("%(date)s lies outside the audit's period (%(start)s – %(end)s).",
+                                     date=fmt_date(day), start=fmt_date(start) if start else "…",
+                                     end=fmt_date(end) if end else "…")))
+    word = cells.get("customer_status", "")
+    given = customer_status(word) if word else None
+    tenure = status_from_tenure(customer, when) if given else None
+    if given == "new" and tenure == "existing":
+        out.append(("customer_status", _("recorded as a new customer, but customer %(no)s has been one since "
+                                         "%(since)s.", no=customer.customer_no, since=fmt_date(customer.customer_since))))
+    elif given == "existing" and tenure == "new":
+        out.append(("customer_status", _("recorded as an existing customer, but customer %(no)s only became one on "
+                                         "%(since)s.", no=customer.customer_no, since=fmt_date(customer.customer_since))))
+    return out
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
