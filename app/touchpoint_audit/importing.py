@@ -21,6 +21,7 @@ from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row, status_from_tenure
 from app.web.i18n import fmt_date, lang
 from app.web.import_messages import reason_text
+from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
 from audits import customer_status
 
 COLUMNS = {
@@ -69,11 +70,18 @@ class ImportReport:
     n_already: int = 0
     per_metric: dict = field(default_factory=dict)
     token: str | None = None
+    read: ImportPreview | None = None  # the column mapping and the first rows as read
 
     @property
     def ok(self) -> bool:
         """True when the file has no problems."""
         return not self.problems
+
+    def add(self, problem: RowProblem) -> None:
+        """Record an error or a warning (at most :data:`MAX_PROBLEMS` of each)."""
+        listed = self.problems if problem.severity == "error" else self.notes
+        if len(listed) < MAX_PROBLEMS:
+            listed.append(problem)
 
     @property
     def n_new(self) -> int:
@@ -124,15 +132,9 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     report.n_rows = len(frame)
     header = {canonical: raw_name for canonical, raw_name in zip(frame.columns, _headers(raw, frame))}
 
-    def problem(row: int, column: str, message: str) -> None:
-        """Record a problem at a spreadsheet row and column."""
-        if len(report.problems) < MAX_PROBLEMS:
-            report.problems.append(RowProblem(row, header.get(column, column), message))
-
-    def warning(row: int, column: str, message: str) -> None:
-        """Record a warning at a spreadsheet row and column (the row is imported all the same)."""
-        if len(report.notes) < MAX_PROBLEMS:
-            report.notes.append(RowProblem(row, header.get(column, column), message, "warning"))
+    def problem(row: int, column: str, message: str, severity: str = "error") -> None:
+        """Record a problem at a spreadsheet row and column (a warning: the row is imported all the same)."""
+        report.add(RowProblem(row, header.get(column, column), message, severity))
 
     lookup = _metric_lookup(audit)
     channels = vocabulary()
@@ -143,6 +145,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     default_when = dt.datetime.combine(audit.period_end or dt.date.today(), dt.time(12))
 
     seen: dict[str, int] = {}
+    sample: list[dict] = []  # the first rows as read, for the preview
     for i, record in enumerate(frame.to_dict("records")):
         row = int(record[ROW_COLUMN])
         cells = {k: str(record.get(k, "") or "").strip() for k in COLUMNS}
@@ -166,7 +169,7 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             if message:
                 problem(row, column, message)
         for column, message in _row_warnings(audit, cells, customer, when, dated=not pd.isna(dates.iloc[i])):
-            warning(row, column, message)
+            problem(row, column, message, "warning")
         content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
                                cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
         occurrence = seen.get(content, 0)
@@ -177,8 +180,14 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             "customer_id": customer.id if customer else None, "observed_at": when,
             "created_by_id": created_by_id, "import_fingerprint": fingerprint,
         })
+        if len(sample) < FIRST_ROWS:
+            sample.append({**checked.values, ROW_COLUMN: row, "touchpoint": metric.touchpoint.name(locale),
+                           "metric": metric.name(locale), "observed_at": when,
+                           "customer_id": customer.customer_no if customer else cells["customer_id"] or None,
+                           "customer_status": _status_label(checked.values.get("customer_status"))})
         label = f"{metric.touchpoint.name(locale)} · {metric.name(locale)}"
         report.per_metric[label] = report.per_metric.get(label, 0) + 1
+    report.read = build_preview(header, sample, _PREVIEW_FIELDS, ROW_COLUMN, always=("touchpoint", "metric", "value"))
     if report.problems:
         report.rows = []
         return report
@@ -187,6 +196,16 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     report.rows = [r for r in report.rows if r["import_fingerprint"] not in existing]  # only new ones
     report.n_already = report.n_rows - len(report.rows)
     return report
+
+
+_PREVIEW_FIELDS = [("touchpoint", "text"), ("metric", "text"), ("value", "number"), ("customer_status", "text"),
+                   ("customer_id", "text"), ("product_key", "text"), ("channel", "text"), ("observed_at", "date"),
+                   ("note", "text")]
+
+
+def _status_label(status: str | None) -> str | None:
+    """A customer status in the user's language."""
+    return {"new": _("new customer"), "existing": _("existing customer")}.get(status or "", status)
 
 
 def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:
