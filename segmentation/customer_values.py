@@ -249,24 +249,32 @@ def potential_check(frame: pd.DataFrame, column: str | None = None, max_warnings
                            [], {"potential_total": None, "potential_customers": 0, "potential_below_revenue": 0})
     if frame.empty or "potential" not in frame.columns or not frame["potential"].notna().any():
         return empty
-    uniques = pd.unique(frame["period"].to_numpy(dtype=object))
-    ordinal_of = {p: period_ordinal(p) for p in uniques}
-    per_year = 4 if any(kind == "quarter" for kind, _ in ordinal_of.values()) else 12
-    data = pd.DataFrame({
-        "customer_id": frame["customer_id"].to_numpy(dtype=object),
-        "period": frame["period"].to_numpy(dtype=object),
-        "ordinal": frame["period"].map(lambda p: ordinal_of[p][1]).to_numpy(dtype=np.int64),
-        "revenue": pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
-        "potential": pd.to_numeric(frame["potential"], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
-        "row": frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in frame.columns else np.arange(2, len(frame) + 2),
+    # customers and periods as integer codes (a million customers' two years are 24 M rows)
+    customer, customer_ids = pd.factorize(frame["customer_id"].to_numpy(dtype=object))
+    period_codes, periods = pd.factorize(frame["period"].to_numpy(dtype=object))
+    parsed = [period_ordinal(p) for p in periods]
+    per_year = 4 if any(kind == "quarter" for kind, _ in parsed) else 12
+    ordinal = np.array([number for _, number in parsed], dtype=np.int64)[period_codes]
+    potential = pd.to_numeric(frame["potential"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    rows = frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in frame.columns else np.arange(2, len(frame) + 2)
+    # each customer's row with its latest potential (one row per customer and period after parsing)
+    has = np.flatnonzero(~np.isnan(potential))
+    order = has[np.lexsort((ordinal[has], customer[has]))]
+    last_of_customer = np.ones(len(order), dtype=bool)
+    last_of_customer[:-1] = customer[order][1:] != customer[order][:-1]
+    latest_row = order[last_of_customer]  # sorted by customer code
+    latest = np.full(len(customer_ids), np.iinfo(np.int64).min // 2, dtype=np.int64)
+    latest[customer[latest_row]] = ordinal[latest_row]
+    in_year = (ordinal <= latest[customer]) & (ordinal > latest[customer] - per_year)
+    year_revenue = np.bincount(customer[in_year], weights=np.nan_to_num(revenue[in_year]), minlength=len(customer_ids))
+    customers = pd.DataFrame({
+        "customer_id": customer_ids[customer[latest_row]],
+        "period": frame["period"].to_numpy(dtype=object)[latest_row],
+        "row": rows[latest_row],
+        "potential": potential[latest_row],
+        "revenue_a_year": year_revenue[customer[latest_row]],
     })
-    with_potential = data[data["potential"].notna()].sort_values(["customer_id", "ordinal"], kind="mergesort")
-    latest = with_potential.groupby("customer_id", sort=False).tail(1).set_index("customer_id")
-    data = data.join(latest["ordinal"].rename("latest"), on="customer_id", how="inner")
-    in_year = (data["ordinal"] <= data["latest"]) & (data["ordinal"] > data["latest"] - per_year)
-    revenue = data[in_year].groupby("customer_id", sort=False)["revenue"].sum(min_count=1)
-    customers = latest.assign(revenue_a_year=revenue.reindex(latest.index)).reset_index()[
-        ["customer_id", "period", "row", "potential", "revenue_a_year"]]
     below = customers[customers["potential"] < customers["revenue_a_year"]].sort_values("row", kind="mergesort")
     problems = [
         make_problem(
