@@ -64,19 +64,20 @@ class Vocabulary:
         return [names.get(locale, names["en"]) for names in self.names.values()]
 
 
-def _entries() -> list[dict]:
-    rows = db.session.scalars(db.select(Channel).where(Channel.active.is_(True))
-                              .order_by(Channel.position, Channel.id)).all()
+def _entries(active_only: bool) -> list[dict]:
+    query = db.select(Channel).order_by(Channel.position, Channel.id)
+    rows = db.session.scalars(query.where(Channel.active.is_(True)) if active_only else query).all()
     if not rows and db.session.scalar(db.select(db.func.count(Channel.id))) == 0:
         return DEFAULT_CHANNELS  # a database that never had the vocabulary seeded
     return [{"key": c.key, "name_en": c.name_en, "name_de": c.name_de, "aliases": c.alias_list} for c in rows]
 
 
-def vocabulary() -> Vocabulary:
-    """The active channels of the company as a vocabulary."""
+def vocabulary(active_only: bool = True) -> Vocabulary:
+    """The company's channels as a vocabulary: the active ones (what may be logged or imported), or
+    all of them (to read stored observations, which may name a channel deactivated since)."""
     words: dict[str, str] = {}
     names: dict[str, dict[str, str]] = {}
-    for entry in _entries():
+    for entry in _entries(active_only):
         names[entry["key"]] = {"de": entry["name_de"], "en": entry["name_en"]}
         for word in (entry["key"], entry["name_en"], entry["name_de"], *entry["aliases"]):
             words.setdefault(normalize(word), entry["key"])

@@ -108,7 +108,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
         frame[column] = frame[column].replace("", np.nan)
     # a channel stored in another spelling (before the vocabulary, or an alias) is compared as its key,
     # so "Telefon" and "phone" are one stratum
-    channels = vocabulary()
+    channels = vocabulary(active_only=False)
     frame["channel"] = frame["channel"].map(
         {word: channels.key_of(word) or str(word).strip() for word in frame["channel"].dropna().unique()})
     return frame.drop(columns=["customer_since"])

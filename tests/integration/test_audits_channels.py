@@ -96,3 +96,23 @@ def test_the_log_form_suggests_the_channels_in_the_users_language(app, as_role, 
     html = client.get(f"/log/{world.audit_id}/fields?metric_id={world.metric_ids['renewal.price']}").get_data(
         as_text=True)
     assert '<option value="Telefon">' in html and '<option value="Außendienst">' in html
+
+
+def test_a_deactivated_channel_is_refused_for_new_rows_but_still_read_in_the_analysis(app, as_role, users):
+    from app.touchpoint_audit.channels import seed_channels
+    from app.touchpoint_audit.loaders import observation_frame
+    from app.touchpoint_audit.models import Channel
+
+    world = build_world(app, users)
+    with app.app_context():
+        seed_channels()
+        db.session.scalar(db.select(Channel).where(Channel.key == "chat")).active = False
+        db.session.commit()
+        db.session.remove()
+    add_observations(app, world, [{"metric": "hotline.wait", "value": 30.0, "customer_status": "new",
+                                   "channel": "Live-Chat"}])
+    with app.app_context():
+        assert observation_frame(world.audit_id)["channel"].tolist() == ["chat"]
+        db.session.remove()
+    text = HEADER + "hotline;wait;40;Neukunde;;;Chat;15.11.2026;\n"
+    assert _upload(as_role("manager"), world.audit_id, text).status_code == 422
