@@ -17,21 +17,22 @@ def window_totals(start: str, end: str) -> pd.DataFrame:
     """One row per customer with values in the window: sums computed by the database.
 
     Columns: customer_id, customer_since, revenue, cost_to_serve, contribution,
-    potential (summed like revenue), potential_rating (the latest in the
-    window), n_periods.
+    potential (a year: the latest in the window), potential_rating (the
+    latest in the window), n_periods.
     """
     _check_period(start), _check_period(end)
     # The latest rating: the maximum of "period:rating" strings is the latest period's.
     sql = (
         "SELECT v.customer_id, MAX(c.customer_since), SUM(v.revenue), SUM(v.cost_to_serve), "
-        f"SUM({_CONTRIBUTION}), SUM(v.potential), "
+        f"SUM({_CONTRIBUTION}), (SELECT p.potential FROM customer_values p WHERE p.customer_id = v.customer_id "
+        "AND p.period >= ? AND p.period <= ? AND p.potential IS NOT NULL ORDER BY p.period DESC LIMIT 1), "
         "MAX(CASE WHEN v.potential_rating IS NOT NULL THEN v.period || ':' || CAST(v.potential_rating AS TEXT) END), "
         "COUNT(*) FROM customer_values v JOIN customers c ON c.id = v.customer_id "
         "WHERE v.period >= ? AND v.period <= ? GROUP BY v.customer_id ORDER BY v.customer_id"
     )
     columns = ["customer_id", "customer_since", "revenue", "cost_to_serve", "contribution", "potential",
                "potential_rating", "n_periods"]
-    frame = read_frame(sql, (start, end), columns)
+    frame = read_frame(sql, (start, end, start, end), columns)
     return _typed_totals(frame)
 
 

@@ -29,6 +29,10 @@ Rules
   first non-empty value (in file order) is used for all of the customer's rows.
 * A name that looks like a spreadsheet formula (``=HYPERLINK(...)``) is kept as
   text; exports neutralise it with :func:`tabular.safe_cell`.
+* ``potential`` is the customer's spend in our category **a year**, which
+  exports repeat on every period row: the latest value per customer counts
+  (:func:`potential_check`), never the sum; a potential below the customer's
+  own revenue in the year up to that period is a warning.
 """
 
 from __future__ import annotations
@@ -52,12 +56,15 @@ from tabular import (
     text_values,
 )
 
+from .windows import period_ordinal
+
 __all__ = [
     "CUSTOMER_VALUE_COLUMNS",
     "CUSTOMER_VALUE_OUTPUT",
     "REQUIRED_COLUMNS",
     "CustomerValues",
     "amount_headers",
+    "potential_check",
     "parse_customer_values",
 ]
 
@@ -201,7 +208,87 @@ def parse_customer_values(
     problems = list(column_problems)
     frame, row_problems = _parse_rows(long, source, mapping, allow_negative_revenue, decimal)
     problems += row_problems
-    return _result(frame, problems, layout, len(raw), max_problems)
+    potential = potential_check(frame, column=mapping.get("potential"))
+    problems += potential.problems
+    result = _result(frame, problems, layout, len(raw), max_problems)
+    result.summary.update(potential.summary)
+    return result
+
+
+class PotentialCheck(NamedTuple):
+    """The potential of a file: per-customer figures, warnings and the preview's totals."""
+
+    customers: pd.DataFrame
+    problems: list[Problem]
+    summary: dict
+
+
+def potential_check(frame: pd.DataFrame, column: str | None = None, max_warnings: int = 100) -> PotentialCheck:
+    """Each customer's potential a year (its latest value) against its own revenue in that year.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Parsed customer values (``customer_id``, ``period``, ``revenue``,
+        ``potential``, ``__row__``).
+    column : str, optional
+        The user's header of the potential, for the warnings.
+
+    Returns
+    -------
+    PotentialCheck
+        ``customers``: one row per customer with a potential (customer_id,
+        period and row of its latest potential, potential, revenue_a_year =
+        its revenue in the twelve months or four quarters up to that period);
+        ``problems``: a warning for each customer whose potential is below that
+        revenue (at most ``max_warnings``, then a count); ``summary``:
+        ``potential_total`` (the latest potentials summed: a year),
+        ``potential_customers`` and ``potential_below_revenue``.
+    """
+    empty = PotentialCheck(pd.DataFrame(columns=["customer_id", "period", "row", "potential", "revenue_a_year"]),
+                           [], {"potential_total": None, "potential_customers": 0, "potential_below_revenue": 0})
+    if frame.empty or "potential" not in frame.columns or not frame["potential"].notna().any():
+        return empty
+    # customers and periods as integer codes (a million customers' two years are 24 M rows)
+    customer, customer_ids = pd.factorize(frame["customer_id"].to_numpy(dtype=object))
+    period_codes, periods = pd.factorize(frame["period"].to_numpy(dtype=object))
+    parsed = [period_ordinal(p) for p in periods]
+    per_year = 4 if any(kind == "quarter" for kind, _ in parsed) else 12
+    ordinal = np.array([number for _, number in parsed], dtype=np.int64)[period_codes]
+    potential = pd.to_numeric(frame["potential"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    rows = frame[ROW_COLUMN].to_numpy() if ROW_COLUMN in frame.columns else np.arange(2, len(frame) + 2)
+    # each customer's row with its latest potential (one row per customer and period after parsing)
+    has = np.flatnonzero(~np.isnan(potential))
+    order = has[np.lexsort((ordinal[has], customer[has]))]
+    last_of_customer = np.ones(len(order), dtype=bool)
+    last_of_customer[:-1] = customer[order][1:] != customer[order][:-1]
+    latest_row = order[last_of_customer]  # sorted by customer code
+    latest = np.full(len(customer_ids), np.iinfo(np.int64).min // 2, dtype=np.int64)
+    latest[customer[latest_row]] = ordinal[latest_row]
+    in_year = (ordinal <= latest[customer]) & (ordinal > latest[customer] - per_year)
+    year_revenue = np.bincount(customer[in_year], weights=np.nan_to_num(revenue[in_year]), minlength=len(customer_ids))
+    customers = pd.DataFrame({
+        "customer_id": customer_ids[customer[latest_row]],
+        "period": frame["period"].to_numpy(dtype=object)[latest_row],
+        "row": rows[latest_row],
+        "potential": potential[latest_row],
+        "revenue_a_year": year_revenue[customer[latest_row]],
+    })
+    below = customers[customers["potential"] < customers["revenue_a_year"]].sort_values("row", kind="mergesort")
+    problems = [
+        make_problem(
+            "customer_values.potential_below_revenue", row=int(item.row), column=column, severity="warning",
+            customer_id=item.customer_id, potential=f"{item.potential:.2f}", revenue=f"{item.revenue_a_year:.2f}",
+            period=item.period,
+        )
+        for item in below.head(max_warnings).itertuples()
+    ]
+    if len(below) > max_warnings:
+        problems.append(make_problem("problems.truncated", severity="warning", count=len(below) - max_warnings))
+    summary = {"potential_total": float(customers["potential"].sum()), "potential_customers": int(len(customers)),
+               "potential_below_revenue": int(len(below))}
+    return PotentialCheck(customers, problems, summary)
 
 
 def amount_headers(headers) -> list[str]:

@@ -111,6 +111,7 @@ def segment_customers(
     split: tuple[float | None, float | None] | None = None,
     as_of=None,
     trajectory_options: Mapping | None = None,
+    window_years: float | None = None,
 ) -> pd.DataFrame:
     """Run ABC, potential matrix, profit tiers and trajectories; one row per customer.
 
@@ -131,6 +132,9 @@ def segment_customers(
     trajectory_options : mapping, optional
         More keyword arguments for :func:`value_trajectories` (e.g. ``alpha``);
         ``periods_per_year`` defaults to 4 for quarter columns, else 12.
+    window_years : float, optional
+        The window's length in years, for the untapped potential (yearly
+        potential − revenue a year); default: from ``wide``'s columns.
 
     Returns
     -------
@@ -159,8 +163,10 @@ def segment_customers(
     if potential_col is None and rating_col is None:
         potential_part = _empty(index, SEGMENT_COLUMNS["potential"])
     else:
+        if window_years is None and wide is not None and len(wide.columns):
+            window_years = len(wide.columns) / _periods_per_year(wide.columns)
         matrix = potential_matrix(
-            base, revenue_col, potential_col, rating_col, split, id_col=id_col
+            base, revenue_col, potential_col, rating_col, split, id_col=id_col, window_years=window_years
         ).set_index(id_col)
         potential_part = matrix[["y", "split_x", "split_y", "potential_segment"]].rename(
             columns={"y": "potential_untapped", "split_x": "potential_split_x", "split_y": "potential_split_y"}
@@ -237,7 +243,7 @@ def segment_window(
     end: str | None = None,
     *,
     trajectory_value: str = "revenue",
-    potential_how: str = "sum",
+    potential_how: str = "last",
     **options,
 ) -> pd.DataFrame:
     """Aggregate a long frame over a window and segment it (:func:`segment_customers`).

@@ -1,8 +1,12 @@
 """Potential matrix: own revenue against untapped potential.
 
 x = the customer's revenue with us; y = the untapped potential, either
-``max(potential − revenue, 0)`` where the potential is the customer's total
-spend in our category (Außenumsatz), or the account manager's 1–5 rating.
+``max(potential − revenue a year, 0)`` where the potential is the customer's
+total spend in our category a year (Außenumsatz), or the account manager's
+1–5 rating. With ``window_years`` (the window's length in years) the
+window's revenue is turned into revenue a year before it is subtracted, so a
+24-month window does not count two years of revenue against one year of
+potential.
 
 Rules
 -----
@@ -52,6 +56,7 @@ def potential_matrix(
     split: tuple[float | None, float | None] | None = None,
     *,
     id_col: str = "customer_id",
+    window_years: float | None = None,
 ) -> pd.DataFrame:
     """Place customers in the potential matrix (Stars, Fokus, Cash-Cows, Zeitfresser).
 
@@ -62,11 +67,16 @@ def potential_matrix(
     revenue_col : str
         Own revenue (x axis).
     potential_col : str, optional
-        Total category spend; y = max(potential − revenue, 0).
+        Total category spend a year; y = max(potential − revenue a year, 0).
     rating_col : str, optional
         1–5 potential rating; y = the rating. Give exactly one of the two.
     split : (x, y), optional
         Split values; None (or a None element) = the median.
+    window_years : float, optional
+        The length of the window ``revenue_col`` was summed over, in years
+        (24 months = 2.0); revenue / window_years is the revenue a year that
+        the yearly potential is compared with. None: the revenue is taken as
+        a year's.
 
     Returns
     -------
@@ -89,8 +99,11 @@ def potential_matrix(
         raise ValueError("split must be a pair (x, y); use None for a median.")
     x = pd.to_numeric(values[revenue_col], errors="coerce").astype(float).to_numpy()
     raw_y = pd.to_numeric(values[y_col], errors="coerce").astype(float).to_numpy()
+    if window_years is not None and not window_years > 0:
+        raise ValueError(f"window_years must be positive, not {window_years!r}.")
     if potential_col is not None:
-        y = np.maximum(raw_y - x, 0.0)  # NaN stays NaN
+        per_year = x / window_years if window_years else x
+        y = np.maximum(raw_y - per_year, 0.0)  # NaN stays NaN
     else:
         y = raw_y
     known = ~np.isnan(x) & ~np.isnan(y)

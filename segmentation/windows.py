@@ -6,7 +6,8 @@ they sort correctly as text.
 
 * :func:`aggregate_window` sums a long frame per customer over a window of
   periods (start and end inclusive) - the input of ABC, the potential matrix
-  and the profit tiers.
+  and the profit tiers. The potential is a yearly figure repeated on the
+  period rows: the latest value in the window counts, never their sum.
 * :func:`to_wide` pivots a long frame into a customer x period matrix (missing
   = NaN, not 0) - the input of :func:`segmentation.trajectory.value_trajectories`.
 """
@@ -179,7 +180,7 @@ def aggregate_window(
     *,
     id_col: str = "customer_id",
     period_col: str = "period",
-    potential_how: str = "sum",
+    potential_how: str = "last",
 ) -> pd.DataFrame:
     """Sum a long frame per customer over a window of periods.
 
@@ -189,11 +190,12 @@ def aggregate_window(
         Parsed customer values (one row per customer and period).
     start, end : str, optional
         First and last period of the window, inclusive; None = open end.
-    potential_how : {"sum", "mean", "max", "last"}
-        How the per-period potential is combined. ``"sum"`` (default) treats it
-        like revenue, as the spend in our category in that period, so it stays
-        comparable with the summed revenue; use ``"last"`` when every row
-        repeats the same yearly estimate.
+    potential_how : {"last", "mean", "max"}
+        How the per-period potential is combined. The potential is the
+        customer's spend in our category **a year**, which exports repeat on
+        every period row: ``"last"`` (default) takes the latest value in the
+        window. It is never summed (18 monthly rows of one yearly figure are not
+        18 years of spend).
 
     Returns
     -------
@@ -201,11 +203,15 @@ def aggregate_window(
         One row per customer with a row in the window, sorted by ``id_col``:
         ``id_col``, ``name``, ``customer_since`` (first non-empty, when present),
         ``revenue``, ``cost_to_serve``, ``contribution`` (sums; NaN when no row
-        had a value), ``potential``, ``potential_rating`` (the latest in the
-        window), ``n_periods``, ``first_period``, ``last_period``.
+        had a value), ``potential`` (a year: the latest in the window unless
+        ``potential_how`` says otherwise), ``potential_rating`` (the latest in
+        the window), ``n_periods``, ``first_period``, ``last_period``.
     """
-    if potential_how not in {"sum", "mean", "max", "last"}:
-        raise ValueError(f"potential_how must be 'sum', 'mean', 'max' or 'last', not {potential_how!r}.")
+    if potential_how not in {"mean", "max", "last"}:
+        raise ValueError(
+            f"potential_how must be 'last', 'mean' or 'max', not {potential_how!r}; the potential is a yearly "
+            "figure and is never summed over periods."
+        )
     _require(long_values, [id_col, period_col, "revenue"], "pass the parsed customer values")
     data = long_values.copy()
     kind = _data_kind(data[period_col])
@@ -231,11 +237,8 @@ def aggregate_window(
         if field in data.columns:
             out[field] = grouped[field].sum(min_count=1).astype(float)
     if "potential" in data.columns:
-        if potential_how == "sum":
-            out["potential"] = grouped["potential"].sum(min_count=1)
-        else:
-            out["potential"] = getattr(grouped["potential"], potential_how)()
-        out["potential"] = out["potential"].astype(float)
+        potential = pd.to_numeric(data["potential"], errors="coerce").astype(float).groupby(data[id_col], sort=True)
+        out["potential"] = getattr(potential, potential_how)().astype(float)
     if "potential_rating" in data.columns:
         out["potential_rating"] = grouped["potential_rating"].last()
     out["n_periods"] = grouped[period_col].nunique().astype(np.int64)

@@ -267,6 +267,17 @@ MESSAGES: dict[str, str] = {
         "Columns {headers} stand for the same period {period}; only the first is used."
     ),
     "customer_values.no_values": "No period columns were found (e.g. 2024-01, 2024-Q1).",
+    "customer_values.potential_below_revenue": (
+        "customer {customer_id}: the potential a year ({potential}, period {period}) is below the customer's own "
+        "revenue in the year up to that period ({revenue}); check the potential"
+    ),
+    "customer_numbers.zeros": (
+        "customer numbers matched to known customers after adding the leading zeros the spreadsheet dropped: "
+        "{count} (e.g. {examples})"
+    ),
+    "customer_numbers.spaces": (
+        "customer numbers matched to known customers after removing stray spaces: {count} (e.g. {examples})"
+    ),
     "problems.truncated": "{count} more problems are not listed.",
 }
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -28,10 +29,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome, outcome_fingerprint, satisfied
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.web.bulk import ImportCollision
 from app.web.i18n import lang
 from app.web.import_messages import problem_text as import_problem_text
+from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
 from tabular import (
     MESSAGES,
     ROW_COLUMN,
@@ -81,6 +84,7 @@ class OutcomeImport:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    read: ImportPreview | None = None  # the column mapping and the first rows as read
 
     @property
     def ok(self) -> bool:
@@ -188,6 +192,11 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
 
     customer_no = frame["customer_id"].fillna("").astype(str).str.strip()
     add(pd.Series(["value.missing" if not c else None for c in customer_no], index=frame.index), "customer_id")
+    # numbers a spreadsheet stripped of their leading zeros, or with stray spaces: the known customer, with a warning
+    repairs = match_customer_numbers(customer_no.unique())
+    if repairs:
+        customer_no = customer_no.map(lambda text: repairs[text][0] if text in repairs else text)
+        problems = problems + number_problems(repairs, header["customer_id"])
     # Longer than any stored customer number: named as too long, never looked up or cut.
     limit = Customer.__table__.c.customer_no.type.length
     too_long = customer_no.str.len() > limit
@@ -240,10 +249,32 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
         else:
             seen[key] = int(rows[index])
     errors.sort(key=lambda p: (p.row or 0, p.column or ""))
-    result = OutcomeImport(rows=out if not errors else _empty(), problems=problems + errors)
+    result = OutcomeImport(rows=out if not errors else _empty(), problems=problems + errors,
+                           read=_read_preview({n: h for n, h in header.items() if h in raw.columns}, out))
     if not errors:
         _compare_with_stored(result)
     return result
+
+
+def _read_preview(mapping: dict[str, str], out: pd.DataFrame) -> ImportPreview:
+    """Your header → our field and the first rows as read (a score as its number, else yes/no)."""
+    def rating(score, yes):
+        return score if _value(score) is not None else yes
+
+    records = [{
+        ROW_COLUMN: row[ROW_COLUMN], "customer_id": row["customer_no"] or None, "date": row["outcome_date"],
+        "sale_satisfaction": rating(row["sale_score"], row["sale_yes"]),
+        "after_sales_satisfaction": rating(row["after_sales_score"], row["after_sales_yes"]),
+        "repurchased": row["repurchased"],
+    } for row in out.head(FIRST_ROWS).to_dict("records")]
+    for record in records:
+        for name in ("sale_satisfaction", "after_sales_satisfaction"):
+            value = record[name]
+            if isinstance(value, (bool, np.bool_)):
+                record[name] = gettext("yes") if value else gettext("no")
+    fields = [("customer_id", "text"), ("date", "date"), ("sale_satisfaction", "number"),
+              ("after_sales_satisfaction", "number"), ("repurchased", "yes_no")]
+    return build_preview(mapping, records, fields, ROW_COLUMN, always=tuple(name for name, _kind in fields))
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:

@@ -86,9 +86,10 @@ def generate_company(n_customers: int = 2000, seed: int = 20261123, end: dt.date
     cost_share[kinds == "burr"] = rng.uniform(0.97, 1.03, size=(kinds == "burr").sum())
     cost = np.round(revenue * cost_share[:, None] * rng.lognormal(0, 0.03, size=(n_customers, n_t)), 2)
 
-    # Untapped potential independent of own revenue, so all four quadrants fill.
+    # Untapped potential independent of own revenue, so all four quadrants fill; the potential is a
+    # year's spend in our category, repeated on every month's row as ERP exports do
     untapped = rng.lognormal(mean=np.log(2_000), sigma=1.1, size=n_customers)
-    potential = np.round(revenue.mean(axis=1) + untapped, 2)
+    potential = np.round(12 * (revenue.mean(axis=1) + untapped), 2)
     rating = np.clip(np.digitize(untapped, np.quantile(untapped, [0.2, 0.4, 0.6, 0.8])) + 1, 1, 5)
 
     today = end or dt.date.today()

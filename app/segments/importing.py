@@ -26,13 +26,24 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.segments.search import search_key
 from app.segments.series import merge_import
 from app.web.bulk import insert_frame, update_frame
+from app.web.import_preview import ImportPreview, build_preview
 from app.web.models import utcnow
 from segmentation.customer_values import CUSTOMER_VALUE_COLUMNS, amount_headers, parse_customer_values
-from tabular import ROW_COLUMN, Problem, TableError, has_errors, make_problem, read_table, resolve_columns
+from tabular import (
+    ROW_COLUMN,
+    Problem,
+    TableError,
+    has_errors,
+    make_problem,
+    parse_period,
+    read_table,
+    resolve_columns,
+)
 
 VALUE_FIELDS = ("revenue", "cost_to_serve", "contribution", "potential", "potential_rating")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,6 +59,7 @@ class ImportCheck:
     summary: dict = field(default_factory=dict)
     frame: pd.DataFrame | None = None
     preview: dict = field(default_factory=dict)
+    read: ImportPreview | None = None  # the column mapping and the first rows as read
 
     @property
     def ok(self) -> bool:
@@ -75,9 +87,45 @@ def parse_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
     check.problems = list(parsed.problems) + _formula_names(raw, parsed.frame) + _too_long(raw)
     check.summary = dict(parsed.summary)
     check.frame = parsed.frame
+    if check.frame is not None and len(check.frame) and not has_errors(check.problems):
+        check.problems += _repair_numbers(check.frame, raw)
+    if check.frame is not None:
+        check.read = _read_preview(raw, check.frame)
     if check.frame is not None and check.frame.empty and not has_errors(check.problems):
         check.problems.append(make_problem("table.no_rows"))
     return check
+
+
+_PREVIEW_FIELDS = [("customer_id", "text"), ("name", "text"), ("customer_since", "date"), ("period", "text"),
+                   ("revenue", "amount"), ("cost_to_serve", "amount"), ("contribution", "amount"),
+                   ("potential", "amount"), ("potential_rating", "number")]
+
+
+def _read_preview(raw: pd.DataFrame, frame: pd.DataFrame) -> ImportPreview:
+    """Your header → our field (a wide file's period columns as revenue of their period) and the first rows."""
+    mapping, _ = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
+    mapping = dict(mapping)
+    for header in raw.columns:
+        if header == ROW_COLUMN or header in mapping.values() or "period" in mapping:
+            continue
+        period, problem = parse_period(str(header))
+        if period is not None and problem is None:
+            mapping[f"revenue {period}"] = header
+    return build_preview(mapping, frame, _PREVIEW_FIELDS, ROW_COLUMN, always=("period", "revenue"))
+
+
+def _repair_numbers(frame: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
+    """Customer numbers that lost their leading zeros in a spreadsheet (``70001`` for the known
+    ``0070001``) become the known number, in place, with one warning; a number whose known form is
+    in the file as well stays as written (the two rows would otherwise be one customer's twice)."""
+    numbers = frame["customer_id"].astype(str)
+    present = set(pd.unique(numbers.to_numpy()))
+    repairs = {text: match for text, match in match_customer_numbers(present).items() if match[0] not in present}
+    if not repairs:
+        return []
+    frame["customer_id"] = numbers.map(lambda text: repairs[text][0] if text in repairs else text).to_numpy()
+    mapping, _ = resolve_columns(raw.columns, CUSTOMER_VALUE_COLUMNS)
+    return number_problems(repairs, mapping.get("customer_id"))
 
 
 def _formula_names(raw: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:

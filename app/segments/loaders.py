@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.segments.models import CustomerValue
+from app.segments.models import Customer, CustomerValue
 from segmentation.windows import period_range
 
 _PERIOD = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2]|Q[1-4])$")
@@ -262,7 +262,8 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
     sum (column absent), which the segmentation does not need.
 
     Totals columns: customer_id, customer_since, revenue, [cost_to_serve],
-    contribution, potential, potential_rating, n_periods; only customers with
+    contribution (sums), potential (a year: the latest in the window),
+    potential_rating (the latest), n_periods; only customers with
     at least one value in the window, by customer id.
     """
     from app.segments.series import period_ordinal
@@ -336,7 +337,8 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
     """The blocks' customers with a value in the window: per-customer figures and the ``value`` matrix.
 
     Only that matrix is assembled for all customers; every other figure is
-    reduced to its window total (the rating: its latest value) block by block,
+    reduced to its window total (the potential a year and the rating: their
+    latest value) block by block,
     while the block is still in the CPU cache. ``expected`` is the number of
     rows to allocate (:func:`customers_in_window`).
     """
@@ -344,7 +346,6 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
 
     low, high = window_ordinals
     width = high - low + 1
-    rating = fields[-1] == "potential_rating"
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ["customer_id", "n_periods", *fields]}
     # filled in place from np.empty: a block that covers the window (the usual case) writes each cell once
     matrix = np.empty((expected, width)) if matrix is None else matrix
@@ -369,10 +370,10 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
         filled += count
         parts["customer_id"].append(block_ids)
         parts["n_periods"].append(present.sum(axis=1))
-        for name in fields[:-1] if rating else fields:
-            parts[name].append(_window_sum(window[name]))
-        if rating:
-            parts["potential_rating"].append(_latest(window["potential_rating"]))
+        for name in fields:
+            # the potential (a year) and the rating are the latest value in the window, never a sum
+            latest = name in ("potential", "potential_rating")
+            parts[name].append(_latest(window[name]) if latest else _window_sum(window[name]))
     joined = {name: np.concatenate(arrays) if arrays else np.empty(0) for name, arrays in parts.items()}
     joined["customer_id"] = joined["customer_id"].astype(np.int64, copy=False)
     return joined, matrix[:filled]
@@ -455,3 +456,71 @@ def _latest(cells: np.ndarray) -> np.ndarray:
         return np.full(len(cells), np.nan)
     last = cells.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
     return np.where(present.any(axis=1), cells[np.arange(len(cells)), last], np.nan)
+
+
+# --- customer numbers as spreadsheets mangle them ------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def _stored_numbers(numbers) -> set[str]:
+    """Which of these texts are stored customer numbers."""
+    numbers = sorted({str(n) for n in numbers})
+    found: set[str] = set()
+    for start in range(0, len(numbers), 5000):
+        found.update(db.session.scalars(sa.select(Customer.customer_no).where(
+            Customer.customer_no.in_(numbers[start:start + 5000]))))
+    return found
+
+
+def match_customer_numbers(numbers) -> dict[str, tuple[str, str]]:
+    """The stored customer number each of these file texts stands for, where it is not written as stored.
+
+    A spreadsheet turns ``0070001`` into the number ``70001``, and exports carry
+    stray spaces (``0070 001``, a trailing non-breaking space). For each text
+    that is not itself a stored customer number: the stored number it matches
+    after removing white space (reason ``"spaces"``) or, for digits, after
+    adding leading zeros to the length of stored numbers that start with a zero
+    (reason ``"zeros"``; only when exactly one stored number fits). Texts that
+    match nothing are left out: they are new or unknown customers.
+
+    Only texts that could be mangled are looked up: ones with white space, and
+    digits without a leading zero when stored numbers with one exist.
+    """
+    texts = {str(n) for n in numbers if n is not None and str(n) != "" and str(n) == str(n)}
+    spaced = {text: _SPACES.sub("", text) for text in texts if _SPACES.search(text)}
+    lengths = sorted(length for (length,) in db.session.execute(
+        sa.select(sa.func.length(Customer.customer_no)).where(Customer.customer_no.like("0%")).distinct()))
+    cleaned = {text: spaced.get(text, text) for text in texts}
+    unpadded = {text: clean for text, clean in cleaned.items()
+                if lengths and clean.isdigit() and not clean.startswith("0") and len(clean) < lengths[-1]}
+    if not spaced and not unpadded:
+        return {}
+    exact = _stored_numbers(set(spaced) | set(unpadded))
+    out: dict[str, tuple[str, str]] = {}
+    found = _stored_numbers(clean for text, clean in spaced.items() if text not in exact and clean)
+    for text, clean in spaced.items():
+        if text not in exact and clean in found:
+            out[text] = (clean, "spaces")
+    candidates = {text: [clean.zfill(length) for length in lengths if length > len(clean)]
+                  for text, clean in unpadded.items() if text not in exact and text not in out}
+    found = _stored_numbers(number for padded in candidates.values() for number in padded)
+    for text, padded in candidates.items():
+        matches = [number for number in padded if number in found]
+        if len(matches) == 1:
+            out[text] = (matches[0], "zeros")
+    return out
+
+
+def number_problems(repairs: dict[str, tuple[str, str]], column: str | None = None) -> list:
+    """One warning per reason for the numbers :func:`match_customer_numbers` repaired, with examples."""
+    from tabular import make_problem
+
+    problems = []
+    for reason in ("zeros", "spaces"):
+        pairs = sorted((text, number) for text, (number, why) in repairs.items() if why == reason)
+        if pairs:
+            examples = ", ".join(f"{text.strip()} → {number}" for text, number in pairs[:3])
+            problems.append(make_problem(f"customer_numbers.{reason}", column=column, severity="warning",
+                                         count=len(pairs), examples=examples))
+    return problems

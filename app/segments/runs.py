@@ -71,10 +71,14 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
         basis = "potential" if totals["potential"].notna().any() else "rating"
     pm_kwargs = {"potential_col": "potential"} if basis == "potential" else {"rating_col": "potential_rating"}
     split = (params["split_revenue"], params["split_potential"])
+    periods_per_year = 4 if len(matrix.columns) and "Q" in str(matrix.columns[0]) else 12
+    # the potential is a year's spend: the window's revenue is compared with it per year
+    window_years = len(matrix.columns) / periods_per_year if len(matrix.columns) else None
 
     def ranked():  # the methods on the totals; their sorts leave the GIL
         return (abc_classes(totals, "revenue", params["abc"], order_by="input"),
-                potential_matrix(totals, "revenue", split=split, **pm_kwargs),  # in input order
+                potential_matrix(totals, "revenue", split=split, window_years=window_years,
+                                 **pm_kwargs),  # in input order
                 profit_tiers(totals, "revenue", contribution_col="contribution", thresholds=params["tiers"],
                              order_by="input"))
 
@@ -83,7 +87,6 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
         matrix = matrix.reindex(pd.Index(ids, name="customer_id"))
     by_customer = {name: pd.Series(totals[name].to_numpy(), index=matrix.index)
                    for name in ("customer_since", "contribution", "revenue")}
-    periods_per_year = 4 if len(matrix.columns) and "Q" in str(matrix.columns[0]) else 12
     with ThreadPoolExecutor(max_workers=1) as pool:
         # beside the trajectories, which keep both cores busy only part of the time
         ranking = pool.submit(ranked)
@@ -139,6 +142,9 @@ def segment_frames(totals: pd.DataFrame, matrix: pd.DataFrame, params: dict) -> 
         "split_revenue": _finite(pm["split_x"].iloc[0]) if len(pm) else None,
         "split_potential": _finite(pm["split_y"].iloc[0]) if len(pm) else None,
         "potential_basis": basis,
+        # how the untapped potential was worked out; runs without this key summed the potential over the
+        # window's periods and need to be run again
+        "potential_rule": "latest_a_year" if basis == "potential" else None,
         "cross_subsidy": subsidy,
         "pareto": pareto_points(out["revenue"].to_numpy(dtype=float)),
         "typical": typical_series(matrix, trajectories["trajectory"].to_numpy()),

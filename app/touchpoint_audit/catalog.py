@@ -62,7 +62,11 @@ DEFAULT_CATALOG = [
 
 
 def seed_catalog() -> int:
-    """Insert the catalog's missing touchpoints and metrics; returns how many metrics were added."""
+    """Insert the catalog's missing touchpoints and metrics, and the default channels whose key is
+    missing; returns how many metrics were added."""
+    from app.touchpoint_audit.channels import seed_channels
+
+    seed_channels()
     added = 0
     existing = {tp.key: tp for tp in db.session.scalars(db.select(Touchpoint))}
     for position, spec in enumerate(DEFAULT_CATALOG):

@@ -42,7 +42,7 @@ def list_touchpoints(fmt: str) -> None:
 
 @touchpoints.command("seed")
 def seed() -> None:
-    """Add the default catalog's missing touchpoints and metrics (running it again adds nothing)."""
+    """Add the default catalog's missing touchpoints, metrics and channels (running it again adds nothing)."""
     from app.touchpoint_audit.catalog import seed_catalog
     from app.touchpoint_audit.models import Metric, Touchpoint
 
@@ -50,9 +50,15 @@ def seed() -> None:
         pairs = db.session.execute(db.select(Touchpoint.key, Metric.key).outerjoin(Metric)).all()
         return {(tp, m) for tp, m in pairs} | {(tp, None) for tp, _m in pairs}
 
+    from app.touchpoint_audit.models import Channel
+
     before = present()
+    channels_before = db.session.scalar(db.select(db.func.count(Channel.id)))
     seed_catalog()
     db.session.commit()
+    channels_added = db.session.scalar(db.select(db.func.count(Channel.id))) - channels_before
+    if channels_added:
+        click.echo(f"Added {channels_added} channels to the channel vocabulary.")
     added = sorted(present() - before, key=lambda pair: (pair[0], pair[1] or ""))
     if not added:
         click.echo("The default catalog is complete: nothing added.")

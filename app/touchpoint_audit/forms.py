@@ -32,6 +32,26 @@ class TouchpointForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
+class ChannelEditForm(FlaskForm):
+    """A channel's names and aliases (its key stays: observations store it)."""
+
+    name_de = StringField(_l("Name (German)"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)])
+    aliases = TextAreaField(_l("Other words for it (one per line)"), validators=[Optional(), Length(max=2000)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def validate_aliases(self, field):
+        """Each alias fits its length."""
+        if any(len(word.strip()) > 80 for word in (field.data or "").splitlines()):
+            raise ValidationError(_l("An alias has at most 80 characters."))
+
+
+class ChannelForm(ChannelEditForm):
+    """A new channel of the vocabulary."""
+
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=32), KEY_RULE])
+
+
 class MetricForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64), KEY_RULE])
     name_de = StringField(_l("Name (German)"), validators=[DataRequired(), Length(max=120)])

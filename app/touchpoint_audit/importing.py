@@ -15,12 +15,16 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
+from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
-from app.touchpoint_audit.rules import check_row
+from app.touchpoint_audit.rules import check_row, status_from_tenure
 from app.web.bulk import ImportCollision
-from app.web.i18n import lang
-from app.web.import_messages import problem_text
+from app.web.i18n import fmt_date, lang
+from app.web.import_messages import reason_text
+from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
+from audits import customer_status
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -38,22 +42,48 @@ MAX_PROBLEMS = 200
 
 
 @dataclass
+class RowProblem:
+    """A problem at a spreadsheet row and column (either may be unknown), in the user's language."""
+
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        if self.row is not None and self.column:
+            return _("Row %(row)d, column %(column)s: %(message)s", row=self.row, column=self.column,
+                     message=self.reason)
+        if self.row is not None:
+            return _("Row %(row)d: %(message)s", row=self.row, message=self.reason)
+        return self.reason
+
+
+@dataclass
 class ImportReport:
     """The result of checking a file: problems, or the rows ready to write."""
 
     audit_id: int
     filename: str
     n_rows: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)  # errors: nothing is written
+    notes: list[RowProblem] = field(default_factory=list)  # warnings: the file can be imported
     rows: list[dict] = field(default_factory=list)
     n_already: int = 0
     per_metric: dict = field(default_factory=dict)
     token: str | None = None
+    read: ImportPreview | None = None  # the column mapping and the first rows as read
 
     @property
     def ok(self) -> bool:
         """True when the file has no problems."""
         return not self.problems
+
+    def add(self, problem: RowProblem) -> None:
+        """Record an error or a warning (at most :data:`MAX_PROBLEMS` of each)."""
+        listed = self.problems if problem.severity == "error" else self.notes
+        if len(listed) < MAX_PROBLEMS:
+            listed.append(problem)
 
     @property
     def n_new(self) -> int:
@@ -72,65 +102,61 @@ def _metric_lookup(audit: Audit) -> dict[tuple[str, str], Metric]:
     return lookup
 
 
-def _customers_by_number(frame: pd.DataFrame) -> dict[str, Customer]:
-    """The known customers the file names, by customer number."""
+def _customers_by_number(frame: pd.DataFrame) -> tuple[dict[str, Customer], dict[str, tuple[str, str]]]:
+    """The known customers the file names, by the number as the file writes it, and the numbers
+    matched only after adding the leading zeros a spreadsheet dropped or removing stray spaces."""
     customer_nos = {str(v).strip() for v in frame.get("customer_id", pd.Series(dtype=object)) if str(v).strip()}
-    customers = {}
-    nos = list(customer_nos)
-    for start in range(0, len(nos), 5000):
-        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(nos[start:start + 5000]))):
-            customers[c.customer_no] = c
-    return customers
+    repairs = match_customer_numbers(customer_nos)
+    wanted = list((customer_nos - set(repairs)) | {number for number, _why in repairs.values()})
+    by_number = {}
+    for start in range(0, len(wanted), 5000):
+        for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(wanted[start:start + 5000]))):
+            by_number[c.customer_no] = c
+    customers = {text: by_number[text] for text in customer_nos if text in by_number}
+    customers.update({text: by_number[number] for text, (number, _why) in repairs.items() if number in by_number})
+    return customers, repairs
 
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
-    from tabular import ROW_COLUMN, Problem, TableError, match_columns, parse_dates, read_table
+    from tabular import ROW_COLUMN, Problem, TableError, match_columns, read_table
 
     report = ImportReport(audit_id=audit.id, filename=filename)
     try:
         raw = read_table(data, filename)
     except TableError as exc:
-        report.problems.append(problem_text(Problem(None, None, exc.message, exc.code, exc.params), lang()))
+        report.problems.append(_shared(Problem(None, None, exc.message, exc.code, exc.params)))
         return report
     frame, column_problems = match_columns(raw, COLUMNS, REQUIRED)
-    report.problems += [problem_text(p, lang()) for p in column_problems if p.severity == "error"]
+    report.problems += [_shared(p) for p in column_problems if p.severity == "error"]
     if report.problems:
         return report
     report.n_rows = len(frame)
     header = {canonical: raw_name for canonical, raw_name in zip(frame.columns, _headers(raw, frame))}
 
-    def problem(row: int, column: str, message: str) -> None:
-        """Record a problem at a spreadsheet row and column."""
-        if len(report.problems) < MAX_PROBLEMS:
-            report.problems.append(_("Row %(row)d, column %(column)s: %(message)s",
-                                     row=row, column=header.get(column, column), message=message))
+    def problem(row: int, column: str, message: str, severity: str = "error") -> None:
+        """Record a problem at a spreadsheet row and column (a warning: the row is imported all the same)."""
+        report.add(RowProblem(row, header.get(column, column), message, severity))
 
     lookup = _metric_lookup(audit)
-    customers = _customers_by_number(frame)
-    if "observed_at" in frame.columns:
-        dates, date_errors = parse_dates(frame["observed_at"])
-    else:
-        dates = pd.Series(pd.NaT, index=frame.index)
-        date_errors = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    channels = vocabulary()
+    customers, repairs = _customers_by_number(frame)
+    report.notes += [_shared(p) for p in number_problems(repairs, header.get("customer_id"))]
+    locale = lang()
+    dates, date_errors = _dates(frame)
     default_when = dt.datetime.combine(audit.period_end or dt.date.today(), dt.time(12))
     # plain Python lists: a row-by-row .iloc on the series cost more than the whole row's check
     whens = [default_when if pd.isna(when) else when.to_pydatetime() for when in dates]
     date_errors = date_errors.tolist()
 
     seen: dict[str, int] = {}
+    sample: list[dict] = []  # the first rows as read, for the preview
     for i, record in enumerate(frame.to_dict("records")):
         row = int(record[ROW_COLUMN])
         cells = {k: str(record.get(k, "") or "").strip() for k in COLUMNS}
         metric = lookup.get((cells["touchpoint"].casefold(), cells["metric"].casefold()))
         if metric is None:
-            known_tp = any(t == cells["touchpoint"].casefold() for t, _m in lookup)
-            if not known_tp:
-                problem(row, "touchpoint", _("“%(value)s” is not a touchpoint of this audit.",
-                                             value=cells["touchpoint"][:40]))
-            else:
-                problem(row, "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
-                                         value=cells["metric"][:40], tp=cells["touchpoint"][:40]))
+            problem(row, *_unknown_metric(cells, lookup))
             continue
         # the row's problems in the order of the value, date, customer, status and product
         found: dict[str, str | None] = {"value": None, "observed_at": None, "customer_id": None}
@@ -141,11 +167,13 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         customer = customers.get(cells["customer_id"]) if cells["customer_id"] else None
         if cells["customer_id"] and customer is None:
             found["customer_id"] = _("There is no customer with the number “%(no)s”.", no=cells["customer_id"][:40])
-        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when)
+        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when, channels)
         found.update(checked.errors)
         for column, message in found.items():
             if message:
                 problem(row, column, message)
+        for column, message in _row_warnings(audit, cells, customer, when, dated=not pd.isna(dates.iloc[i])):
+            problem(row, column, message, "warning")
         content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
                                cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
         occurrence = seen.get(content, 0)
@@ -156,8 +184,14 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             "customer_id": customer.id if customer else None, "observed_at": when,
             "created_by_id": created_by_id, "import_fingerprint": fingerprint,
         })
-        label = f"{metric.touchpoint.key}.{metric.key}"
+        if len(sample) < FIRST_ROWS:
+            sample.append({**checked.values, ROW_COLUMN: row, "touchpoint": metric.touchpoint.name(locale),
+                           "metric": metric.name(locale), "observed_at": when,
+                           "customer_id": customer.customer_no if customer else cells["customer_id"] or None,
+                           "customer_status": _status_label(checked.values.get("customer_status"))})
+        label = f"{metric.touchpoint.name(locale)} · {metric.name(locale)}"
         report.per_metric[label] = report.per_metric.get(label, 0) + 1
+    report.read = build_preview(header, sample, _PREVIEW_FIELDS, ROW_COLUMN, always=("touchpoint", "metric", "value"))
     if report.problems:
         report.rows = []
         return report
@@ -166,6 +200,62 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
     report.rows = [r for r in report.rows if r["import_fingerprint"] not in existing]  # only new ones
     report.n_already = report.n_rows - len(report.rows)
     return report
+
+
+_PREVIEW_FIELDS = [("touchpoint", "text"), ("metric", "text"), ("value", "number"), ("customer_status", "text"),
+                   ("customer_id", "text"), ("product_key", "text"), ("channel", "text"), ("observed_at", "date"),
+                   ("note", "text")]
+
+
+def _status_label(status: str | None) -> str | None:
+    """A customer status in the user's language."""
+    return {"new": _("new customer"), "existing": _("existing customer")}.get(status or "", status)
+
+
+def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:
+    """The column and message for a row whose touchpoint or metric the audit does not have."""
+    if not any(t == cells["touchpoint"].casefold() for t, _m in lookup):
+        return "touchpoint", _("“%(value)s” is not a touchpoint of this audit.", value=cells["touchpoint"][:40])
+    return "metric", _("“%(value)s” is not a metric of touchpoint “%(tp)s” in this audit.",
+                       value=cells["metric"][:40], tp=cells["touchpoint"][:40])
+
+
+def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The observed dates (NaT where none) and the error code of each cell that is not a date."""
+    from tabular import parse_dates
+
+    if "observed_at" in frame.columns:
+        return parse_dates(frame["observed_at"])
+    return (pd.Series(pd.NaT, index=frame.index),
+            pd.Series([None] * len(frame), index=frame.index, dtype=object))
+
+
+def _shared(problem) -> RowProblem:
+    """A problem of the shared table reader, in the user's language."""
+    return RowProblem(problem.row, problem.column, reason_text(problem, lang()), problem.severity)
+
+
+def _row_warnings(audit: Audit, cells: dict, customer: Customer | None, when: dt.datetime,
+                  dated: bool) -> list[tuple[str, str]]:
+    """What is allowed but likely a mistake: a date outside the audit's period, a customer status the
+    customer's tenure contradicts. (column, message) pairs."""
+    out = []
+    day = when.date() if isinstance(when, dt.datetime) else when
+    start, end = audit.period_start, audit.period_end
+    if dated and ((start is not None and day < start) or (end is not None and day > end)):
+        out.append(("observed_at", _("%(date)s lies outside the audit's period (%(start)s – %(end)s).",
+                                     date=fmt_date(day), start=fmt_date(start) if start else "…",
+                                     end=fmt_date(end) if end else "…")))
+    word = cells.get("customer_status", "")
+    given = customer_status(word) if word else None
+    tenure = status_from_tenure(customer, when) if given else None
+    if given == "new" and tenure == "existing":
+        out.append(("customer_status", _("recorded as a new customer, but customer %(no)s has been one since "
+                                         "%(since)s.", no=customer.customer_no, since=fmt_date(customer.customer_since))))
+    elif given == "existing" and tenure == "new":
+        out.append(("customer_status", _("recorded as an existing customer, but customer %(no)s only became one on "
+                                         "%(since)s.", no=customer.customer_no, since=fmt_date(customer.customer_since))))
+    return out
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:

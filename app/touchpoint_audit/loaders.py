@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer, CustomerSegment
+from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Metric, Observation, Touchpoint
 
 
@@ -104,4 +105,9 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     # Empty product/channel mean "not given": one like-for-like stratum.
     for column in ("product_key", "channel"):
         frame[column] = frame[column].replace("", np.nan)
+    # a channel stored in another spelling (before the vocabulary, or an alias) is compared as its key,
+    # so "Telefon" and "phone" are one stratum
+    channels = vocabulary(active_only=False)
+    frame["channel"] = frame["channel"].map(
+        {word: channels.key_of(word) or str(word).strip() for word in frame["channel"].dropna().unique()})
     return frame.drop(columns=["customer_since"])

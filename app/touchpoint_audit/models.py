@@ -32,6 +32,32 @@ class Touchpoint(db.Model):
         return self.name_de if locale == "de" else self.name_en
 
 
+class Channel(db.Model):
+    """A channel of the company's vocabulary (phone, online …) with the other words people use for it.
+
+    Observations store the key; the names and aliases are what a form or a file may say instead
+    (``Telefon``, ``Tel.``, ``Hotline`` → ``phone``), so a spelling never splits a comparison.
+    """
+
+    __tablename__ = "channels"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name_de: so.Mapped[str] = so.mapped_column(sa.String(80))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(80))
+    # the other words for the channel, one per line
+    aliases: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_de if locale == "de" else self.name_en
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [word.strip() for word in (self.aliases or "").splitlines() if word.strip()]
+
+
 class Metric(db.Model):
     """What is measured at a touchpoint, with its unit and which direction is better."""
 

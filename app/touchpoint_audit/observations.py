@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.segments.models import Customer
+from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit, Observation
 from app.touchpoint_audit.rules import (
-    CHANNELS,
     TEXT_FIELDS,
     UNIT_LABELS,
     audit_metric,
@@ -22,12 +22,13 @@ from app.touchpoint_audit.rules import (
 )
 from app.touchpoint_audit.views import audit_for, refused
 from app.web.args import db_int
+from app.web.i18n import lang
 from app.web.rendering import render, wants_fragment
 from app.web.security import allow, has_role, require
 
 bp = Blueprint("observations", __name__, template_folder="templates")
 bp.context_processor(template_helpers)
-bp.context_processor(lambda: {"unit_labels": UNIT_LABELS, "channels": CHANNELS})
+bp.context_processor(lambda: {"unit_labels": UNIT_LABELS, "channels": lambda: vocabulary().choices(lang())})
 
 RECENT = 10
 

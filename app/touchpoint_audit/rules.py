@@ -13,8 +13,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.segments.models import Customer
+from app.touchpoint_audit.channels import Vocabulary, vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.web.args import db_int
+from app.web.i18n import lang
 from app.web.security import has_role
 from audits import customer_status
 from tabular import BOOLEAN_WORDS, parse_amount
@@ -25,7 +27,6 @@ MAX_LENGTHS = {"product_key": Observation.__table__.c.product_key.type.length,
                "channel": Observation.__table__.c.channel.type.length}
 
 UNIT_LABELS = {"eur": "€", "seconds": "s", "hours": "h", "rating": "1–5", "percent": "%", "boolean": ""}
-CHANNELS = ("phone", "email", "online", "branch", "field", "chat")
 #: The optional text fields of an observation: the longest text kept, and what an empty one stores.
 TEXT_FIELDS = {"product_key": (64, None), "channel": (32, None), "note": (2000, "")}
 _MMSS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
@@ -149,12 +150,30 @@ def audit_metric(audit: Audit, metric_id) -> Metric | None:
     )
 
 
+def check_channel(word: str, channels: Vocabulary) -> tuple[str | None, str | None]:
+    """The channel key a word stands for (None for no word), or an error naming the closest channel."""
+    word = (word or "").strip()
+    if not word:
+        return None, None
+    key = channels.key_of(word)
+    if key is not None:
+        return key, None
+    suggestion = channels.suggestion(word, lang())
+    if suggestion:
+        return None, _("“%(value)s” is not one of the company's channels; did you mean “%(suggestion)s”?",
+                       value=word[:40], suggestion=suggestion)
+    return None, _("“%(value)s” is not one of the company's channels (%(known)s); a manager can add it as an alias.",
+                   value=word[:40], known=", ".join(channels.choices(lang())))
+
+
 def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Customer | None,
-              customer_problem: bool, observed_at: dt.datetime | None) -> Checked:
+              customer_problem: bool, observed_at: dt.datetime | None,
+              channels: Vocabulary | None = None) -> Checked:
     """The rule of an observation's fields, however it comes in (the log form, its inline check,
     the bulk import): the value for the metric, the customer status (a spelling of the status
     vocabulary, else from the customer's tenure at ``observed_at``), the product key the metric
-    needs and the audit's product scope; the text fields trimmed to their length.
+    needs and the audit's product scope, the channel as a key of the company's vocabulary
+    (``channels``; read when not given); the text fields trimmed to their length.
 
     ``customer`` is the customer the row names, ``customer_problem`` says it named one that does
     not exist (then a missing status is not reported as well). Problems are keyed by field.
@@ -183,6 +202,11 @@ def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Cu
         checked.errors["product_key"] = _("This product is not in the audit's scope.")
     for name, problem in too_long({name: texts[name] for name in MAX_LENGTHS}).items():
         checked.errors.setdefault(name, problem)
+    if texts["channel"] and "channel" not in checked.errors:
+        key, problem = check_channel(texts["channel"], channels if channels is not None else vocabulary())
+        if problem:
+            checked.errors["channel"] = problem
+        texts["channel"] = key or ""
     for name, (longest, empty) in TEXT_FIELDS.items():
         checked.values[name] = texts[name][:longest] or empty  # only the note is ever cut here
     return checked

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.touchpoint_audit.catalog import seed_catalog
-from app.touchpoint_audit.forms import UNIT_NAMES, MetricForm, TouchpointForm
-from app.touchpoint_audit.models import Metric, Touchpoint
+from app.touchpoint_audit.forms import UNIT_NAMES, ChannelEditForm, ChannelForm, MetricForm, TouchpointForm
+from app.touchpoint_audit.models import Channel, Metric, Touchpoint
 from app.web.rendering import render
 from app.web.security import allow, any_user
 
@@ -125,3 +125,79 @@ def edit_metric(metric_id: int):
         return done
     return render("touchpoints/metric_form.html", form=form, touchpoint=metric.touchpoint, metric=metric,
                   status=422 if form.errors else 200)
+
+
+# --- the channel vocabulary ----------------------------------------------------------
+
+def _channel_page(new_form: ChannelForm, edited: ChannelEditForm | None = None, edited_id: int | None = None,
+                  status: int = 200):
+    channels = db.session.scalars(db.select(Channel).order_by(Channel.position, Channel.id)).all()
+    forms = {}
+    for channel in channels:
+        if channel.id == edited_id and edited is not None:
+            forms[channel.id] = edited
+        else:
+            form = ChannelEditForm(obj=channel, prefix=f"c{channel.id}", formdata=None)
+            form.aliases.data = "\n".join(channel.alias_list)
+            forms[channel.id] = form
+    return render("touchpoints/channels.html", channels=channels, forms=forms, new_form=new_form, status=status)
+
+
+def _aliases_taken(form: ChannelEditForm, channel_id: int | None, key: str | None = None) -> bool:
+    """Refuse a name or alias that already stands for another channel (it would be ambiguous)."""
+    from app.touchpoint_audit.channels import alias_owner
+
+    words = [form.name_de.data, form.name_en.data, *(form.aliases.data or "").splitlines()]
+    if key:
+        words.append(key)
+    for word in (w.strip() for w in words if w and w.strip()):
+        owner = alias_owner(word, channel_id)
+        if owner is not None:
+            form.aliases.errors = [*form.aliases.errors, _("“%(word)s” already stands for the channel “%(channel)s”.",
+                                                           word=word[:40], channel=owner.key)]
+            return True
+    return False
+
+
+def _clean_aliases(text: str | None) -> str:
+    seen, out = set(), []
+    for word in (text or "").splitlines():
+        word = word.strip()
+        if word and word.casefold() not in seen:
+            seen.add(word.casefold())
+            out.append(word)
+    return "\n".join(out)
+
+
+@bp.route("/channels", methods=["GET", "POST"])
+@allow("manager")
+def channels():
+    """The company's channel vocabulary: each channel's names and the other words for it; a new channel."""
+    form = ChannelForm(prefix="new")
+    if form.validate_on_submit():
+        if db.session.scalar(db.select(Channel.id).where(Channel.key == form.key.data)) is not None:
+            form.key.errors.append(_("This key is taken."))
+        elif not _aliases_taken(form, None, form.key.data):
+            position = (db.session.scalar(db.select(db.func.max(Channel.position))) or 0) + 1
+            db.session.add(Channel(key=form.key.data, name_de=form.name_de.data.strip(),
+                                   name_en=form.name_en.data.strip(), aliases=_clean_aliases(form.aliases.data),
+                                   active=form.active.data, position=position))
+            db.session.commit()
+            flash(_("Channel added."), "success")
+            return redirect(url_for("touchpoints.channels"), code=303)
+    return _channel_page(form, status=422 if form.errors else 200)
+
+
+@bp.route("/channels/<int:channel_id>", methods=["POST"])
+@allow("manager")
+def edit_channel(channel_id: int):
+    """Change a channel's names, aliases or whether it is offered."""
+    channel = db.get_or_404(Channel, channel_id)
+    form = ChannelEditForm(prefix=f"c{channel.id}")
+    if form.validate_on_submit() and not _aliases_taken(form, channel.id):
+        channel.name_de, channel.name_en = form.name_de.data.strip(), form.name_en.data.strip()
+        channel.aliases, channel.active = _clean_aliases(form.aliases.data), form.active.data
+        db.session.commit()
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("touchpoints.channels"), code=303)
+    return _channel_page(ChannelForm(prefix="new", formdata=None), form, channel.id, status=422)

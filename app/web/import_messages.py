@@ -96,6 +96,17 @@ MESSAGE_IDS = {
         "Columns %(headers)s stand for the same period %(period)s; only the first is used."
     ),
     "customer_values.no_values": _l("No period columns were found (e.g. 2024-01, 2024-Q1)."),
+    "customer_values.potential_below_revenue": _l(
+        "customer %(customer_id)s: the potential a year (%(potential)s, period %(period)s) is below the customer's "
+        "own revenue in the year up to that period (%(revenue)s); check the potential"
+    ),
+    "customer_numbers.zeros": _l(
+        "customer numbers matched to known customers after adding the leading zeros the spreadsheet dropped: "
+        "%(count)s (e.g. %(examples)s)"
+    ),
+    "customer_numbers.spaces": _l(
+        "customer numbers matched to known customers after removing stray spaces: %(count)s (e.g. %(examples)s)"
+    ),
     "problems.truncated": _l("%(count)s more problems are not listed."),
     "customer_values.formula_name": _l("'%(value)s' looks like a spreadsheet formula; enter the name as plain text"),
     "customer_values.too_long": _l("too long (%(length)s characters; at most %(max)s fit)"),

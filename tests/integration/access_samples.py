@@ -42,7 +42,7 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
     role, a finding, a touchpoint and a metric."""
     from app.accounts.models import User
     from app.touchpoint_audit.catalog import seed_catalog
-    from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Touchpoint
+    from app.touchpoint_audit.models import Audit, Channel, Finding, Metric, Observation, Touchpoint
 
     seed_catalog()
     metric = db.session.scalars(db.select(Metric).order_by(Metric.id)).first()
@@ -66,7 +66,8 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
     db.session.flush()
     return {"audit_id": audit.id, "observation_id": observations,
             "finding_id": {"service": owned.id, "default": finding.id},
-            "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id}
+            "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id,
+            "channel_id": db.session.scalar(db.select(Channel.id).limit(1))}
 
 
 # Report area: the report language in download URLs.

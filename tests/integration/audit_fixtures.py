@@ -72,3 +72,14 @@ def count_observations(app) -> int:
         n = db.session.scalar(db.select(db.func.count(Observation.id)))
         db.session.remove()
     return n
+
+
+def problem_texts(html: str) -> list[str]:
+    """The observation import's problem table as "Row r, column c: reason" lines (severity first)."""
+    import html as markup
+    import re
+
+    rows = re.findall(r'<tr data-row="([^"]*)" data-column="([^"]*)" data-severity="([^"]*)">.*?<td>([^<]*)</td></tr>',
+                      html, flags=re.S)
+    return [f"{severity}: Row {row}, column {markup.unescape(column)}: {markup.unescape(reason)}"
+            for row, column, severity, reason in rows]

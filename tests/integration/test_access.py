@@ -54,6 +54,8 @@ EXPECTED.update({
     "touchpoints.toggle": {"manager"},
     "touchpoints.create_metric": {"manager"},
     "touchpoints.edit_metric": {"manager"},
+    "touchpoints.channels": {"manager"},
+    "touchpoints.edit_channel": {"manager"},
     "audits.index": ALL,
     "audits.view": ALL,
     "audits.create": {"manager"},

@@ -371,3 +371,28 @@ def test_split_read_with_customers_without_a_value_in_the_window(app, monkeypatc
         assert np.array_equal(matrix.to_numpy(), np.array([[10, np.nan], [5, np.nan], [np.nan, 6], [7, 8]]),
                               equal_nan=True)
         db.session.remove()
+
+
+def test_a_yearly_potential_repeated_on_18_period_rows_counts_once(app):
+    """An annual Außenumsatz on each of 18 monthly rows: untapped = potential a year − revenue a year."""
+    from app.segments import loaders
+    from app.segments.models import CustomerSegment
+    from app.segments.runs import run_segmentation
+
+    months = [f"{2023 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(1, 19)]  # 2023-01 … 2024-06
+    lines = ["Kundennummer;Periode;Umsatz;Außenumsatz"]
+    for c, (monthly, potential) in enumerate([(122_000, 3_370_000), (1_000, 50_000), (2_000, 20_000)], start=1):
+        lines += [f"{c:07d};{month};{monthly};{potential}" for month in months]
+    with app.app_context():
+        _import("\n".join(lines) + "\n")
+        totals, _ = loaders.load_window("2023-01", "2024-06")
+        assert totals["potential"].tolist() == [3_370_000.0, 50_000.0, 20_000.0]
+        _assert_series_match_values("2023-01", "2024-06")
+        run = run_segmentation("2023-01", "2024-06")
+        untapped = dict(db.session.execute(
+            db.select(CustomerSegment.customer_id, CustomerSegment.untapped).where(CustomerSegment.run_id == run.id)
+        ).all())
+        # 18 months = 1.5 years: revenue a year = 12 × the monthly revenue
+        assert sorted(untapped.values()) == pytest.approx([0.0, 38_000.0, 3_370_000 - 12 * 122_000])
+        assert run.summary["potential_rule"] == "latest_a_year"
+        db.session.remove()

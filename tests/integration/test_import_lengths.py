@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world, count_observations
+from tests.integration.audit_fixtures import build_world, count_observations, problem_texts
 
 LONG_NO = "7" * 65
 LONG_NAME = "Müller " + "N" * 194  # 201 characters
@@ -72,9 +72,11 @@ def test_observations_with_too_long_product_key_and_channel(app, as_role, world)
     response = _post(as_role("manager"), f"/audits/{world.audit_id}/import", text)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Row 2, column product_key: too long (66 characters; at most 64 fit)" in html
-    assert "Row 3, column product_key: too long (66 characters; at most 64 fit)" in html
-    assert "Row 4, column channel: too long (33 characters; at most 32 fit)" in html
+    assert problem_texts(html) == [
+        "error: Row 2, column product_key: too long (66 characters; at most 64 fit)",
+        "error: Row 3, column product_key: too long (66 characters; at most 64 fit)",
+        "error: Row 4, column channel: too long (33 characters; at most 32 fit)",
+    ]
     assert count_observations(app) == 0
 
 

@@ -188,3 +188,17 @@ def test_problem_report_in_german(app, as_role):
     assert "Zeile 2" not in html
     empty = upload(client, b"", "leer.csv").get_data(as_text=True)
     assert "Die Datei ist leer." in empty
+
+
+def test_preview_shows_the_yearly_potential_once_and_the_customers_below_their_revenue(app, as_role):
+    client = as_role("manager")
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    lines = ["Kundennummer;Periode;Umsatz;Außenumsatz"]
+    lines += [f"0070001;{month};10.000,00;500.000,00" for month in months]
+    lines += [f"0070002;{month};5.000,00;40.000,00" for month in months]  # 60.000 a year > 40.000
+    html = upload(client, ("\n".join(lines) + "\n").encode()).get_data(as_text=True)
+    total = re.search(r'data-figure="potential-total">([^<]+)<', html).group(1)
+    assert "540,000" in total, total  # 500,000 + 40,000: the latest a year, not twelve of them
+    assert 'data-figure="potential-below">1<' in html
+    assert "customer 0070002: the potential a year" in html
+    assert counts(app) == (0, 0)

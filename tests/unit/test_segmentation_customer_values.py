@@ -62,7 +62,29 @@ def test_german_long_file_parses_to_typed_frame():
         "total_revenue": pytest.approx(2247.06),
         "errors": 0,
         "warnings": 0,
+        # the yearly potential repeated on both of 00123's rows counts once
+        "potential_total": 5000.0,
+        "potential_customers": 1,
+        "potential_below_revenue": 0,
     }
+
+
+def test_potential_is_the_latest_value_a_year_and_a_warning_where_below_revenue():
+    """An annual Außenumsatz repeated on 18 monthly rows is one year's figure, not 18."""
+    rows = ["Kundennummer;Periode;Umsatz;Außenumsatz"]
+    months = [f"{2023 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(1, 19)]  # 2023-01 … 2024-06
+    rows += [f"0070001;{month};122.000,00;3.370.000,00" for month in months]
+    # 0070002 buys more from us in its last year than its stated potential
+    rows += [f"0070002;{month};20.000,00;100.000,00" for month in months]
+    frame, problems, summary = parse_csv("\n".join(rows) + "\n")
+    assert summary["potential_total"] == pytest.approx(3_470_000.0)
+    assert summary["potential_customers"] == 2
+    assert summary["potential_below_revenue"] == 1
+    warnings = [p for p in problems if p.code == "customer_values.potential_below_revenue"]
+    assert [(p.row, p.severity, p.column) for p in warnings] == [(37, "warning", "Außenumsatz")]
+    assert warnings[0].params["customer_id"] == "0070002"
+    assert warnings[0].params["revenue"] == "240000.00"  # 12 months up to 2024-06, not 18
+    assert warnings[0].params["period"] == "2024-06"
 
 
 def test_windows_1252_file_keeps_umlauts():

@@ -101,3 +101,15 @@ def test_segment_definitions_are_complete():
         assert entry["revenue"] == ("high" if revenue_high else "low")
         assert entry["potential"] == ("high" if potential_high else "low")
         assert entry["strategy_de"] and entry["strategy_en"]
+
+
+def test_untapped_compares_the_yearly_potential_with_revenue_a_year():
+    """24 months of revenue are two years of it: the yearly potential is set against half of it."""
+    values = pd.DataFrame({"customer_id": ["a", "b"], "revenue": [2_200_000.0, 100.0],
+                           "potential": [3_370_000.0, 1_000.0]})
+    out = potential_matrix(values, "revenue", "potential", window_years=2.0)
+    assert out["y"].tolist() == [3_370_000.0 - 1_100_000.0, 950.0]
+    assert out["x"].tolist() == [2_200_000.0, 100.0]  # the x axis stays the window's revenue
+    assert potential_matrix(values, "revenue", "potential")["y"].tolist() == [1_170_000.0, 900.0]
+    with pytest.raises(ValueError, match="window_years"):
+        potential_matrix(values, "revenue", "potential", window_years=0)

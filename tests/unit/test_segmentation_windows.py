@@ -65,7 +65,7 @@ def test_aggregate_window_sums_per_customer(long_values):
             "revenue": [30.0, 11.0],
             "cost_to_serve": [3.0, np.nan],
             "contribution": [27.0, np.nan],
-            "potential": [200.0, np.nan],
+            "potential": [100.0, np.nan],
             "potential_rating": pd.array([3, 5], dtype="Int64"),
             "n_periods": np.array([2, 2], dtype=np.int64),
             "first_period": ["2024-01", "2024-02"],
@@ -84,9 +84,27 @@ def test_aggregate_window_bounds_are_inclusive_and_optional(long_values):
 
 def test_aggregate_window_potential_modes(long_values):
     assert aggregate_window(long_values, potential_how="last")["potential"].iloc[0] == 100.0
-    assert aggregate_window(long_values, potential_how="sum")["potential"].iloc[0] == 300.0
-    with pytest.raises(ValueError, match="potential_how"):
-        aggregate_window(long_values, potential_how="median")
+    assert aggregate_window(long_values, potential_how="max")["potential"].iloc[0] == 100.0
+    for how in ("sum", "median"):
+        with pytest.raises(ValueError, match="potential_how"):
+            aggregate_window(long_values, potential_how=how)
+
+
+def test_yearly_potential_repeated_on_every_period_row_is_not_added_up():
+    """18 monthly rows repeating one yearly Außenumsatz: the latest value counts, once."""
+    periods = period_range("2023-01", "2024-06")
+    frame = pd.DataFrame({
+        "customer_id": ["0070001"] * 18,
+        "period": periods,
+        "revenue": [122_000.0] * 18,
+        "potential": [3_000_000.0] * 17 + [3_400_000.0],  # revised in the last month
+    })
+    out = aggregate_window(frame, "2023-01", "2024-06")
+    assert out["potential"].tolist() == [3_400_000.0]
+    assert aggregate_window(frame, "2023-01", "2024-05")["potential"].tolist() == [3_000_000.0]
+    # the latest value present: a missing potential in the last month does not blank it
+    frame.loc[17, "potential"] = np.nan
+    assert aggregate_window(frame)["potential"].tolist() == [3_000_000.0]
 
 
 def test_aggregate_window_errors(long_values):
