@@ -41,10 +41,12 @@ from tabular import (
     Problem,
     TableError,
     has_errors,
+    make_problem,
     match_columns,
     parse_booleans,
     parse_dates,
     read_table,
+    resolve_columns,
 )
 
 COLUMNS = {
@@ -186,7 +188,6 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
             if code in OUR_MESSAGES:
                 errors.append(_problem(code, int(rows[index]), header[column], value=value))
             else:
-                from tabular import make_problem
 
                 errors.append(make_problem(code, row=int(rows[index]), column=header[column], value=value))
 
@@ -278,8 +279,6 @@ def _read_preview(mapping: dict[str, str], out: pd.DataFrame) -> ImportPreview:
 
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
-    from tabular import resolve_columns
-
     mapping, _ = resolve_columns(raw.columns, COLUMNS, REQUIRED)
     return [mapping[name] for name in COLUMNS]
 

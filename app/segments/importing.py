@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.segments.loaders import match_customer_numbers, number_problems
-from app.segments.models import Customer
+from app.segments.models import Customer, ImportLog
 from app.segments.search import search_key
 from app.segments.series import merge_import
 from app.web.bulk import insert_frame, update_frame
@@ -193,7 +193,6 @@ def check_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
 
 def previous_import(sha256: str):
     """The latest earlier import of exactly these bytes, if any."""
-    from app.segments.models import ImportLog
 
     return db.session.scalar(
         sa.select(ImportLog).where(ImportLog.sha256 == sha256).order_by(ImportLog.id.desc()).limit(1)
@@ -420,7 +419,6 @@ def import_customer_values(
     is what an upsert would have done). A second collision raises
     :class:`ImportConflict` with a message for the user.
     """
-    from app.segments.models import ImportLog
 
     if not check.ok:
         raise ValueError("the file has problems; fix them before importing")

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from app.segments.models import CustomerValue
 from segmentation import windows
 
 BLOCK_SIZE = 1024
@@ -323,7 +324,6 @@ def merge_import(connection, frame: pd.DataFrame, ids: np.ndarray) -> int:
 
 def _before_flush(session, flush_context, instances) -> None:
     """Note the customers whose values this flush changes (new, changed or deleted rows)."""
-    from app.segments.models import CustomerValue
 
     touched = session.info.setdefault("series_touched", set())
     for obj in (*session.new, *session.dirty, *session.deleted):

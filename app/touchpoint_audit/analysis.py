@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from flask import current_app, url_for
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS
@@ -20,7 +21,18 @@ from app.touchpoint_audit.loaders import (
     observation_frame,
 )
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert_findings
+from app.web.jobs import report
+from app.web.models import Job
 from audits import to_python
+from audits.findings import build_findings
+from audits.penalty import (
+    EXCESS_ASSUMPTIONS,
+    case_flags,
+    compare_groups,
+    excess_per_year,
+    tenure_gradient,
+    total_excess,
+)
 
 # The analysis settings (alpha, minimum n, tolerance …); stored with every snapshot.
 DEFAULT_PARAMS = {
@@ -72,14 +84,6 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
 
     ``segment_sizes`` ({(segment_kind, segment): existing customers}, ('overall', 'all')
     for all) is the default yearly volume of the excess a year."""
-    from audits.penalty import (
-        EXCESS_ASSUMPTIONS,
-        case_flags,
-        compare_groups,
-        excess_per_year,
-        tenure_gradient,
-        total_excess,
-    )
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     progress = progress or (lambda fraction, message: None)
@@ -137,7 +141,6 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         gradient_frame = rows
         gradient = {"rows": records(rows), "series": _gradient_series(priced, rows, params["seed"])}
     progress(0.95, "storing")
-    from audits.findings import build_findings
 
     found = build_findings(
         comparisons=comparisons if len(comparisons) else None,
@@ -309,10 +312,7 @@ def export_records(comparisons: list[dict], flagged_cases: list[dict]) -> tuple[
 
 def analysis_job(job_id: int, audit_id: int) -> dict:
     """Background analysis of a large audit, with progress."""
-    from flask import current_app, url_for
 
-    from app.web.jobs import report
-    from app.web.models import Job
 
     audit = db.session.get(Audit, audit_id)
     if audit is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.touchpoint_audit.channels import seed_channels
 from app.touchpoint_audit.models import Metric, Touchpoint
 
 # Each metric: key, German and English name, unit, direction (which way is
@@ -64,7 +65,6 @@ DEFAULT_CATALOG = [
 def seed_catalog() -> int:
     """Insert the catalog's missing touchpoints and metrics, and the default channels whose key is
     missing; returns how many metrics were added."""
-    from app.touchpoint_audit.channels import seed_channels
 
     seed_channels()
     added = 0

@@ -2,15 +2,30 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.touchpoint_audit.actions import send_due_reminders
+from app.touchpoint_audit.analysis import (
+    CASE_FIELDS,
+    COMPARISON_FIELDS,
+    FINDING_FIELDS,
+    export_records,
+    finding_records,
+    latest_snapshot,
+    run_analysis,
+)
+from app.touchpoint_audit.catalog import seed_catalog
+from app.touchpoint_audit.importing import check_file, write_observations
+from app.touchpoint_audit.models import Audit, Channel, Metric, Touchpoint
 from tabular import CSV_LINE_TERMINATOR, safe_cell
 
 touchpoints = AppGroup("touchpoints", help="The touchpoint catalog.")
@@ -21,7 +36,6 @@ audits = AppGroup("audits", help="Audit rounds: create, import observations, ana
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_touchpoints(fmt: str) -> None:
     """Every touchpoint and metric with its key, unit and direction."""
-    from app.touchpoint_audit.models import Touchpoint
 
     items = []
     for tp in db.session.scalars(db.select(Touchpoint).order_by(Touchpoint.position, Touchpoint.id)):
@@ -43,14 +57,11 @@ def list_touchpoints(fmt: str) -> None:
 @touchpoints.command("seed")
 def seed() -> None:
     """Add the default catalog's missing touchpoints, metrics and channels (running it again adds nothing)."""
-    from app.touchpoint_audit.catalog import seed_catalog
-    from app.touchpoint_audit.models import Metric, Touchpoint
 
     def present() -> set[tuple[str, str | None]]:
         pairs = db.session.execute(db.select(Touchpoint.key, Metric.key).outerjoin(Metric)).all()
         return {(tp, m) for tp, m in pairs} | {(tp, None) for tp, _m in pairs}
 
-    from app.touchpoint_audit.models import Channel
 
     before = present()
     channels_before = db.session.scalar(db.select(db.func.count(Channel.id)))
@@ -72,14 +83,11 @@ def seed() -> None:
 
 def _messages():
     """A request context so that the shared (translated) messages can be built: English."""
-    from flask import current_app
 
     return current_app.test_request_context(headers={"Accept-Language": "en"})
 
 
 def _audit_or_fail(audit_id: int):
-    from app.touchpoint_audit.models import Audit
-
     audit = db.session.get(Audit, audit_id)
     if audit is None:
         raise click.ClickException(f"there is no audit {audit_id}; `flask audits list` shows them")
@@ -89,7 +97,6 @@ def _audit_or_fail(audit_id: int):
 @audits.command("list")
 def list_audits() -> None:
     """Audit rounds with id, status and title."""
-    from app.touchpoint_audit.models import Audit
 
     for audit in db.session.scalars(db.select(Audit).order_by(Audit.id)):
         click.echo(f"{audit.id:>5}  {audit.status:<9}  {audit.title}")
@@ -99,7 +106,6 @@ def list_audits() -> None:
 @click.option("--title", required=True, help="Title of the audit round.")
 def create_audit(title: str) -> None:
     """Create a draft audit over the whole active catalog; prints its id."""
-    from app.touchpoint_audit.models import Audit, Metric, Touchpoint
 
     title = title.strip()
     if not title:
@@ -116,7 +122,6 @@ def create_audit(title: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_observations(audit_id: int, file: Path) -> None:
     """Import observations from CSV/XLSX: all rows or none; a re-import changes nothing."""
-    from app.touchpoint_audit.importing import check_file, write_observations
 
     audit = _audit_or_fail(audit_id)
     if audit.is_published:
@@ -138,13 +143,6 @@ def import_observations(audit_id: int, file: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
     """Run the analysis (stores a snapshot, updates findings) and print its records."""
-    from app.touchpoint_audit.analysis import (
-        CASE_FIELDS,
-        COMPARISON_FIELDS,
-        export_records,
-        latest_snapshot,
-        run_analysis,
-    )
 
     audit = _audit_or_fail(audit_id)
     if audit.is_published:
@@ -190,9 +188,7 @@ def remind_command(on: str | None) -> None:
 
     Idempotent per finding and day: running it twice sends nothing more. E-mail goes out
     when MAIL_SERVER is set and the owner has an address; the start page tells them anyway."""
-    import datetime as dt
 
-    from app.touchpoint_audit.actions import send_due_reminders
 
     try:
         today = dt.date.fromisoformat(on) if on else dt.date.today()
@@ -209,7 +205,6 @@ def remind_command(on: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def findings_command(audit_id: int, fmt: str, output: Path | None) -> None:
     """Print the audit's current findings, one record each (in CSV the segments as JSON)."""
-    from app.touchpoint_audit.analysis import FINDING_FIELDS, finding_records
 
     audit = _audit_or_fail(audit_id)
     records = finding_records(audit.id)

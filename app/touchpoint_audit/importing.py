@@ -25,6 +25,7 @@ from app.web.i18n import fmt_date, lang
 from app.web.import_messages import reason_text
 from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
 from audits import customer_status
+from tabular import ROW_COLUMN, Problem, TableError, match_columns, parse_dates, read_table, resolve_columns
 
 COLUMNS = {
     "touchpoint": ["Touchpoint", "Kontaktpunkt", "Berührungspunkt"],
@@ -119,7 +120,6 @@ def _customers_by_number(frame: pd.DataFrame) -> tuple[dict[str, Customer], dict
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
-    from tabular import ROW_COLUMN, Problem, TableError, match_columns, read_table
 
     report = ImportReport(audit_id=audit.id, filename=filename)
     try:
@@ -222,7 +222,6 @@ def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The observed dates (NaT where none) and the error code of each cell that is not a date."""
-    from tabular import parse_dates
 
     if "observed_at" in frame.columns:
         return parse_dates(frame["observed_at"])
@@ -260,7 +259,6 @@ def _row_warnings(audit: Audit, cells: dict, customer: Customer | None, when: dt
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
     """The user's header for each canonical column of ``frame`` (for messages)."""
-    from tabular import resolve_columns
 
     mapping, _problems = resolve_columns(raw.columns, COLUMNS)
     return [mapping.get(c, c) for c in frame.columns]

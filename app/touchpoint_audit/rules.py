@@ -14,7 +14,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.segments.models import Customer
 from app.touchpoint_audit.channels import Vocabulary, vocabulary
-from app.touchpoint_audit.models import Audit, Metric, Observation
+from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint, audit_metrics
 from app.web.args import db_int
 from app.web.i18n import lang
 from app.web.security import has_role
@@ -140,7 +140,6 @@ def audit_metric(audit: Audit, metric_id) -> Metric | None:
         metric_id = db_int(metric_id)
     except (TypeError, ValueError):
         return None
-    from app.touchpoint_audit.models import Touchpoint, audit_metrics
 
     # One query (not the audit's whole metric list): this runs on every keystroke check.
     return db.session.scalar(

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.touchpoint_audit.catalog import seed_catalog
+from app.touchpoint_audit.channels import alias_owner
 from app.touchpoint_audit.forms import UNIT_NAMES, ChannelEditForm, ChannelForm, MetricForm, TouchpointForm
 from app.touchpoint_audit.models import Channel, Metric, Touchpoint
 from app.web.rendering import render
@@ -145,7 +146,6 @@ def _channel_page(new_form: ChannelForm, edited: ChannelEditForm | None = None, 
 
 def _aliases_taken(form: ChannelEditForm, channel_id: int | None, key: str | None = None) -> bool:
     """Refuse a name or alias that already stands for another channel (it would be ambiguous)."""
-    from app.touchpoint_audit.channels import alias_owner
 
     words = [form.name_de.data, form.name_en.data, *(form.aliases.data or "").splitlines()]
     if key:
