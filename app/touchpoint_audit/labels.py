@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.segments.kinds import KINDS, value_label
-from app.touchpoint_audit.models import Metric, Touchpoint
+from app.touchpoint_audit.models import AnalysisSnapshot, Metric, Touchpoint
 from app.web.i18n import fmt_money, fmt_number, fmt_percent, lang
 from audits import CUSTOMER_STATUSES
 
@@ -271,6 +271,60 @@ def effect_units(effect: Effect | None) -> str:
         return ""
     amount = unit_amount(effect.units, effect.unit)
     return _("≈ %(amount)s a year of tenure", amount=amount) if effect.kind == "slope" else _("≈ %(amount)s", amount=amount)
+
+
+# ------------------------------------------------------------------ the answer
+
+SENTENCE_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+ANSWER_SENTENCES = 4
+
+
+def unit_of(names: dict, touchpoint: str, metric: str) -> str:
+    """The unit of a touchpoint × metric ('eur', 'seconds', …; empty when unknown)."""
+    return (names.get((touchpoint, metric)) or ("", "", ""))[2]
+
+
+def _who(kind: str | None, segment) -> str:
+    if kind in (None, "overall") or segment in (None, "all"):
+        return _("Existing customers")
+    return _("Existing customers (%(segment)s)", segment=segment_label(kind, segment))
+
+
+def _sentence(row: dict, effect: Effect, names: dict, also: list[str]) -> str:
+    where = metric_label(names, row.get("touchpoint"), row.get("metric"))
+    params = dict(who=_who(row.get("segment_kind"), row.get("segment")), where=where,
+                  effect=effect_value(effect), interval=effect_interval(effect), n=effect_n(effect))
+    if effect.unit == "eur":
+        text = _("%(who)s pay %(effect)s more than new customers at %(where)s (%(interval)s; %(n)s).", **params)
+    elif effect.unit in ("seconds", "hours"):
+        text = _("%(who)s wait %(effect)s longer than new customers at %(where)s (%(interval)s; %(n)s).",
+                 **params)
+    else:
+        text = _("%(who)s fare worse than new customers at %(where)s by %(effect)s (%(interval)s; %(n)s).",
+                 **params)
+    if also:
+        text += " " + _("The gap also holds for: %(segments)s.", segments=", ".join(also))
+    return text
+
+
+def answer_sentences(snapshot: AnalysisSnapshot | None, names: dict,
+                     limit: int = ANSWER_SENTENCES) -> list[str]:
+    """One sentence per touchpoint × metric with a flagged comparison (fair ones are not
+    mentioned): the segment with the largest gap leads, the others are named after it."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in (snapshot.comparisons if snapshot else None) or []:
+        if row.get("flagged") is True:
+            groups.setdefault((row.get("touchpoint"), row.get("metric")), []).append(row)
+    ranked = []
+    for (touchpoint, metric), rows in groups.items():
+        unit = unit_of(names, touchpoint, metric)
+        scored = sorted(((comparison_effect(r, unit), r) for r in rows),
+                        key=lambda er: (SENTENCE_SEVERITY_RANK.get(er[1].get("severity"), 9), -er[0].rank))
+        effect, lead = scored[0]
+        also = [segment_label(r.get("segment_kind"), r.get("segment")) for _e, r in scored[1:]]
+        ranked.append(((SENTENCE_SEVERITY_RANK.get(lead.get("severity"), 9), -effect.rank), lead, effect, also))
+    ranked.sort(key=lambda item: item[0])
+    return [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
 
 
 def template_helpers() -> dict:
