@@ -61,6 +61,7 @@ EXPECTED.update({
     "audits.transition": {"manager"},
     "audits.analyze": {"manager"},
     "audits.dashboard": {"manager", "leadership"},
+    "audits.comparison": {"manager", "leadership"},
     "audits.import_observations": {"manager"},
     "audits.import_confirm": {"manager"},
     "observations.log": {"service", "manager"},
