@@ -79,3 +79,42 @@ def test_comparison_page_refuses_unknown_comparisons_and_other_roles(app, as_rol
     assert manager.get("/audits/999999/comparisons/renewal/price/overall/all").status_code == 404
     assert as_role("service").get(f"{base}/renewal/price/overall/all").status_code == 403
     assert as_role("leadership").get(f"{base}/renewal/price/overall/all").status_code == 200
+
+
+def test_change_since_the_last_round_in_relative_terms_with_its_verdict(app, users, as_role):
+    import datetime as dt
+
+    from app.extensions import db
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Metric, Touchpoint
+
+    def row(effect, rel, low, high):
+        return {"touchpoint": "renewal", "metric": "price", "segment_kind": "overall", "segment": "all",
+                "status": "ok", "flagged": True, "severity": "high", "effect": effect, "effect_rel": rel,
+                "reference_level": 100.0, "ci_low": low, "ci_high": high, "threshold": 5.0, "effect_unit": "eur",
+                "n_new": 40, "n_existing": 40, "p": 0.0001, "p_adjusted": 0.001}
+
+    with app.app_context():
+        seed_catalog()
+        metric = db.session.scalar(db.select(Metric).join(Touchpoint).where(Touchpoint.key == "renewal",
+                                                                            Metric.key == "price"))
+        earlier = Audit(title="Runde Q3", status="published", metrics=[metric],
+                        published_at=dt.datetime(2026, 9, 30, 12))
+        current = Audit(title="Runde Q4", status="open", metrics=[metric])
+        db.session.add_all([earlier, current])
+        db.session.flush()
+        for audit, comparison in ((earlier, row(10.0, 0.10, 8.0, 12.0)), (current, row(25.0, 0.25, 21.0, 29.0))):
+            db.session.add(AnalysisSnapshot(audit_id=audit.id, n_observations=80, params={"min_n": 10},
+                                            comparisons=[comparison], gradient={"rows": [], "series": []},
+                                            cases={"total_excess": 0.0, "n_cases": 0, "n_flagged": 0, "flagged": []}))
+        db.session.commit()
+        audit_id = current.id
+        db.session.remove()
+    response = as_role("leadership").get(f"/audits/{audit_id}/dashboard")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[-3000:]
+    section = html[html.index('id="round-changes"'):]
+    section = section[:section.index("</section>")]
+    assert "Runde Q3" in section
+    changed = re.search(r'<tr data-change="grew">(.*?)</tr>', section, re.S).group(1)
+    assert "10.0 %" in changed and "25.0 %" in changed and "grew" in changed  # relative, not €10 → €25
