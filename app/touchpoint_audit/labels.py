@@ -150,6 +150,15 @@ def comparison_effect(row: dict, unit: str) -> Effect:
     figures): the one place that reads the stored effect fields."""
     effect, low, high = _num(row.get("effect")), _num(row.get("ci_low")), _num(row.get("ci_high"))
     n_new, n_existing = row.get("n_new"), row.get("n_existing")
+    # The analysis states the unit of effect and interval: '%' (relative shift of money and
+    # durations) and 'pp' (shares) are hundredths of the scale the pages show.
+    stated = row.get("effect_unit")
+    if stated in ("%", "pp"):
+        scaled = [v / 100 if v is not None else None for v in (effect, low, high)]
+        if stated == "pp":
+            return Effect("share", *scaled, unit=unit, n_new=n_new, n_existing=n_existing)
+        return Effect("relative", *scaled, unit=unit, units=_num(row.get("effect_value")),
+                      n_new=n_new, n_existing=n_existing)
     if unit in _RELATIVE_UNITS:
         level = _num(row.get("reference_level"))
         rel = _num(row.get("effect_rel"))

@@ -118,3 +118,20 @@ def test_change_since_the_last_round_in_relative_terms_with_its_verdict(app, use
     assert "Runde Q3" in section
     changed = re.search(r'<tr data-change="grew">(.*?)</tr>', section, re.S).group(1)
     assert "10.0 %" in changed and "25.0 %" in changed and "grew" in changed  # relative, not €10 → €25
+
+
+def test_effects_stated_in_percent_or_pp_read_on_their_own_scale(app):
+    """The analysis states effect and interval in % (money, durations) and pp (shares):
+    the interval is read as stated, not divided by the new customers' level again."""
+    from app.touchpoint_audit.labels import comparison_effect, effect_interval, effect_value
+
+    wait = {"effect": 82.69, "effect_rel": 0.8269, "ci_low": 41.46, "ci_high": 140.38, "reference_level": 91.5,
+            "effect_unit": "%", "effect_value": 75.66, "n_new": 140, "n_existing": 40}
+    resolved = {"effect": 6.0, "ci_low": 3.5, "ci_high": 8.5, "effect_unit": "pp", "n_new": 90, "n_existing": 80}
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        effect = comparison_effect(wait, "seconds")
+        assert effect.kind == "relative" and effect.units == 75.66
+        assert "82.7 %" in effect_value(effect)
+        assert "41.5 %" in effect_interval(effect) and "140.4 %" in effect_interval(effect)
+        share = comparison_effect(resolved, "boolean")
+        assert effect_value(share) == "6.0 pp" and "3.5 pp" in effect_interval(share)
