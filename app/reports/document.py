@@ -300,7 +300,9 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         unit_of,
     )
 
-    ranked = sorted(findings, key=lambda f: (-((f.figures or {}).get("excess_year") or 0.0),
+    # The report's question is how loyal customers are treated: loyalty-penalty findings
+    # lead, by what they cost a year, then by severity; after-sales gaps fill the rest.
+    ranked = sorted(findings, key=lambda f: (f.kind == "aftersales", -((f.figures or {}).get("excess_year") or 0.0),
                                              SEVERITY_RANK.get(f.severity, 9), f.key))
     brief_findings = [f for f in ranked if f.kind != "manual"][:BRIEF_FINDINGS] or ranked[:BRIEF_FINDINGS]
 
