@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
@@ -350,6 +351,7 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
     unit = unit_of(names, touchpoint, metric)
     observations = db.session.scalars(
         db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
+        .options(selectinload(Observation.customer))
         .order_by(Observation.observed_at.desc(), Observation.id.desc())).all()
     existing = [o for o in observations if o.customer_status == "existing"]
     if segment_kind == "product":
