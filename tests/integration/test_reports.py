@@ -222,6 +222,8 @@ def test_the_demo_report_opens_with_a_two_page_brief_and_is_shorter(app, users, 
     assert "Top findings and what they cost" in brief and "Excess a year, estimated" in brief
     assert "Changes since the last round" in second and "First actions" in second and "(Vorrunde)" in second
     assert "Contents" in texts[3] and "Contents" not in brief
+    heat = html[html.index('class="data heat"'):]
+    assert '<span class="flag-mark">!</span>' in heat[:heat.index("</table>")]  # flagged in words, not colour only
     # every flagged result of the analysis is named in the brief, with its interval and n
     with app.app_context():
         from app.reports.document import latest_snapshot
