@@ -3,7 +3,8 @@ the assigned rounds and own actions for everyone who has some.
 
 Figures are read through :func:`app.touchpoint_audit.labels.comparison_effect` and
 :func:`~app.touchpoint_audit.labels.finding_effect` only, so a change of the stored
-statistics changes one place.
+statistics changes one place; the answer's sentences come from
+:func:`app.touchpoint_audit.labels.answer_sentences`, which the PDF report uses too.
 """
 from __future__ import annotations
 
@@ -17,21 +18,18 @@ from app.extensions import db
 from app.touchpoint_audit.analysis import DEFAULT_PARAMS, latest_snapshot
 from app.touchpoint_audit.labels import (
     Effect,
-    comparison_effect,
-    effect_interval,
-    effect_n,
-    effect_value,
+    answer_sentences,
     finding_effect,
     metric_label,
     segment_label,
     unit_amount,
+    unit_of,
 )
 from app.touchpoint_audit.loaders import latest_segmentation_run_id
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, FindingActivity, Observation
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 OPEN_STATUSES = ("open", "acknowledged")
-ANSWER_SENTENCES = 4
 TOP_FINDINGS = 5
 # Gaps that grew, and gaps that shrank, listed on the start page (the report lists all).
 CHANGES_SHOWN = 5
@@ -48,53 +46,6 @@ def latest_analysed_round() -> tuple[Audit | None, AnalysisSnapshot | None]:
         db.select(Audit).where(Audit.id.in_(db.select(AnalysisSnapshot.audit_id)), Audit.status != "draft")
         .order_by(Audit.created_at.desc(), Audit.id.desc()).limit(1))
     return (audit, latest_snapshot(audit.id)) if audit is not None else (None, None)
-
-
-def _unit_of(names: dict, touchpoint: str, metric: str) -> str:
-    return (names.get((touchpoint, metric)) or ("", "", ""))[2]
-
-
-def _who(kind: str | None, segment) -> str:
-    if kind in (None, "overall") or segment in (None, "all"):
-        return _("Existing customers")
-    return _("Existing customers (%(segment)s)", segment=segment_label(kind, segment))
-
-
-def _sentence(row: dict, effect: Effect, names: dict, also: list[str]) -> str:
-    where = metric_label(names, row.get("touchpoint"), row.get("metric"))
-    params = dict(who=_who(row.get("segment_kind"), row.get("segment")), where=where,
-                  effect=effect_value(effect), interval=effect_interval(effect), n=effect_n(effect))
-    if effect.unit == "eur":
-        text = _("%(who)s pay %(effect)s more than new customers at %(where)s (%(interval)s; %(n)s).", **params)
-    elif effect.unit in ("seconds", "hours"):
-        text = _("%(who)s wait %(effect)s longer than new customers at %(where)s (%(interval)s; %(n)s).",
-                 **params)
-    else:
-        text = _("%(who)s fare worse than new customers at %(where)s by %(effect)s (%(interval)s; %(n)s).",
-                 **params)
-    if also:
-        text += " " + _("The gap also holds for: %(segments)s.", segments=", ".join(also))
-    return text
-
-
-def answer_sentences(snapshot: AnalysisSnapshot | None, names: dict,
-                     limit: int = ANSWER_SENTENCES) -> list[str]:
-    """One sentence per touchpoint × metric with a flagged comparison (fair ones are not
-    mentioned): the segment with the largest gap leads, the others are named after it."""
-    groups: dict[tuple, list[dict]] = {}
-    for row in (snapshot.comparisons if snapshot else None) or []:
-        if row.get("flagged") is True:
-            groups.setdefault((row.get("touchpoint"), row.get("metric")), []).append(row)
-    ranked = []
-    for (touchpoint, metric), rows in groups.items():
-        unit = _unit_of(names, touchpoint, metric)
-        scored = sorted(((comparison_effect(r, unit), r) for r in rows),
-                        key=lambda er: (SEVERITY_RANK.get(er[1].get("severity"), 9), -er[0].rank))
-        effect, lead = scored[0]
-        also = [segment_label(r.get("segment_kind"), r.get("segment")) for _e, r in scored[1:]]
-        ranked.append(((SEVERITY_RANK.get(lead.get("severity"), 9), -effect.rank), lead, effect, also))
-    ranked.sort(key=lambda item: item[0])
-    return [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
 
 
 def owner_name(user: User | None) -> str:
@@ -139,7 +90,7 @@ def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, na
     changes = Changes(previous=previous)
     for row in rows:
         if row.verdict in ("grew", "shrank"):
-            unit = _unit_of(names, row.touchpoint, row.metric)
+            unit = unit_of(names, row.touchpoint, row.metric)
             item = {"where": metric_label(names, row.touchpoint, row.metric),
                     "segment": segment_label(row.segment_kind, row.segment),
                     "previous": unit_amount(row.previous, unit), "current": unit_amount(row.current, unit)}

@@ -80,6 +80,13 @@ class TrendRow:
     previous: float | None
     current: float | None
     verdict: str  # shrank | grew | stayed | not_comparable | new | gone
+    previous_row: dict | None = None
+    current_row: dict | None = None
+
+    @property
+    def measured_in_both(self) -> bool:
+        """Compared with enough data in both rounds (the report's trend table lists only these)."""
+        return self.verdict in ("grew", "shrank", "stayed")
 
 
 def comparison_key(row: dict) -> tuple:
@@ -150,26 +157,63 @@ def round_trend(audit: Audit, snapshot: AnalysisSnapshot | None) -> tuple[Audit 
     for key in sorted(set(prev_rows) | set(cur_rows), key=lambda k: tuple(str(p) for p in k)):
         p, c = prev_rows.get(key), cur_rows.get(key)
         rows.append(TrendRow(*key, previous=(p or {}).get("effect"), current=(c or {}).get("effect"),
-                             verdict=trend_verdict(p, c)))
+                             verdict=trend_verdict(p, c), previous_row=p, current_row=c))
     order = {"grew": 0, "shrank": 1, "stayed": 2, "new": 3, "gone": 4, "not_comparable": 5}
     rows.sort(key=lambda r: order[r.verdict])  # stable: keeps touchpoint order within a verdict
     return previous, rows
 
 
 def _segment_counts(run_id: int | None) -> dict[str, dict[str, int]]:
+    return {kind: {key: row["n"] for key, row in rows.items()} for kind, rows in _segment_figures(run_id).items()}
+
+
+def _segment_figures(run_id: int | None) -> dict[str, dict[str, dict]]:
+    """Per segment kind and value: customers, revenue and contribution in the run's
+    window, with each one's share of the run's total."""
     if run_id is None:
         return {}
     from app.segments.models import CustomerSegment
 
-    out: dict[str, dict[str, int]] = {}
+    totals = db.session.execute(
+        db.select(db.func.sum(CustomerSegment.revenue), db.func.sum(CustomerSegment.contribution))
+        .where(CustomerSegment.run_id == run_id)).one()
+    revenue_total, contribution_total = (float(v) if v else None for v in totals)
+    out: dict[str, dict[str, dict]] = {}
     for kind, name in COLUMNS.items():
         column = getattr(CustomerSegment, name)
         rows = db.session.execute(
-            db.select(column, db.func.count()).where(CustomerSegment.run_id == run_id, column.is_not(None))
-            .group_by(column).order_by(column)
+            db.select(column, db.func.count(), db.func.sum(CustomerSegment.revenue),
+                      db.func.sum(CustomerSegment.contribution))
+            .where(CustomerSegment.run_id == run_id, column.is_not(None)).group_by(column).order_by(column)
         ).all()
-        out[kind] = {str(k): int(n) for k, n in rows}
+        out[kind] = {str(k): {"n": int(n), "revenue": revenue, "contribution": contribution,
+                              "revenue_share": revenue / revenue_total if revenue is not None and revenue_total
+                              else None,
+                              "contribution_share": contribution / contribution_total
+                              if contribution is not None and contribution_total else None}
+                     for k, n, revenue, contribution in rows}
     return out
+
+
+def segmentation_run(run_id: int | None):
+    """The segmentation run an analysis used (None when there was none)."""
+    if run_id is None:
+        return None
+    from app.segments.models import SegmentationRun
+
+    return db.session.get(SegmentationRun, run_id)
+
+
+# The axis label of the report's charts: the metric's unit in the report's language.
+def unit_word(unit: str) -> str:
+    """'Sekunden', 'Stunden', '€', 'Punkte' … for a metric's unit key."""
+    words = {"eur": "€", "seconds": _("seconds"), "hours": _("hours"), "rating": _("points"),
+             "percent": "%", "boolean": _("share")}
+    return words.get(unit, unit)
+
+
+BRIEF_FINDINGS = 5
+BRIEF_ACTIONS = 5
 
 
 def report_context(audit: Audit, lang: str, generated_by: User | None, generated_at: dt.datetime,
@@ -220,7 +264,8 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
     for section in touchpoints:
         for metric in section["metrics"]:
             metric["chart"] = comparison_chart(
-                metric["rows"], segment_label, _("Median (%(unit)s)", unit=metric["unit"]),
+                [r for r in metric["rows"] if r.get("status") == "ok"], segment_label,
+                _("Median (%(unit)s)", unit=unit_word(metric["unit"])),
                 f"{section['name']} · {metric['name']}")
     progress(0.35, _("After-sales"))
     as_window = window_for(audit)
@@ -230,13 +275,44 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         for kind, blocks in aftersales.kinds.items()
     }
     progress(0.5, _("Segments and trend"))
-    segment_counts = _segment_counts(snapshot.segmentation_run_id if snapshot else None)
+    run_id = snapshot.segmentation_run_id if snapshot else None
+    segment_figures = _segment_figures(run_id)
+    segment_counts = {kind: {k: v["n"] for k, v in rows.items()} for kind, rows in segment_figures.items()}
+    run = segmentation_run(run_id)
     segment_charts = {
         kind: segment_count_chart(counts, lambda v, k=kind: segment_label(k, v), str(SEGMENT_KIND_LABELS[kind]))
         for kind, counts in segment_counts.items() if counts
     }
     chain = {a.role: a for a in db.session.scalars(db.select(ChainActor).where(ChainActor.audit_id == audit.id))}
     previous, trend = round_trend(audit, snapshot)
+    # The detail lists what was measured in both rounds and either changed or was flagged
+    # in one of them; the other gaps without a clear change are counted, not listed.
+    trend_both = [t for t in trend if t.measured_in_both]
+    trend_listed = [t for t in trend_both if t.verdict != "stayed" or (t.previous_row or {}).get("flagged")
+                    or (t.current_row or {}).get("flagged")]
+    from app.touchpoint_audit.labels import (
+        answer_sentences,
+        comparison_effect,
+        effect_interval,
+        effect_n,
+        effect_value,
+        finding_effect,
+        unit_of,
+    )
+
+    # The report's question is how loyal customers are treated: loyalty-penalty findings
+    # lead, by what they cost a year, then by severity; after-sales gaps fill the rest.
+    ranked = sorted(findings, key=lambda f: (f.kind == "aftersales", -((f.figures or {}).get("excess_year") or 0.0),
+                                             SEVERITY_RANK.get(f.severity, 9), f.key))
+    brief_findings = [f for f in ranked if f.kind != "manual"][:BRIEF_FINDINGS] or ranked[:BRIEF_FINDINGS]
+
+    def trend_effect(t: TrendRow, which: str) -> str:
+        row = t.previous_row if which == "previous" else t.current_row
+        return effect_value(comparison_effect(row or {}, unit_of(names, t.touchpoint, t.metric)))
+
+    def trend_interval(t: TrendRow, which: str) -> str:
+        row = t.previous_row if which == "previous" else t.current_row
+        return effect_interval(comparison_effect(row or {}, unit_of(names, t.touchpoint, t.metric)))
     flagged = [r for r in comparisons if r.get("flagged")]
     insufficient = [r for r in comparisons if r.get("status") == "insufficient_data"]
     # Heat map: worst relative effect per touchpoint × segment (flagged only coloured).
@@ -257,6 +333,12 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "aftersales_charts": aftersales_charts, "aftersales_kinds": AS_KINDS, "cell_label": cell_label,
         "reference_label": reference_label(lang), "segment_counts": segment_counts,
         "segment_charts": segment_charts, "segments_seen": segments_seen, "heat": heat,
+        "segment_figures": segment_figures, "run": run,
+        "cross_subsidy": ((run.summary or {}).get("cross_subsidy") if run else None),
+        "sentences": answer_sentences(snapshot, names), "brief_findings": brief_findings,
+        "brief_actions": BRIEF_ACTIONS, "trend_both": trend_both, "trend_listed": trend_listed, "trend_effect": trend_effect,
+        "trend_interval": trend_interval, "finding_effect": finding_effect, "effect_value": effect_value,
+        "effect_interval": effect_interval, "effect_n": effect_n,
         "chain": chain, "chain_roles": CHAIN_ROLES, "previous": previous, "trend": trend,
         "generated_by": generated_by, "generated_at": generated_at, "names": names,
         "segment_label": segment_label, "metric_label": metric_label,

@@ -58,12 +58,16 @@ def heatmap_svg(
     fmt_pct: Callable[[float], str] = _pct,
     empty_text: str = "No comparisons yet.",
     kind_label: Callable[[str], str] | None = None,
+    tooltip: Callable[[dict, str, str], str] | None = None,
+    link: Callable[[dict], str | None] | None = None,
 ) -> Markup:
     """The existing-vs-new gap per touchpoint·metric (rows) × segment (columns) as SVG.
 
     ``comparisons`` are the rows of :func:`audits.penalty.compare_groups` (records or a
     frame); ``names`` maps (touchpoint, metric) to (touchpoint name, metric name, unit);
-    ``scope`` limits the segment columns to "kind:value" entries (the overall column stays).
+    ``scope`` limits the segment columns to "kind:value" entries (the overall column stays);
+    ``tooltip(row, where, segment)`` words a cell's tooltip (:func:`comparison_tooltip` on a
+    page) and ``link(row)`` gives the URL a click on the cell opens.
     """
     frame = _frame(comparisons)
     if frame.empty:
@@ -101,7 +105,7 @@ def heatmap_svg(
     for i, key in enumerate(rows):
         y, text = head_h + i * cell_h, row_label(key)
         cells = [_heatmap_cell(lookup.get((*key, kind, value)), text, segment_label(kind, value), kind, value,
-                               label_w + j * cell_w, y, cell_w, cell_h, fmt_pct)
+                               label_w + j * cell_w, y, cell_w, cell_h, fmt_pct, tooltip, link)
                  for j, (kind, value) in enumerate(columns)]
         laid_out.append({"x": label_w - 8, "y": f"{y + cell_h / 2 + 4:.0f}", "text": text,
                          "cells": [cell for cell in cells if cell is not None]})
@@ -113,7 +117,37 @@ def heatmap_svg(
     ).strip())
 
 
-def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct) -> dict | None:
+def _plain_tooltip(row: dict, text: str, segment: str) -> str:
+    return (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
+            f"effect {row.get('effect')}, CI [{row.get('ci_low')}, {row.get('ci_high')}], "
+            f"p adj. {row.get('p_adjusted')}")
+
+
+def comparison_tooltip(row: dict, where: str, segment: str, unit: str) -> str:
+    """A heat-map cell's tooltip in the user's language: whether it is flagged, the effect
+    with its unit, the 95 % interval, n, and the adjusted p (numbers in the user's locale)."""
+    from flask_babel import gettext as _
+
+    from app.touchpoint_audit.labels import comparison_effect, effect_interval, effect_n, effect_units, effect_value
+    from app.web.i18n import fmt_number
+
+    head = f"{where} – {segment}"
+    if row.get("status") != "ok":
+        return _("%(head)s: insufficient data, no flag (%(n)s).", head=head,
+                 n=effect_n(comparison_effect(row, unit)))
+    effect = comparison_effect(row, unit)
+    verdict = _("flagged") if row.get("flagged") else _("not flagged")
+    value = effect_value(effect)
+    if effect_units(effect):
+        value = f"{value} ({effect_units(effect)})"
+    p = row.get("p_adjusted")
+    return _("%(head)s: %(verdict)s. Gap %(effect)s; %(interval)s; %(n)s; adjusted p %(p)s.", head=head,
+             verdict=verdict, effect=value, interval=effect_interval(effect), n=effect_n(effect),
+             p=fmt_number(p, 3) if p is not None else "–")
+
+
+def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct, tooltip=None,
+                  link=None) -> dict | None:
     """One cell of the heatmap: colour, frame, label and tooltip of a comparison (None: not measured)."""
     if row is None:
         return None
@@ -125,9 +159,8 @@ def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct
         "x": x, "y": y, "cx": f"{x + cell_w / 2:.0f}", "cy": f"{y + cell_h / 2 + 4:.0f}",
         "cls": "cell flagged" if flagged else ("cell" if ok else "cell insufficient-cell"),
         "segment": f"{kind}:{value}", "metric": f"{row['touchpoint']}.{row['metric']}",
-        "tip": (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
-                f"effect {row.get('effect')}, CI [{row.get('ci_low')}, {row.get('ci_high')}], "
-                f"p adj. {row.get('p_adjusted')}"),
+        "tip": (tooltip or _plain_tooltip)(row, text, segment),
+        "href": link(row) if link else None,
         "fill": cell_colour(effect_rel) if ok else "url(#hm-hatch)",
         "flagged": flagged, "insufficient": not ok,
         "label": fmt_pct(float(effect_rel)) + (" !" if flagged else "") if measured else None,

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.segments.kinds import KINDS, value_label
-from app.touchpoint_audit.models import Metric, Touchpoint
+from app.touchpoint_audit.models import AnalysisSnapshot, Metric, Touchpoint
 from app.web.i18n import fmt_money, fmt_number, fmt_percent, lang
 from audits import CUSTOMER_STATUSES
 
@@ -150,6 +150,15 @@ def comparison_effect(row: dict, unit: str) -> Effect:
     figures): the one place that reads the stored effect fields."""
     effect, low, high = _num(row.get("effect")), _num(row.get("ci_low")), _num(row.get("ci_high"))
     n_new, n_existing = row.get("n_new"), row.get("n_existing")
+    # The analysis states the unit of effect and interval: '%' (relative shift of money and
+    # durations) and 'pp' (shares) are hundredths of the scale the pages show.
+    stated = row.get("effect_unit")
+    if stated in ("%", "pp"):
+        scaled = [v / 100 if v is not None else None for v in (effect, low, high)]
+        if stated == "pp":
+            return Effect("share", *scaled, unit=unit, n_new=n_new, n_existing=n_existing)
+        return Effect("relative", *scaled, unit=unit, units=_num(row.get("effect_value")),
+                      n_new=n_new, n_existing=n_existing)
     if unit in _RELATIVE_UNITS:
         level = _num(row.get("reference_level"))
         rel = _num(row.get("effect_rel"))
@@ -273,6 +282,60 @@ def effect_units(effect: Effect | None) -> str:
     return _("≈ %(amount)s a year of tenure", amount=amount) if effect.kind == "slope" else _("≈ %(amount)s", amount=amount)
 
 
+# ------------------------------------------------------------------ the answer
+
+SENTENCE_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+ANSWER_SENTENCES = 4
+
+
+def unit_of(names: dict, touchpoint: str, metric: str) -> str:
+    """The unit of a touchpoint × metric ('eur', 'seconds', …; empty when unknown)."""
+    return (names.get((touchpoint, metric)) or ("", "", ""))[2]
+
+
+def _who(kind: str | None, segment) -> str:
+    if kind in (None, "overall") or segment in (None, "all"):
+        return _("Existing customers")
+    return _("Existing customers (%(segment)s)", segment=segment_label(kind, segment))
+
+
+def _sentence(row: dict, effect: Effect, names: dict, also: list[str]) -> str:
+    where = metric_label(names, row.get("touchpoint"), row.get("metric"))
+    params = dict(who=_who(row.get("segment_kind"), row.get("segment")), where=where,
+                  effect=effect_value(effect), interval=effect_interval(effect), n=effect_n(effect))
+    if effect.unit == "eur":
+        text = _("%(who)s pay %(effect)s more than new customers at %(where)s (%(interval)s; %(n)s).", **params)
+    elif effect.unit in ("seconds", "hours"):
+        text = _("%(who)s wait %(effect)s longer than new customers at %(where)s (%(interval)s; %(n)s).",
+                 **params)
+    else:
+        text = _("%(who)s fare worse than new customers at %(where)s by %(effect)s (%(interval)s; %(n)s).",
+                 **params)
+    if also:
+        text += " " + _("The gap also holds for: %(segments)s.", segments=", ".join(also))
+    return text
+
+
+def answer_sentences(snapshot: AnalysisSnapshot | None, names: dict,
+                     limit: int = ANSWER_SENTENCES) -> list[str]:
+    """One sentence per touchpoint × metric with a flagged comparison (fair ones are not
+    mentioned): the segment with the largest gap leads, the others are named after it."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in (snapshot.comparisons if snapshot else None) or []:
+        if row.get("flagged") is True:
+            groups.setdefault((row.get("touchpoint"), row.get("metric")), []).append(row)
+    ranked = []
+    for (touchpoint, metric), rows in groups.items():
+        unit = unit_of(names, touchpoint, metric)
+        scored = sorted(((comparison_effect(r, unit), r) for r in rows),
+                        key=lambda er: (SENTENCE_SEVERITY_RANK.get(er[1].get("severity"), 9), -er[0].rank))
+        effect, lead = scored[0]
+        also = [segment_label(r.get("segment_kind"), r.get("segment")) for _e, r in scored[1:]]
+        ranked.append(((SENTENCE_SEVERITY_RANK.get(lead.get("severity"), 9), -effect.rank), lead, effect, also))
+    ranked.sort(key=lambda item: item[0])
+    return [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
+
+
 def template_helpers() -> dict:
     """Helpers for the audit templates (a blueprint context processor)."""
     return {
@@ -282,4 +345,5 @@ def template_helpers() -> dict:
         "segment_label": segment_label, "metric_label": metric_label, "finding_title": finding_title,
         "default_action": default_action, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n, "effect_units": effect_units,
+        "unit_amount": unit_amount,
     }

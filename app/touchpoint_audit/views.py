@@ -2,9 +2,10 @@
 the analysis action and the bulk import of observations."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
@@ -252,28 +253,152 @@ def analyze(audit_id: int):
 @bp.route("/<int:audit_id>/dashboard")
 @allow("manager", "leadership")
 def dashboard(audit_id: int):
-    """Heatmap, case list, total excess and price-vs-tenure charts of the latest analysis."""
+    """The answer, heatmap, round-over-round change, case list, total excess and price-vs-tenure charts
+    of the latest analysis."""
     audit = audit_for(audit_id)
     from app.touchpoint_audit.analysis import latest_snapshot
-    from app.touchpoint_audit.charts import heatmap_svg, tenure_chart_svg
+    from app.touchpoint_audit.charts import comparison_tooltip, heatmap_svg, tenure_chart_svg
+    from app.touchpoint_audit.labels import answer_sentences, unit_of
 
     snapshot = latest_snapshot(audit.id)
     names = metric_names()
     heatmap = tenure = None
+    sentences, cases, changes = [], [], None
     if snapshot is not None:
         from app.touchpoint_audit.labels import HEATMAP_KIND_LABELS, segment_label
         from app.web.i18n import fmt_percent
+
+        def link(row: dict) -> str:
+            return url_for("audits.comparison", audit_id=audit.id, touchpoint=row["touchpoint"],
+                           metric=row["metric"], segment_kind=row["segment_kind"], segment=str(row["segment"]))
 
         heatmap = heatmap_svg(snapshot.comparisons, names=names, segment_label=segment_label,
                               scope=audit.scope_segments or None, title=_("Existing vs new customers"),
                               insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
                               fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
-                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)))
+                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)),
+                              tooltip=lambda row, where, segment: comparison_tooltip(
+                                  row, where, segment, unit_of(names, row["touchpoint"], row["metric"])),
+                              link=link)
         tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
                                    empty_text=_("insufficient data"))
                   for series in snapshot.gradient.get("series", [])]
+        sentences = answer_sentences(snapshot, names)
+        cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}
+                 for c in (snapshot.cases or {}).get("flagged") or []]
+        changes = round_changes(audit, snapshot, names)
     return render("audits/dashboard.html", audit=audit, snapshot=snapshot, heatmap=heatmap, tenure=tenure,
-                  names=names)
+                  names=names, sentences=sentences, case_rows=cases, changes=changes)
+
+
+def _parsed_date(value):
+    """A stored ISO date or timestamp as a date (None when it is not one)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def round_changes(audit: Audit, snapshot, names: dict) -> dict | None:
+    """Round-over-round change of the gaps measured in both rounds, in relative terms
+    (% of the new customers' level, or points), each with its verdict; changed or
+    once-flagged gaps are listed, the others counted."""
+    from app.reports.analysis import round_trend
+    from app.touchpoint_audit.labels import comparison_effect, effect_value, unit_of
+
+    previous, rows = round_trend(audit, snapshot)
+    if previous is None:
+        return None
+    both = [r for r in rows if r.verdict in ("grew", "shrank", "stayed")]
+    listed = [r for r in both if r.verdict != "stayed" or (r.previous_row or {}).get("flagged")
+              or (r.current_row or {}).get("flagged")]
+    out = []
+    for r in listed:
+        unit = unit_of(names, r.touchpoint, r.metric)
+        out.append({"row": r, "then": effect_value(comparison_effect(r.previous_row or {}, unit)),
+                    "now": effect_value(comparison_effect(r.current_row or {}, unit))})
+    return {"previous": previous, "rows": out, "quiet": len(both) - len(listed), "not_both": len(rows) - len(both)}
+
+
+OBSERVATIONS_SHOWN = 200
+
+
+@bp.route("/<int:audit_id>/comparisons/<touchpoint>/<metric>/<segment_kind>/<segment>")
+@allow("manager", "leadership")
+def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, segment: str):
+    """One comparison of the latest analysis: its figures, the distribution of its
+    observations per group, the observations, its cases and the settings used."""
+    audit = audit_for(audit_id)
+    from app.touchpoint_audit.analysis import latest_snapshot
+    from app.touchpoint_audit.labels import comparison_effect, segment_label, unit_of
+    from app.touchpoint_audit.loaders import customer_segments
+
+    snapshot = latest_snapshot(audit.id)
+    if snapshot is None:
+        abort(404)
+    row = next((r for r in snapshot.comparisons or [] if r.get("touchpoint") == touchpoint
+                and r.get("metric") == metric and r.get("segment_kind") == segment_kind
+                and str(r.get("segment")) == segment), None)
+    found = db.session.execute(
+        db.select(Metric).join(Touchpoint).where(Touchpoint.key == touchpoint, Metric.key == metric)).scalar()
+    if row is None or found is None:
+        abort(404)
+    names = metric_names()
+    unit = unit_of(names, touchpoint, metric)
+    observations = db.session.scalars(
+        db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
+        .options(selectinload(Observation.customer))
+        .order_by(Observation.observed_at.desc(), Observation.id.desc())).all()
+    existing = [o for o in observations if o.customer_status == "existing"]
+    if segment_kind == "product":
+        existing = [o for o in existing if o.product_key == segment]
+    elif segment_kind not in ("overall", None):
+        members = customer_segments(snapshot.segmentation_run_id)
+        if segment_kind in members.columns:
+            ids = set(members.loc[members[segment_kind].astype(str) == segment, "customer_pk"].astype(int))
+            existing = [o for o in existing if o.customer_id in ids]
+        else:
+            existing = []
+    new = [o for o in observations if o.customer_status == "new"]
+    if segment_kind == "product":
+        new = [o for o in new if o.product_key == segment]
+    shown = sorted(new + existing, key=lambda o: (o.observed_at, o.id), reverse=True)
+    customer_numbers = {o.customer.customer_no for o in existing if o.customer is not None}
+    cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}
+             for c in (snapshot.cases or {}).get("flagged") or []
+             if c.get("touchpoint") == touchpoint and c.get("metric") == metric
+             and (segment_kind == "overall" or c.get("customer_id") in customer_numbers)]
+    run = None
+    if snapshot.segmentation_run_id is not None:
+        from app.segments.models import SegmentationRun
+
+        run = db.session.get(SegmentationRun, snapshot.segmentation_run_id)
+    return render("audits/comparison.html", audit=audit, snapshot=snapshot, row=row, names=names, unit=unit,
+                  effect=comparison_effect(row, unit), where=metric_label_of(names, touchpoint, metric),
+                  segment_name=segment_label(segment_kind, segment),
+                  distribution=[(_("New customers"), distribution([o.value for o in new])),
+                                (_("Existing customers"), distribution([o.value for o in existing]))],
+                  observations=shown[:OBSERVATIONS_SHOWN], n_observations=len(shown), cases=cases, run=run,
+                  settings={k: v for k, v in (snapshot.params or {}).items() if k != "findings"})
+
+
+def metric_label_of(names: dict, touchpoint: str, metric: str) -> str:
+    from app.touchpoint_audit.labels import metric_label
+
+    return metric_label(names, touchpoint, metric)
+
+
+def distribution(values: list[float]) -> dict:
+    """n, minimum, quartiles, median and maximum of a group's observed values."""
+    import numpy as np
+
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"n": 0}
+    q = np.quantile(np.asarray(values, dtype=float), [0, 0.25, 0.5, 0.75, 1])
+    return {"n": len(values), "min": q[0], "q1": q[1], "median": q[2], "q3": q[3], "max": q[4]}
 
 
 # ----------------------------------------------------------------- bulk import

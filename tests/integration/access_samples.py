@@ -67,7 +67,9 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
     return {"audit_id": audit.id, "observation_id": observations,
             "finding_id": {"service": owned.id, "default": finding.id},
             "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id,
-            "channel_id": db.session.scalar(db.select(Channel.id).limit(1))}
+            "channel_id": db.session.scalar(db.select(Channel.id).limit(1)),
+            # a comparison's page (404 for every allowed role: the sample audit has no analysis)
+            "touchpoint": metric.touchpoint.key, "metric": metric.key, "segment_kind": "overall", "segment": "all"}
 
 
 # Report area: the report language in download URLs.

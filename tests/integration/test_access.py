@@ -65,6 +65,7 @@ EXPECTED.update({
     "audits.dashboard": {"manager", "leadership"},
     "audit_settings.settings": {"manager", "leadership"},
     "audit_settings.save": {"manager"},
+    "audits.comparison": {"manager", "leadership"},
     "audits.import_observations": {"manager"},
     "audits.import_confirm": {"manager"},
     "observations.log": {"service", "manager"},

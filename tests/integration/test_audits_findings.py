@@ -20,7 +20,7 @@ def findings(app, users):
         rows = [
             Finding(audit_id=world.audit_id, key="aggregate:hotline:wait:abc:C", kind="aggregate", severity="high",
                     touchpoint_key="hotline", metric_key="wait", segment_kind="abc", segment="C", title="t",
-                    figures={"n_new": 40, "n_existing": 38, "effect": 61.5, "effect_rel": 0.42, "ci_low": 30.0,
+                    figures={"n_new": 40, "n_existing": 38, "effect": 61.5, "effect_rel": 0.615, "ci_low": 30.0,
                              "ci_high": 90.0, "p": 0.0001, "p_adjusted": 0.002, "n_customers": 20,
                              "effect_unit": "%", "excess_year": 38000.0, "excess_year_low": 24000.0,
                              "excess_year_high": 53000.0,
@@ -189,11 +189,12 @@ def test_each_finding_shows_its_effect_with_interval_and_n(as_role, findings):
     _world, (overdue, case, _resolved) = findings
     html = as_role("leadership").get("/findings/").get_data(as_text=True)
     row = html.split(f'data-finding="{overdue}"')[1].split("</tr>")[0]
-    assert "42.0 %" in row and "95% interval 20.5 % to 61.5 %" in row and "n = 38 existing / 40 new" in row
+    # effect and interval as the analysis states them, in % of the new customers' level
+    assert "61.5 %" in row and "95% interval 30.0 % to 90.0 %" in row and "n = 38 existing / 40 new" in row
     row = html.split(f'data-finding="{case}"')[1].split("</tr>")[0]
     assert "in this sample" in row and "12 of 50 prices above the new-business price" in row
     german = as_role("leadership").get("/findings/", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert "95-%-Intervall 20,5 % bis 61,5 %" in german
+    assert "95-%-Intervall 30,0 % bis 90,0 %" in german
 
 
 def test_activity_log_records_who_changed_what(app, as_role, users, findings):

@@ -162,7 +162,7 @@ def test_full_report_sections_figures_trend_and_a_page_that_is_not_blank(app, us
     assert re.search(re.escape(flagged) + r" .{0,60}penalty cases", text), text[:1500]
     assert "Quoted reference: German premium carmaker" in text and "93 %" in text
     assert "Runde 2025" in text  # compared with the earlier published round
-    assert re.search(r"gap (shrank|grew)|no clear change", text)
+    assert re.search(r"gap (shrank|grew)|no clear change|without a clear change", text)
     assert "Großhandel Nord GmbH" in text  # the chain
     assert "Mann–Whitney test (van Elteren)" in text and "Benjamini–Hochberg" in text
     assert re.search(r"\b3 / %d\b" % pages, text)  # page numbers
@@ -171,6 +171,113 @@ def test_full_report_sections_figures_trend_and_a_page_that_is_not_blank(app, us
     assert html.count("<svg") >= 5 and "<img" not in html
     pixels = png_pixels(pdf, tmp_path, 3)
     assert len(set(pixels)) > 5 and min(pixels) < 100  # ink on a white page
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page (pypdf), whitespace collapsed."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def flagged_sentences(app, audit_id, lang="en") -> list[str]:
+    """The answer's sentences of the audit's latest analysis, as leadership reads them."""
+    from flask_babel import force_locale
+
+    from app.reports.document import latest_snapshot
+    from app.touchpoint_audit.labels import answer_sentences, metric_names
+
+    with app.test_request_context(), force_locale(lang):
+        return answer_sentences(latest_snapshot(audit_id), metric_names())
+
+
+def build_demo_rounds(app) -> int:
+    """The demo company and its rounds (the open one with planted penalties, an earlier
+    published one); returns the open round's id."""
+    from app.reports.demo import step_aftersales, step_report_rounds
+    from app.segments.demo import step_company, step_segmentation
+    from app.touchpoint_audit.demo import step_audits, step_catalog
+    from app.touchpoint_audit.models import Audit
+
+    with app.app_context():
+        ctx = {"customers": 2000, "seed": 20261123, "report_drafts": False}
+        for step in (step_catalog, step_company, step_segmentation, step_audits, step_aftersales,
+                     step_report_rounds):
+            step(ctx)
+        db.session.commit()
+        audit_id = db.session.scalar(db.select(Audit.id).where(Audit.status == "open"))
+        db.session.remove()
+    return audit_id
+
+
+def test_the_demo_report_opens_with_a_two_page_brief_and_is_shorter(app, users, tmp_path):
+    audit_id = build_demo_rounds(app)
+    html, pdf, pages = render(app, audit_id, "en")
+    texts = pdf_pages(pdf)
+    assert pages == len(texts) and pages < 29  # 29 pages before the brief and the shorter detail
+    brief, second = texts[1], texts[2]
+    assert "Executive summary" in brief and "The answer" in brief
+    assert "Top findings and what they cost" in brief and "Excess a year, estimated" in brief
+    assert "Changes since the last round" in second and "First actions" in second and "(Vorrunde)" in second
+    assert "Contents" in texts[3] and "Contents" not in brief
+    heat = html[html.index('class="data heat"'):]
+    assert '<span class="flag-mark">!</span>' in heat[:heat.index("</table>")]  # flagged in words, not colour only
+    # every flagged result of the analysis is named in the brief, with its interval and n
+    with app.app_context():
+        from app.reports.document import latest_snapshot
+
+        flagged = {(r["touchpoint"], r["metric"]) for r in latest_snapshot(audit_id).comparisons if r.get("flagged")}
+    assert flagged == {("renewal", "price"), ("hotline", "wait")}
+    sentences = flagged_sentences(app, audit_id)
+    assert len(sentences) == len(flagged)
+    assert sentences
+    squeeze = lambda t: re.sub(r"\s+", "", t)  # noqa: E731 - line breaks fall anywhere in a sentence
+    for sentence in sentences:
+        assert squeeze(sentence) in squeeze(brief), sentence
+        assert "95% interval" in sentence and "n = " in sentence
+
+
+def test_the_detail_draws_no_bars_for_insufficient_data_and_lists_the_trend_measured_in_both(app, users):
+    from flask_babel import force_locale
+
+    from app.reports.document import report_context
+    from app.touchpoint_audit.labels import segment_label
+    from app.touchpoint_audit.models import Audit
+
+    ids = build_full_audit(app, users)
+    with app.test_request_context(), force_locale("en"):
+        audit = db.session.get(Audit, ids["current"])
+        context = report_context(audit, "en", None, dt.datetime(2025, 5, 1))
+        insufficient = [(m, r) for tp in context["touchpoints"] for m in tp["metrics"] for r in m["rows"]
+                        if r.get("status") == "insufficient_data" and r.get("segment_kind") != "overall"]
+        assert insufficient, "the fixture has groups with too little data"
+        for metric, row in insufficient:
+            label = segment_label(row["segment_kind"], row["segment"])[:28]
+            assert f">{label}<" not in str(metric["chart"]), label
+        assert context["trend"] and context["trend_both"]
+        assert {t.verdict for t in context["trend_both"]} <= {"grew", "shrank", "stayed"}
+        assert len(context["trend_both"]) < len(context["trend"])  # "new", "gone", too little data: left out
+        db.session.remove()
+
+
+def test_segment_overview_money_and_methodology_settings(app, users, tmp_path):
+    ids = build_full_audit(app, users)
+    html, pdf, _pages = render(app, ids["current"], "en")
+    text = pdf_text(pdf, tmp_path)
+    assert "Revenue" in text and "Contribution" in text
+    assert "Cross-subsidy:" in text and "Z customers lose" in text
+    assert "Segmentation run" in text and re.search(r"Run \d+ of ", text)
+    assert "Settings used" in text and "min_n = 10" in text and "materiality = 0.05" in text
+    assert "table.data.keep { break-inside: avoid; }" in html and "display: table-header-group" in html
+
+
+def test_german_report_axis_labels_in_german(app, users, tmp_path):
+    ids = build_full_audit(app, users)
+    html, _pdf, _pages = render(app, ids["current"], "de")
+    assert "Median (Sekunden)" in html and "Median (seconds)" not in html
+    assert "Die wichtigsten Befunde und was sie kosten" in html
 
 
 def test_german_report_uses_german_formats(app, users, tmp_path):
@@ -186,12 +293,15 @@ def test_no_observations_no_outcomes_no_chain_report_says_what_is_missing(app, u
     audit_id = build_bare_audit(app, users)
     _html, pdf, _pages = render(app, audit_id)
     text = pdf_text(pdf, tmp_path)
+    # The chain and the round-over-round chapters appear only when there is something to show.
     for title in SECTIONS_EN:
-        assert title in text
+        if title in ("Problem-solving chain", "Compared with the last round"):
+            assert title not in text
+        else:
+            assert title in text
     assert "This audit has no observations" in text
     assert "No after-sales outcomes were recorded" in text
-    assert "has not been described for this audit yet" in text
-    assert "no earlier published round" in text
+    assert "no earlier published round" in text  # said in the brief's changes since the last round
     assert "No findings." in text
 
 
