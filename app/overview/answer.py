@@ -59,14 +59,22 @@ def ordered_findings(findings: list[Finding], names: dict) -> list[tuple[Finding
                                          -(fe[1].rank if fe[1] else float("-inf")), fe[0].id))
 
 
+def yearly_cost(finding: Finding) -> tuple[float | None, float | None, float | None]:
+    """The excess a year a finding estimates (value, low, high in €), or Nones when it has none."""
+    figures = finding.figures or {}
+    return figures.get("excess_year"), figures.get("excess_year_low"), figures.get("excess_year_high")
+
+
 def top_findings(audit: Audit, names: dict, limit: int = TOP_FINDINGS) -> list[tuple[Finding, Effect | None]]:
     """The audit's current (not stale) findings that are still to act on, worst first."""
     findings = db.session.scalars(db.select(Finding).where(
         Finding.audit_id == audit.id, Finding.stale.is_(False), Finding.status.in_(OPEN_STATUSES))).all()
     ordered = ordered_findings(findings, names)
     # As on the report's first page: the question is how loyal customers are treated, so
-    # loyalty-penalty findings lead and after-sales gaps fill the rest.
-    penalty = [pair for pair in ordered if pair[0].kind != "aftersales"]
+    # loyalty-penalty findings lead, by what they cost a year (estimated), and after-sales
+    # gaps fill the rest.
+    penalty = sorted((pair for pair in ordered if pair[0].kind != "aftersales"),
+                     key=lambda pair: -(yearly_cost(pair[0])[0] or 0.0))
     aftersales = [pair for pair in ordered if pair[0].kind == "aftersales"]
     share = min(len(penalty), max(limit - len(aftersales), (limit * 3) // 5))
     return penalty[:share] + aftersales[:limit - share]
@@ -121,7 +129,7 @@ def leadership_view(names: dict) -> dict:
         "n_compared": sum(1 for r in (snapshot.comparisons or []) if r.get("status") == "ok"),
         "top": top_findings(audit, names), "owners": owners,
         "changes": changes_since_last_round(audit, snapshot, names),
-        "documents": report_documents(audit),
+        "documents": report_documents(audit), "yearly_cost": yearly_cost,
     }
 
 

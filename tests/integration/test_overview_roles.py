@@ -227,3 +227,26 @@ def test_a_newer_segmentation_run_makes_the_analysis_stale(app, as_role, start):
     german = section(as_role("manager").get("/", headers={"Accept-Language": "de"}).get_data(as_text=True),
                      "manager")
     assert "Auswertung veraltet" in german and "neueren Segmentierungslauf" in german
+
+
+def test_top_findings_are_ordered_by_what_they_cost_a_year(app, as_role, start):
+    """The penalty findings lead by their yearly excess (estimated), shown with its interval."""
+    from app.touchpoint_audit.models import Finding
+
+    _world, ids = start
+    with app.app_context():
+        dear = Finding(audit_id=ids["audit"], key="aggregate:hotline:wait:overall:all", kind="aggregate",
+                       severity="low", touchpoint_key="hotline", metric_key="wait", title="t",
+                       figures={"excess_year": 53155.0, "excess_year_low": 40100.0, "excess_year_high": 61000.0})
+        db.session.add(dear)
+        db.session.commit()
+        dear_id = dear.id
+        db.session.remove()
+    answer = section(as_role("leadership").get("/").get_data(as_text=True), "leadership")
+    top = answer.split('data-list="top"')[1].split("</ol>")[0]
+    assert top.index(f'data-finding="{dear_id}"') < top.index(f'data-finding="{ids["owned"]}"')  # low severity, dearest
+    assert "about €53,155 a year, estimated (95% interval €40,100 to €61,000)" in top
+    german = as_role("leadership")
+    german.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    top_de = section(german.get("/").get_data(as_text=True), "leadership")
+    assert "etwa 53.155 € im Jahr, geschätzt (95-%-Intervall 40.100 € bis 61.000 €)" in top_de
