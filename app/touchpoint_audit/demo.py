@@ -45,13 +45,14 @@ DEAL_SHARE, DEAL_RANGE = 0.25, (0.03, 0.10)
 def _value(rng, touchpoint: str, metric: str, unit: str, product: str | None, worse: float,
            deals: np.random.Generator | None = None) -> float:
     if metric == "price":
-        # Prices follow the tariff: the yearly list price, sometimes less an individual
-        # deal (new and existing customers alike), plus any planted penalty. Fair
-        # existing-customer prices thus never exceed the new-business reference.
-        rng.lognormal(0, 0.04)  # keeps the random stream of the other metrics as it was
+        # Prices follow the tariff: the yearly list price with the usual spread of
+        # individual terms (a few per cent either way), sometimes less a deal (new and
+        # existing customers alike), plus any planted penalty. A fair existing-customer
+        # price lies above the new-business reference about as often as below it.
+        spread = rng.lognormal(0, 0.04)
         deals = deals or rng
         deal = deals.uniform(*DEAL_RANGE) if deals.random() < DEAL_SHARE else 0.0
-        return round(PRODUCTS[product] * 12 * (1 - deal) * (1 + worse), 2)
+        return round(PRODUCTS[product] * 12 * spread * (1 - deal) * (1 + worse), 2)
     if unit == "seconds":
         return float(round(rng.gamma(2.0, 60.0) * (1 + worse)))
     if unit == "hours":
