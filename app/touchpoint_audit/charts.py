@@ -172,8 +172,9 @@ def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None 
             ax.plot(xs, [intercept + slope * x for x in xs], color=PALETTE["ink"],
                     linewidth=2 if series.get("flagged") else 1.2,
                     linestyle="-" if series.get("flagged") else "--", label="Theil–Sen")
-            ax.legend(loc="upper left")
+            # Above the plot, under the title: inside the axes it would cover the points it explains.
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2, frameon=False, fontsize="small")
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
-        ax.set_title(label)
+        ax.set_title(label, loc="left", pad=22)
         return to_svg(fig, title)
