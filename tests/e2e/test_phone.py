@@ -75,3 +75,32 @@ def test_price_walking_legend_covers_no_point(phone, live_server, ids):  # noqa:
         }).length;
       })""")
     assert covered == [0] * charts.count()
+
+
+def test_logging_on_a_phone(phone, live_server):
+    """Service staff log an unknown prospect without touching the customer fields, see the entry's
+    status and undo on screen, undo it (the "Saved" banner goes), and see a picked customer's
+    segment and care level."""
+    sign_in(phone, live_server, "service")
+    phone.goto(f"{live_server}/log")
+    phone.select_option("#metric_id", label="Hotline · Waiting time")
+    phone.wait_for_selector("label[for=value]:has-text('mm:ss')")  # the fields of a duration are in
+    phone.fill("#value", "95")
+    phone.click("#save")
+    phone.wait_for_selector("#saved-msg")
+    assert phone.locator("#log-form .error").count() == 0
+    row = phone.locator("#recent tbody tr").first
+    assert row.locator("td[data-field=status]").inner_text() == "New customer"
+    assert on_screen(phone, "#recent tbody tr:first-child td[data-field=status]") == []
+    assert on_screen(phone, "#recent tbody tr:first-child button.undo") == []
+    assert phone.evaluate(SIDEWAYS) == []
+
+    row.locator("button.undo").click()
+    phone.wait_for_selector("#recent .undone")
+    assert phone.locator("#saved-msg").count() == 0
+
+    phone.fill("#customer_q", "004711")
+    phone.click("#customer-results button.result")
+    care = phone.locator("#customer-care")
+    care.wait_for()
+    assert "Segment:" in care.inner_text() and "Care level:" in care.inner_text()
