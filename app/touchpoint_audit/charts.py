@@ -58,12 +58,14 @@ def heatmap_svg(
     fmt_pct: Callable[[float], str] = _pct,
     empty_text: str = "No comparisons yet.",
     kind_label: Callable[[str], str] | None = None,
+    tooltip: Callable[[str, str, dict], str] | None = None,
 ) -> Markup:
     """The existing-vs-new gap per touchpoint·metric (rows) × segment (columns) as SVG.
 
     ``comparisons`` are the rows of :func:`audits.penalty.compare_groups` (records or a
     frame); ``names`` maps (touchpoint, metric) to (touchpoint name, metric name, unit);
-    ``scope`` limits the segment columns to "kind:value" entries (the overall column stays).
+    ``scope`` limits the segment columns to "kind:value" entries (the overall column stays);
+    ``tooltip(row label, segment label, comparison)`` writes a cell's tooltip in the reader's language.
     """
     frame = _frame(comparisons)
     if frame.empty:
@@ -101,7 +103,7 @@ def heatmap_svg(
     for i, key in enumerate(rows):
         y, text = head_h + i * cell_h, row_label(key)
         cells = [_heatmap_cell(lookup.get((*key, kind, value)), text, segment_label(kind, value), kind, value,
-                               label_w + j * cell_w, y, cell_w, cell_h, fmt_pct)
+                               label_w + j * cell_w, y, cell_w, cell_h, fmt_pct, tooltip or _tooltip)
                  for j, (kind, value) in enumerate(columns)]
         laid_out.append({"x": label_w - 8, "y": f"{y + cell_h / 2 + 4:.0f}", "text": text,
                          "cells": [cell for cell in cells if cell is not None]})
@@ -113,7 +115,17 @@ def heatmap_svg(
     ).strip())
 
 
-def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct) -> dict | None:
+def _tooltip(text: str, segment: str, row: dict) -> str:
+    """A cell's tooltip with rounded figures (the page passes one in the reader's language)."""
+    def fig(value, digits):
+        return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+    return (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
+            f"effect {fig(row.get('effect'), 2)}, 95 % CI {fig(row.get('ci_low'), 2)} … {fig(row.get('ci_high'), 2)}, "
+            f"p adj. {fig(row.get('p_adjusted'), 4)}")
+
+
+def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct, tooltip) -> dict | None:
     """One cell of the heatmap: colour, frame, label and tooltip of a comparison (None: not measured)."""
     if row is None:
         return None
@@ -125,9 +137,7 @@ def _heatmap_cell(row, text, segment, kind, value, x, y, cell_w, cell_h, fmt_pct
         "x": x, "y": y, "cx": f"{x + cell_w / 2:.0f}", "cy": f"{y + cell_h / 2 + 4:.0f}",
         "cls": "cell flagged" if flagged else ("cell" if ok else "cell insufficient-cell"),
         "segment": f"{kind}:{value}", "metric": f"{row['touchpoint']}.{row['metric']}",
-        "tip": (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
-                f"effect {row.get('effect')}, CI [{row.get('ci_low')}, {row.get('ci_high')}], "
-                f"p adj. {row.get('p_adjusted')}"),
+        "tip": tooltip(text, segment, row),
         "fill": cell_colour(effect_rel) if ok else "url(#hm-hatch)",
         "flagged": flagged, "insufficient": not ok,
         "label": fmt_pct(float(effect_rel)) + (" !" if flagged else "") if measured else None,
@@ -149,11 +159,13 @@ def _column_groups(columns, label_w, cell_w, kind_label) -> list[dict]:
 
 def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None = None,
                      x_label: str = "Tenure (years)", y_label: str = "Price (€)",
-                     empty_text: str = "Too few points for a chart.") -> Markup:
+                     empty_text: str = "Too few points for a chart.",
+                     fmt_tick: Callable[[float], str] | None = None) -> Markup:
     """Scatter of price vs tenure (existing customers) with the Theil–Sen line.
 
     ``series`` is one entry of ``AnalysisSnapshot.gradient["series"]``: touchpoint, metric,
-    product_key, slope, intercept, points [[tenure, price], …], flagged.
+    product_key, slope, intercept, points [[tenure, price], …], flagged. ``fmt_tick`` writes the
+    axes' numbers in the reader's language (2,5 and 1.200 in German).
     """
     points = pd.DataFrame(series.get("points") or [], columns=["tenure", "price"])
     if len(points) < 3:
@@ -174,6 +186,11 @@ def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None 
                     linestyle="-" if series.get("flagged") else "--", label="Theil–Sen")
             # Above the plot, under the title: inside the axes it would cover the points it explains.
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2, frameon=False, fontsize="small")
+        if fmt_tick is not None:
+            from matplotlib.ticker import FuncFormatter
+
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_formatter(FuncFormatter(lambda value, _position: fmt_tick(value)))
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
         ax.set_title(label, loc="left", pad=22)

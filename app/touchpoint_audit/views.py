@@ -251,6 +251,24 @@ def analyze(audit_id: int):
     return redirect(target, code=303)
 
 
+def heatmap_tooltip(text: str, segment: str, row: dict) -> str:
+    """A heatmap cell's tooltip in the reader's language, its figures rounded."""
+    from app.web.i18n import fmt_number
+
+    return _("%(row)s – %(segment)s: n new %(n_new)s, n existing %(n_existing)s, effect %(effect)s, "
+             "95 %% interval %(low)s to %(high)s, adjusted p %(p)s",
+             row=text, segment=segment, n_new=fmt_number(row.get("n_new")), n_existing=fmt_number(row.get("n_existing")),
+             effect=fmt_number(row.get("effect"), 2), low=fmt_number(row.get("ci_low"), 2),
+             high=fmt_number(row.get("ci_high"), 2), p=fmt_number(row.get("p_adjusted"), 4))
+
+
+def fmt_tick(value: float) -> str:
+    """An axis number in the reader's language: 2,5 and 1.200 in German."""
+    from app.web.i18n import fmt_number
+
+    return fmt_number(value, 0 if float(value).is_integer() else 1)
+
+
 @bp.route("/<int:audit_id>/dashboard")
 @allow("manager", "leadership")
 def dashboard(audit_id: int):
@@ -270,9 +288,10 @@ def dashboard(audit_id: int):
                               scope=audit.scope_segments or None, title=_("Existing vs new customers"),
                               insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
                               fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
-                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)))
+                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)),
+                              tooltip=heatmap_tooltip)
         tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
-                                   empty_text=_("insufficient data"))
+                                   empty_text=_("insufficient data"), fmt_tick=fmt_tick)
                   for series in snapshot.gradient.get("series", [])]
     return render("audits/dashboard.html", audit=audit, snapshot=snapshot, heatmap=heatmap, tenure=tenure,
                   names=names)
