@@ -83,3 +83,44 @@ def test_changing_a_findings_status_and_owner_by_keyboard(live_app, live_server,
             finding.status, finding.owner_id, finding.due_date = before[1:]
             db.session.commit()
             db.session.remove()
+
+
+def test_publishing_a_report_by_keyboard(live_app, live_server, page):
+    """A round in review with a copy of the demo's analysis, so the demo's own rounds stay as they are."""
+    from app.touchpoint_audit.models import AnalysisSnapshot
+
+    with live_app.app_context():
+        source = db.session.scalar(db.select(Audit).where(Audit.status == "open").order_by(Audit.id).limit(1))
+        snapshot = db.session.scalar(db.select(AnalysisSnapshot).where(AnalysisSnapshot.audit_id == source.id)
+                                     .order_by(AnalysisSnapshot.id.desc()).limit(1))
+        audit = Audit(title="Keyboard round", status="review", period_start=source.period_start,
+                      period_end=source.period_end, scope_segments=source.scope_segments,
+                      scope_products=source.scope_products, metrics=list(source.metrics))
+        db.session.add(audit)
+        db.session.flush()
+        db.session.add(AnalysisSnapshot(audit_id=audit.id, n_observations=snapshot.n_observations,
+                                        params=snapshot.params, comparisons=snapshot.comparisons,
+                                        cases=snapshot.cases, gradient=snapshot.gradient))
+        db.session.commit()
+        audit_id = audit.id
+        db.session.remove()
+    try:
+        sign_in(page, live_server, "manager")
+        page.goto(f"{live_server}/reports/")
+        tab_to(page, f"a[href='/reports/audits/{audit_id}']")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        tab_to(page, f"form[action='/reports/audits/{audit_id}/publish'] button")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        tab_to(page, "form input[name=confirm] ~ button[type=submit]")
+        with page.expect_navigation(timeout=300_000):  # both PDFs are rendered before the answer
+            page.keyboard.press("Enter")
+        with live_app.app_context():
+            assert db.session.get(Audit, audit_id).status == "published"
+            db.session.remove()
+    finally:
+        with live_app.app_context():
+            db.session.delete(db.session.get(Audit, audit_id))
+            db.session.commit()
+            db.session.remove()
