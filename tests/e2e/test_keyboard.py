@@ -39,6 +39,7 @@ def test_logging_an_observation_by_keyboard(live_app, live_server, page):
     assert focused(page, "#customer-results button.result")
     page.keyboard.press("Enter")
     page.wait_for_selector("#customer-chosen")
+    page.wait_for_selector("#customer_status:focus")  # htmx moves the focus there as the swap settles
     tab_to(page, "#save", limit=10)
     page.keyboard.press("Enter")
     page.wait_for_selector("#saved-msg")
