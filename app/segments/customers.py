@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.extensions import db, htmx
@@ -21,7 +22,7 @@ from app.segments.models import ChecklistEntry, Customer, CustomerSegment, Segme
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
 from app.segments.search import fold
 from app.web import uploads
-from app.web.i18n import lang
+from app.web.i18n import fmt_number, lang
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
 from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
@@ -274,9 +275,13 @@ def import_confirm(token: str):
         flash(_(str(conflict)), "error")
         return redirect(url_for("customers.import_upload"), code=303)
     uploads.discard(token)
-    message = _("Imported %(rows)s rows: %(new)s new customers, %(values_new)s new and %(changed)s changed values.",
-                rows=counts["rows"], new=counts["customers_new"], values_new=counts["values_new"],
-                changed=counts["values_changed"])
+    message = " ".join((
+        ngettext("Imported %(n)s row:", "Imported %(n)s rows:", counts["rows"], n=fmt_number(counts["rows"])),
+        ngettext("%(n)s new customer,", "%(n)s new customers,", counts["customers_new"],
+                 n=fmt_number(counts["customers_new"])),
+        _("%(values_new)s new and %(changed)s changed values.", values_new=fmt_number(counts["values_new"]),
+          changed=fmt_number(counts["values_changed"])),
+    ))
     run = latest_run()
     if newer_import(run) is not None:
         message += " " + _("Segmentation run %(id)s was made before these values and no longer matches the data; "

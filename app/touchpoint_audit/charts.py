@@ -118,9 +118,13 @@ def heatmap_svg(
 
 
 def _plain_tooltip(row: dict, text: str, segment: str) -> str:
+    """A cell's tooltip with rounded figures where no page words it in the reader's language."""
+    def fig(value, digits):
+        return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
     return (f"{text} – {segment}: n new {row.get('n_new')}, n existing {row.get('n_existing')}, "
-            f"effect {row.get('effect')}, CI [{row.get('ci_low')}, {row.get('ci_high')}], "
-            f"p adj. {row.get('p_adjusted')}")
+            f"effect {fig(row.get('effect'), 2)}, 95 % CI {fig(row.get('ci_low'), 2)} … {fig(row.get('ci_high'), 2)}, "
+            f"p adj. {fig(row.get('p_adjusted'), 4)}")
 
 
 def comparison_tooltip(row: dict, where: str, segment: str, unit: str) -> str:
@@ -182,11 +186,13 @@ def _column_groups(columns, label_w, cell_w, kind_label) -> list[dict]:
 
 def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None = None,
                      x_label: str = "Tenure (years)", y_label: str = "Price (€)",
-                     empty_text: str = "Too few points for a chart.") -> Markup:
+                     empty_text: str = "Too few points for a chart.",
+                     fmt_tick: Callable[[float], str] | None = None) -> Markup:
     """Scatter of price vs tenure (existing customers) with the Theil–Sen line.
 
     ``series`` is one entry of ``AnalysisSnapshot.gradient["series"]``: touchpoint, metric,
-    product_key, slope, intercept, points [[tenure, price], …], flagged.
+    product_key, slope, intercept, points [[tenure, price], …], flagged. ``fmt_tick`` writes the
+    axes' numbers in the reader's language (2,5 and 1.200 in German).
     """
     points = pd.DataFrame(series.get("points") or [], columns=["tenure", "price"])
     if len(points) < 3:
@@ -205,8 +211,14 @@ def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None 
             ax.plot(xs, [intercept + slope * x for x in xs], color=PALETTE["ink"],
                     linewidth=2 if series.get("flagged") else 1.2,
                     linestyle="-" if series.get("flagged") else "--", label="Theil–Sen")
-            ax.legend(loc="upper left")
+            # Above the plot, under the title: inside the axes it would cover the points it explains.
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2, frameon=False, fontsize="small")
+        if fmt_tick is not None:
+            from matplotlib.ticker import FuncFormatter
+
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_formatter(FuncFormatter(lambda value, _position: fmt_tick(value)))
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
-        ax.set_title(label)
+        ax.set_title(label, loc="left", pad=22)
         return to_svg(fig, title)

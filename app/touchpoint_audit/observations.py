@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.segments.models import Customer
+from app.segments.kinds import value_label
+from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit, Observation
@@ -25,6 +26,7 @@ from app.web.args import db_int
 from app.web.i18n import lang
 from app.web.rendering import render, wants_fragment
 from app.web.security import allow, has_role, require
+from segmentation.definitions import PROFIT_TIERS
 
 bp = Blueprint("observations", __name__, template_folder="templates")
 bp.context_processor(template_helpers)
@@ -179,7 +181,21 @@ def customer_pick(audit_id: int, customer_id: int):
     status = status_from_tenure(customer)
     values = {"customer_id": customer.id, "customer_q": customer.customer_no, "customer_status": status or ""}
     return render("observations/log.html", block="customer_field", audit=audit, values=values, errors={},
-                  customer=customer, status_guess=status)
+                  customer=customer, status_guess=status, care=customer_care(customer))
+
+
+def customer_care(customer: Customer) -> dict | None:
+    """The customer's potential segment and care level (service level of its profit tier) in the
+    latest finished segmentation run; None when the customer is not in it."""
+    run_id = db.session.scalar(db.select(SegmentationRun.id).where(SegmentationRun.status == "done")
+                               .order_by(SegmentationRun.id.desc()).limit(1))
+    segment = run_id and db.session.scalar(db.select(CustomerSegment).where(
+        CustomerSegment.run_id == run_id, CustomerSegment.customer_id == customer.id))
+    if not segment:
+        return None
+    tier = PROFIT_TIERS.get(segment.profit_tier or "")
+    return {"segment": value_label("potential", segment.potential_segment, lang()) if segment.potential_segment else None,
+            "care": tier[f"label_{lang()}"] if tier else None}
 
 
 def own_entry(observation_id: int) -> tuple[Observation, object]:

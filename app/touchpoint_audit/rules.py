@@ -253,7 +253,11 @@ def check_observation(audit: Audit, data, now: dt.datetime | None = None) -> Che
                                            no=customer_q[:40])
     checked.values["customer_id"] = customer.id if customer else None
 
-    row = check_row(audit, metric, data, customer, "customer" in checked.errors, observed_at)
+    fields = data
+    if not customer_id and not customer_q and not str(data.get("customer_status") or "").strip():
+        # The form's own promise: an empty customer field is an unknown new customer (a prospect).
+        fields = {key: data.get(key) for key in data} | {"customer_status": "new"}
+    row = check_row(audit, metric, fields, customer, "customer" in checked.errors, observed_at)
     checked.values.update(row.values)
     checked.errors.update(row.errors)
     return checked

@@ -250,6 +250,13 @@ def analyze(audit_id: int):
     return redirect(target, code=303)
 
 
+def fmt_tick(value: float) -> str:
+    """An axis number in the reader's language: 2,5 and 1.200 in German."""
+    from app.web.i18n import fmt_number
+
+    return fmt_number(value, 0 if float(value).is_integer() else 1)
+
+
 @bp.route("/<int:audit_id>/dashboard")
 @allow("manager", "leadership")
 def dashboard(audit_id: int):
@@ -281,7 +288,7 @@ def dashboard(audit_id: int):
                                   row, where, segment, unit_of(names, row["touchpoint"], row["metric"])),
                               link=link)
         tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
-                                   empty_text=_("insufficient data"))
+                                   empty_text=_("insufficient data"), fmt_tick=fmt_tick)
                   for series in snapshot.gradient.get("series", [])]
         sentences = answer_sentences(snapshot, names)
         cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}

@@ -84,8 +84,11 @@ def fmt_percent(value, digits: int = 1) -> str:
 
 
 def fmt_date(value) -> str:
+    """23.11.2026 in German; a date stored as ISO text (an analysis snapshot's) is read first."""
     if _missing(value) or value == "":
         return "–"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         return format_datetime(value, "dd.MM.yyyy HH:mm" if lang() == "de" else "yyyy-MM-dd HH:mm")
     return format_date(value, "dd.MM.yyyy" if lang() == "de" else "yyyy-MM-dd")

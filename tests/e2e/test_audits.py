@@ -76,6 +76,7 @@ def test_service_user_logs_three_observations_by_keyboard_on_a_phone(phone, live
     assert page.evaluate("document.activeElement.classList.contains('result')")
     page.keyboard.press("Enter")  # picks the customer; status filled in from tenure
     page.wait_for_selector("#customer-chosen")
+    page.wait_for_selector("#customer_status:focus")  # htmx moves the focus there as the swap settles
     assert page.locator("#customer_status").input_value() in ("existing", "new")
     page.keyboard.press("Tab")  # Date and note
     page.keyboard.press("Tab")  # Save

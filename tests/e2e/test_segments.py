@@ -40,7 +40,7 @@ def test_manager_imports_runs_and_reads_a_customer(page, live_server):
 
     page.goto(f"{live_server}/customers/")
     page.fill("input[name=q]", "09903")
-    page.wait_for_selector("#results >> text=1 customers")
+    page.wait_for_selector(r"#results >> text=/\b1 customer\b/")
     page.click("#results a:has-text('09903')")
     page.wait_for_selector("#classes")
     text = page.inner_text("#classes")

@@ -51,7 +51,7 @@ def test_german_tooltips_use_german_numbers_with_unit_and_no_raw_floats(app, as_
 def test_case_dates_in_the_users_format(app, as_role, analysed):
     client = german(as_role("manager"))
     html = client.get(f"/audits/{analysed.audit_id}/dashboard").get_data(as_text=True)
-    cases = html[html.index('class="data cases"'):]
+    cases = html[html.index('class="data cases'):]
     cases = cases[:cases.index("</table>")]
     assert "10.11.2026" in cases and "2026-11-10" not in cases
 

@@ -69,6 +69,19 @@ def test_status_can_be_overridden(app, as_role, world):
         db.session.remove()
 
 
+def test_empty_customer_with_the_default_status_is_an_unknown_prospect(app, as_role, world):
+    response = as_role("service").post(f"/log/{world.audit_id}", data=_form(world, customer_q="", customer_status=""),
+                                       headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Saved:" in response.get_data(as_text=True)
+    from app.extensions import db
+    from app.touchpoint_audit.models import Observation
+
+    with app.app_context():
+        obs = db.session.scalars(db.select(Observation)).one()
+        assert (obs.customer_id, obs.customer_status) == (None, "new")
+        db.session.remove()
+
+
 def test_plain_post_redirects_back_to_the_form(as_role, world):
     response = as_role("service").post(f"/log/{world.audit_id}", data=_form(world))
     assert response.status_code == 303
@@ -107,7 +120,6 @@ def test_inline_validation_accepts_good_values(as_role, world):
     ({"metric_id": "999999"}, "Choose a touchpoint and metric"),
     ({"customer_q": "000000"}, "There is no customer with the number"),
     ({"customer_id": "999999", "customer_q": ""}, "This customer does not exist"),
-    ({"customer_q": "", "customer_status": ""}, "Choose new or existing"),
     ({"metric_id": "offer_price", "value": "100"}, "needs the product or tariff key"),
 ])
 def test_bad_input_is_refused_and_nothing_written(app, as_role, world, overrides, field_message):

@@ -42,7 +42,6 @@ def _import(client, world, line):
 @pytest.mark.parametrize("fields,line,message", [
     ({"customer_status": "vielleicht"}, "hotline;wait;95;vielleicht;;;;;",
      "“vielleicht” is not a customer status (new/existing, Neukunde/Bestandskunde)."),
-    ({}, "hotline;wait;95;;;;;;", "Choose new or existing customer."),
     ({"metric_id": "offer.price", "customer_status": "new", "product_key": "P9"}, "offer;price;95;new;;P9;;;",
      "This product is not in the audit&#39;s scope."),
     ({"metric_id": "offer.price", "customer_status": "new"}, "offer;price;95;new;;;;;",
@@ -59,6 +58,15 @@ def test_form_and_import_refuse_a_row_with_the_same_words(app, as_role, world, f
     imported = _import(client, world, line)
     assert imported.status_code == 422 and message in imported.get_data(as_text=True)
     assert count_observations(app) == 0
+
+
+def test_only_the_form_reads_an_empty_customer_as_an_unknown_prospect(app, as_role, world):
+    """The form says "empty: unknown new customer"; a file row without a status stays refused."""
+    client = as_role("manager")
+    imported = _import(client, world, "hotline;wait;95;;;;;;")
+    assert imported.status_code == 422 and "Choose new or existing customer." in imported.get_data(as_text=True)
+    assert _log(client, world).status_code == 200
+    assert count_observations(app) == 1
 
 
 def test_the_inline_check_says_what_the_form_says(as_role, world):

@@ -202,3 +202,15 @@ def test_preview_shows_the_yearly_potential_once_and_the_customers_below_their_r
     assert 'data-figure="potential-below">1<' in html
     assert "customer 0070002: the potential a year" in html
     assert counts(app) == (0, 0)
+
+
+def test_the_import_message_counts_in_german(app, as_role):
+    """Thousands separated, and one row is one Zeile, one customer one Kunde."""
+    client = as_role("manager")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    many = "Kundennummer;Periode;Umsatz\n" + "".join(f"{n:05d};2024-01;10\n" for n in range(1, 1002))
+    done = client.post(confirm_url(upload(client, many.encode()).get_data(as_text=True)), follow_redirects=True)
+    assert "1.001 Zeilen importiert: 1.001 neue Kunden, 1.001 neue und 0 geänderte Werte." in done.get_data(as_text=True)
+    one = "Kundennummer;Periode;Umsatz\n09999;2024-01;10\n"
+    done = client.post(confirm_url(upload(client, one.encode()).get_data(as_text=True)), follow_redirects=True)
+    assert "1 Zeile importiert: 1 neuer Kunde, 1 neue und 0 geänderte Werte." in done.get_data(as_text=True)

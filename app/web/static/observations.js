@@ -6,6 +6,14 @@
   function results() {
     return Array.prototype.slice.call(document.querySelectorAll("#customer-results button.result"));
   }
+  // After an undo the list of last entries is swapped; the "Saved" banner above the form
+  // spoke of an entry that may be gone now.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var saved = document.getElementById("saved-msg");
+    if (saved && document.querySelector("#recent .undone")) {
+      saved.remove();
+    }
+  });
   document.addEventListener("keydown", function (evt) {
     var target = evt.target;
     var items = results();
