@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.extensions import db
+from app.reports.analysis import round_trend
+from app.reports.models import ReportDocument
 from app.touchpoint_audit.analysis import DEFAULT_PARAMS, latest_snapshot
 from app.touchpoint_audit.labels import (
     Effect,
@@ -26,7 +28,8 @@ from app.touchpoint_audit.labels import (
     unit_of,
 )
 from app.touchpoint_audit.loaders import latest_segmentation_run_id
-from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, FindingActivity, Observation
+from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, FindingActivity, Observation, audit_staff
+from app.web.i18n import fmt_date, fmt_number
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 OPEN_STATUSES = ("open", "acknowledged")
@@ -90,7 +93,6 @@ class Changes:
 
 def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, names: dict) -> Changes:
     """Gaps that grew or shrank since the last published round on the same scope."""
-    from app.reports.analysis import round_trend
 
     if audit.is_published:
         return Changes(previous=None)
@@ -110,7 +112,6 @@ def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, na
 
 def report_documents(audit: Audit) -> dict[str, bool]:
     """Which languages have a PDF to download now (published, else the latest draft)."""
-    from app.reports.models import ReportDocument
 
     kind = "published" if audit.is_published else "draft"
     langs = db.session.scalars(db.select(ReportDocument.lang).where(
@@ -172,7 +173,6 @@ def round_progress(audit: Audit, locale: str, min_n: int) -> list[TouchpointProg
 
 def stale_reasons(audit: Audit, snapshot: AnalysisSnapshot | None, run_id: int | None) -> list[str]:
     """Why the audit's analysis is out of date (empty when it is current)."""
-    from app.web.i18n import fmt_date, fmt_number
 
     n_obs = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id)) or 0
     if snapshot is None:
@@ -216,7 +216,6 @@ def manager_view(locale: str, today: dt.date, names: dict) -> dict:
 
 def assigned_rounds(user_id: int) -> list[tuple[Audit, int]]:
     """The open rounds the user is assigned to, with how many observations they logged there."""
-    from app.touchpoint_audit.models import audit_staff
 
     audits = db.session.scalars(
         db.select(Audit).join(audit_staff, audit_staff.c.audit_id == Audit.id)

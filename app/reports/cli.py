@@ -9,6 +9,8 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from app.extensions import db
+from app.reports.document import frozen_document, render_pdf
+from app.touchpoint_audit.models import Audit
 
 reports = AppGroup("reports", help="The leadership PDF report of an audit.")
 
@@ -20,8 +22,6 @@ reports = AppGroup("reports", help="The leadership PDF report of an audit.")
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
 def pdf_command(audit_id: int, output: str, lang: str) -> None:
     """Write the report of AUDIT_ID as PDF (a published audit: its frozen file, byte for byte)."""
-    from app.reports.document import frozen_document, render_pdf
-    from app.touchpoint_audit.models import Audit
 
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)

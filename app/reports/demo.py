@@ -7,14 +7,19 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from flask_babel import force_locale
 
 from app.accounts.models import User
+from app.aftersales.analysis import analyse, upsert_findings, window_for
 from app.aftersales.models import Outcome
 from app.extensions import db
+from app.reports.document import LANGS, publish, render_pdf, store_document
 from app.reports.models import ChainActor
 from app.segments.kinds import AUDIT_KINDS
 from app.segments.models import Customer
-from app.touchpoint_audit.models import Metric, Touchpoint
+from app.touchpoint_audit.analysis import run_analysis
+from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
+from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 
 # Repurchase probability by (sale satisfied, after-sales satisfied), and how strongly
 # after-sales matters per potential segment (Stars and Cash-Cows react most).
@@ -23,8 +28,6 @@ AFTERSALES_WEIGHT = {"star": 1.15, "cash_cow": 1.0, "focus": 0.7, "time_waster":
 
 
 def _segments_by_customer() -> pd.DataFrame:
-    from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
-
     return customer_segments(latest_segmentation_run_id())
 
 
@@ -125,8 +128,6 @@ def build_round(title: str, start: dt.date, end: dt.date, penalty: dict, seed: i
                 owner_id: int | None = None, status: str = "open", metrics: list | None = None):
     """An audit over every catalog metric with observations (existing customers worse by
     ``penalty``: {"base": share, (kind, value): share}) and its analysis run."""
-    from app.touchpoint_audit.analysis import run_analysis
-    from app.touchpoint_audit.models import Audit
 
     rng = np.random.default_rng(seed)
     metrics = metrics or list(db.session.scalars(
@@ -143,7 +144,6 @@ def build_round(title: str, start: dt.date, end: dt.date, penalty: dict, seed: i
                                   **{kind: None for kind in AUDIT_KINDS}})
     rows = _observations(audit.id, metrics, customers, penalty, start, max(1, (end - start).days), rng,
                          per_metric, owner_id)
-    from app.touchpoint_audit.models import Observation
 
     for first in range(0, len(rows), 5000):
         db.session.execute(db.insert(Observation), rows[first:first + 5000])
@@ -172,9 +172,7 @@ def describe_chain(audit_id: int) -> None:
 
 def _record_aftersales_gaps(audit) -> dict:
     """The after-sales gaps of the audit's window as findings (kind 'aftersales')."""
-    from flask_babel import force_locale
 
-    from app.aftersales.analysis import analyse, upsert_findings, window_for
 
     with force_locale("de"):
         start, end = window_for(audit)
@@ -184,8 +182,6 @@ def _record_aftersales_gaps(audit) -> dict:
 def step_report_rounds(ctx: dict) -> str:
     """Demo step: an earlier published round and (if the audits demo made none) a current open round on
     the same scope, so the report shows the trend; the earlier round's PDFs are frozen."""
-    from app.reports.document import publish
-    from app.touchpoint_audit.models import Audit
 
     manager = db.session.scalar(db.select(User).where(User.role == "manager").order_by(User.id).limit(1))
     manager_id = manager.id if manager else None
@@ -216,7 +212,6 @@ def step_report_rounds(ctx: dict) -> str:
     documents = publish(earlier, manager_id)
     drafts = 0
     if ctx.get("report_drafts", True):
-        from app.reports.document import LANGS, render_pdf, store_document
 
         for lang in LANGS:
             pdf, pages = render_pdf(current, lang, manager)

@@ -21,12 +21,36 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from app.accounts.models import User
+from app.aftersales.analysis import KIND_LABELS as AS_KINDS
+from app.aftersales.analysis import analyse, cell_label, chart, reference_label, window_for
+from app.aftersales.analysis import finding_title as aftersales_title
 from app.extensions import db
 from app.reports.charts import comparison_chart, segment_count_chart
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
+from app.segments.models import CustomerSegment, SegmentationRun
+from app.touchpoint_audit.labels import (
+    FINDING_STATUS_LABELS,
+    KIND_LABELS,
+    SEGMENT_KIND_LABELS,
+    SEVERITY_LABELS,
+    answer_sentences,
+    comparison_effect,
+    default_action,
+    effect_interval,
+    effect_n,
+    effect_value,
+    finding_effect,
+    finding_title,
+    metric_label,
+    metric_names,
+    segment_label,
+    unit_of,
+)
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.i18n import fmt_number
 from app.web.models import utcnow
@@ -172,7 +196,6 @@ def _segment_figures(run_id: int | None) -> dict[str, dict[str, dict]]:
     window, with each one's share of the run's total."""
     if run_id is None:
         return {}
-    from app.segments.models import CustomerSegment
 
     totals = db.session.execute(
         db.select(db.func.sum(CustomerSegment.revenue), db.func.sum(CustomerSegment.contribution))
@@ -199,7 +222,6 @@ def segmentation_run(run_id: int | None):
     """The segmentation run an analysis used (None when there was none)."""
     if run_id is None:
         return None
-    from app.segments.models import SegmentationRun
 
     return db.session.get(SegmentationRun, run_id)
 
@@ -219,20 +241,6 @@ BRIEF_ACTIONS = 5
 def report_context(audit: Audit, lang: str, generated_by: User | None, generated_at: dt.datetime,
                    progress: Callable[[float, str], None] | None = None) -> dict:
     """Everything the report template shows (call inside ``force_locale(lang)``)."""
-    from app.aftersales.analysis import KIND_LABELS as AS_KINDS
-    from app.aftersales.analysis import analyse, cell_label, chart, reference_label, window_for
-    from app.aftersales.analysis import finding_title as aftersales_title
-    from app.touchpoint_audit.labels import (
-        FINDING_STATUS_LABELS,
-        KIND_LABELS,
-        SEGMENT_KIND_LABELS,
-        SEVERITY_LABELS,
-        default_action,
-        finding_title,
-        metric_label,
-        metric_names,
-        segment_label,
-    )
 
     progress = progress or (lambda f, m: None)
     snapshot = latest_snapshot(audit.id)
@@ -290,15 +298,6 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
     trend_both = [t for t in trend if t.measured_in_both]
     trend_listed = [t for t in trend_both if t.verdict != "stayed" or (t.previous_row or {}).get("flagged")
                     or (t.current_row or {}).get("flagged")]
-    from app.touchpoint_audit.labels import (
-        answer_sentences,
-        comparison_effect,
-        effect_interval,
-        effect_n,
-        effect_value,
-        finding_effect,
-        unit_of,
-    )
 
     # The report's question is how loyal customers are treated: loyalty-penalty findings
     # lead, by what they cost a year, then by severity; after-sales gaps fill the rest.
@@ -386,7 +385,6 @@ def allowed_resource(url: str, static_folder: str | Path) -> bool:
 
 def report_url_fetcher(static_folder: str | Path):
     """A WeasyPrint URL fetcher that loads only what :func:`allowed_resource` allows."""
-    from weasyprint.urls import URLFetcher
 
     class StaticFilesOnly(URLFetcher):
         def fetch(self, url, headers=None):
@@ -399,7 +397,6 @@ def report_url_fetcher(static_folder: str | Path):
 
 def html_to_pdf(html: str, identifier: bytes | None = None) -> tuple[bytes, int]:
     """WeasyPrint: (pdf bytes, number of pages)."""
-    from weasyprint import HTML
 
     document = HTML(string=html, base_url=current_app.root_path,
                     url_fetcher=report_url_fetcher(current_app.static_folder)).render()

@@ -1,12 +1,15 @@
 """Background jobs of the report area: render a draft PDF, publish an audit."""
 from __future__ import annotations
 
-from flask import url_for
+from contextlib import nullcontext
+
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.extensions import db
+from app.reports.document import LANGS, publish, render_pdf, store_document
 from app.touchpoint_audit.models import Audit
 from app.web.jobs import report
 
@@ -17,7 +20,6 @@ def _report_url(audit_id: int) -> str:
 
 def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None = None) -> dict:
     """Render the audit's report in ``lang`` and keep it as the latest draft."""
-    from app.reports.document import render_pdf, store_document
 
     audit = db.session.get(Audit, audit_id)
     if audit is None:
@@ -38,7 +40,6 @@ def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None =
 
 def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang: str = "de") -> dict:
     """Publish the audit: status → published, both PDFs frozen with their SHA-256."""
-    from app.reports.document import LANGS, publish
 
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)
@@ -57,9 +58,7 @@ def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang:
 
 def _request_context():
     """url_for outside a request (RQ worker, thread pool) needs a request context."""
-    from contextlib import nullcontext
 
-    from flask import current_app, has_request_context
 
     if has_request_context():
         return nullcontext()

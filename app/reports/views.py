@@ -10,6 +10,7 @@ from app.extensions import db
 from app.reports.document import LANGS, frozen_document, latest_draft, latest_snapshot, published_document, round_trend
 from app.reports.forms import ROLE_LABELS, ChainForm
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
+from app.touchpoint_audit.labels import metric_label, metric_names, segment_label
 from app.touchpoint_audit.models import Audit
 from app.web.jobs import enqueue
 from app.web.rendering import render
@@ -42,7 +43,6 @@ def index():
 @allow("manager", "leadership")
 def audit_report(audit_id: int):
     """An audit's report page: PDFs with hashes, trend, chain."""
-    from app.touchpoint_audit.labels import metric_label, metric_names, segment_label
 
     audit = db.get_or_404(Audit, audit_id)
     documents = {lang: (published_document(audit.id, lang) if audit.is_published else latest_draft(audit.id, lang))

@@ -14,10 +14,14 @@ from typing import Callable, Iterable
 
 import jinja2
 import pandas as pd
+from flask_babel import gettext as _
 from markupsafe import Markup
+from matplotlib.ticker import FuncFormatter
 
 from app.segments.kinds import KINDS
+from app.touchpoint_audit.labels import comparison_effect, effect_interval, effect_n, effect_units, effect_value
 from app.web.charts import PALETTE, figure, insufficient, to_svg
+from app.web.i18n import fmt_number
 
 # the heat map's columns: all existing customers, then every compared kind's classes in their order
 SEGMENT_ORDER = {"overall": ["all"], **{kind.key: list(kind.values) for kind in KINDS if kind.compared}}
@@ -130,10 +134,7 @@ def _plain_tooltip(row: dict, text: str, segment: str) -> str:
 def comparison_tooltip(row: dict, where: str, segment: str, unit: str) -> str:
     """A heat-map cell's tooltip in the user's language: whether it is flagged, the effect
     with its unit, the 95 % interval, n, and the adjusted p (numbers in the user's locale)."""
-    from flask_babel import gettext as _
 
-    from app.touchpoint_audit.labels import comparison_effect, effect_interval, effect_n, effect_units, effect_value
-    from app.web.i18n import fmt_number
 
     head = f"{where} – {segment}"
     if row.get("status") != "ok":
@@ -214,7 +215,6 @@ def tenure_chart_svg(series: dict, names: dict | None = None, title: str | None 
             # Above the plot, under the title: inside the axes it would cover the points it explains.
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2, frameon=False, fontsize="small")
         if fmt_tick is not None:
-            from matplotlib.ticker import FuncFormatter
 
             for axis in (ax.xaxis, ax.yaxis):
                 axis.set_major_formatter(FuncFormatter(lambda value, _position: fmt_tick(value)))

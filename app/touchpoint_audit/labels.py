@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.aftersales.analysis import finding_title as aftersales_title
 from app.extensions import db
 from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import AnalysisSnapshot, Metric, Touchpoint
@@ -62,7 +63,6 @@ def metric_label(names: dict, touchpoint: str | None, metric: str | None) -> str
 def finding_title(finding, names: dict) -> str:
     """A finding's title in the user's language (manual findings keep their own)."""
     if finding.kind == "aftersales":
-        from app.aftersales.analysis import finding_title as aftersales_title
 
         return aftersales_title(finding, lang())
     if finding.kind == "manual" or not finding.touchpoint_key:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
+from app.accounts.models import User
 from app.extensions import db
 from app.segments.kinds import value_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.labels import template_helpers
-from app.touchpoint_audit.models import Audit, Observation
+from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.touchpoint_audit.rules import (
     TEXT_FIELDS,
     UNIT_LABELS,
@@ -39,7 +41,6 @@ def loggable_audits() -> list[Audit]:
     """Open audits the current user may log into: assigned ones (managers: all open ones)."""
     query = db.select(Audit).where(Audit.status == "open").order_by(Audit.created_at.desc(), Audit.id.desc())
     if not has_role("manager"):
-        from app.accounts.models import User
 
         query = query.where(Audit.staff.any(User.id == current_user.id))
     return db.session.scalars(query).all()
@@ -57,9 +58,7 @@ def writable_audit(audit_id: int):
 
 def recent_entries(audit: Audit) -> list[Observation]:
     """The user's last entries in this audit, newest first."""
-    from sqlalchemy.orm import selectinload
 
-    from app.touchpoint_audit.models import Metric
 
     return db.session.scalars(
         db.select(Observation).where(Observation.audit_id == audit.id, Observation.created_by_id == current_user.id)
