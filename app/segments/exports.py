@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,10 +22,11 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from app.segments.kinds import class_label
-from app.segments.runs import export_frame
+from app.segments.runs import export_chunks, export_frame
 from tabular import CSV_LINE_TERMINATOR, safe_cell
 
-__all__ = ["Column", "CSV_MIMETYPE", "JSON_MIMETYPE", "XLSX_MIMETYPE", "RUN_COLUMNS", "run_export", "table_bytes"]
+__all__ = ["Column", "CSV_MIMETYPE", "JSON_MIMETYPE", "XLSX_MIMETYPE", "RUN_COLUMNS", "run_csv", "run_export",
+           "table_bytes"]
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 JSON_MIMETYPE = "application/json"
@@ -126,14 +128,23 @@ def _csv_value(value, decimal: str, language: str) -> str:
     return str(value)
 
 
-def _csv(frame: pd.DataFrame, columns, language: str) -> bytes:
+def csv_chunks(frames: Iterable[pd.DataFrame], columns, language: str) -> Iterator[bytes]:
+    """A CSV file in pieces: the BOM and the header row, then the rows of each frame in turn."""
     separator, decimal = SEPARATORS[language]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator=CSV_LINE_TERMINATOR)
     writer.writerow([safe_cell(_text(column.title, language)) for column in columns])
-    for row in _cells(frame, columns, language):
-        writer.writerow([_csv_value(value, decimal, language) for value in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    yield buffer.getvalue().encode("utf-8-sig")
+    for frame in frames:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in _cells(frame, columns, language):
+            writer.writerow([_csv_value(value, decimal, language) for value in row])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _csv(frame: pd.DataFrame, columns, language: str) -> bytes:
+    return b"".join(csv_chunks([frame], columns, language))
 
 
 def _width(title: str, values: list) -> float:
@@ -199,3 +210,10 @@ def run_export(run_id: int, fmt: str, language: str) -> tuple[bytes, str]:
     if fmt == "json":  # data for programs, not a spreadsheet: codes and exact texts
         return frame.to_json(orient="records", force_ascii=False, indent=1).encode(), JSON_MIMETYPE
     return table_bytes(frame, RUN_COLUMNS, fmt, language, sheet="segments")
+
+
+def run_csv(run_id: int, language: str) -> Iterator[bytes]:
+    """A run's per-customer results as CSV in ``language``, streamed: the same bytes as
+    :func:`run_export`'s CSV, read and written ten thousand customers at a time."""
+    language = language if language in SEPARATORS else "en"
+    return csv_chunks(export_chunks(run_id), RUN_COLUMNS, language)

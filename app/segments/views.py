@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
 from app.segments import charts, loaders
-from app.segments.exports import run_export
+from app.segments.exports import CSV_MIMETYPE, run_csv, run_export
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
@@ -210,6 +210,9 @@ def export(run_id: int, fmt: str):
     if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     run = db.get_or_404(SegmentationRun, run_id)
-    data, mimetype = run_export(run.id, fmt, lang())
     filename = f"segments-run-{run.id}-{run.window_start}-{run.window_end}.{fmt}"
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":  # streamed: the first bytes leave at once, a million rows never sit in memory
+        return Response(stream_with_context(run_csv(run.id, lang())), mimetype=CSV_MIMETYPE, headers=headers)
+    data, mimetype = run_export(run.id, fmt, lang())
+    return Response(data, mimetype=mimetype, headers=headers)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from app.extensions import db
+from tests.integration.test_segments_views import segmented  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -84,3 +85,51 @@ def test_outcome_frame_without_a_run_has_empty_segments(app):
         frame = outcome_frame(4)
         db.session.remove()
     assert len(frame) == 1 and frame[["abc", "potential", "tier"]].iloc[0].tolist() == [None, None, None]
+
+
+# ------------------------------------------------------------------ the run export, streamed
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_run_csv_in_pieces_equals_the_file_built_in_memory(app, segmented, language):  # noqa: F811
+    """Pieces of 7 rows (300 customers: many pieces, the last one short) give the old file's bytes."""
+    from app.segments.exports import RUN_COLUMNS, csv_chunks, table_bytes
+    from app.segments.runs import export_chunks, export_frame
+
+    with app.app_context(), app.test_request_context():
+        whole, _mimetype = table_bytes(export_frame(segmented["run_id"]), RUN_COLUMNS, "csv", language)
+        pieces = list(csv_chunks(export_chunks(segmented["run_id"], rows=7), RUN_COLUMNS, language))
+        db.session.remove()
+    assert len(pieces) == 1 + -(-segmented["customers"] // 7)
+    assert pieces[0].startswith(b"\xef\xbb\xbf") and pieces[0].count(b"\n") == 1  # BOM and header first
+    assert b"".join(pieces) == whole
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_run_export_csv_is_streamed_with_the_old_content(app, as_role, segmented, language):  # noqa: F811
+    from app.segments.exports import RUN_COLUMNS, table_bytes
+    from app.segments.runs import export_frame
+
+    client = as_role("manager")
+    if language == "de":
+        client.post("/language", data={"lang": "de", "next": "/"})
+    response = client.get(f"/segments/runs/{segmented['run_id']}/export.csv")
+    assert response.status_code == 200 and response.is_streamed
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    with app.app_context(), app.test_request_context():
+        whole, _mimetype = table_bytes(export_frame(segmented["run_id"]), RUN_COLUMNS, "csv", language)
+        db.session.remove()
+    assert response.get_data() == whole
+    assert whole.count(b"\n") == segmented["customers"] + 1
+
+
+def test_run_export_csv_of_an_empty_run_is_the_header(app, as_role, users):
+    from app.segments.models import SegmentationRun
+
+    with app.app_context():
+        run = SegmentationRun(window_start="2024-01", window_end="2024-12", status="done", summary={})
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+        db.session.remove()
+    data = as_role("leadership").get(f"/segments/runs/{run_id}/export.csv").get_data()
+    assert data.startswith(b"\xef\xbb\xbfCustomer no.,Name,") and data.count(b"\n") == 1
