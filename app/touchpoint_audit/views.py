@@ -13,6 +13,7 @@ from app.segments.kinds import KINDS
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
+from app.web.charts import cached_svg
 from app.web.i18n import lang
 from app.web.rendering import render
 from app.web.security import allow, any_user, has_role, require
@@ -266,14 +267,18 @@ def dashboard(audit_id: int):
         from app.touchpoint_audit.labels import HEATMAP_KIND_LABELS, segment_label
         from app.web.i18n import fmt_percent
 
-        heatmap = heatmap_svg(snapshot.comparisons, names=names, segment_label=segment_label,
-                              scope=audit.scope_segments or None, title=_("Existing vs new customers"),
-                              insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
-                              fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
-                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)))
-        tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
-                                   empty_text=_("insufficient data"))
-                  for series in snapshot.gradient.get("series", [])]
+        # Drawn once per analysis, language and catalog names (cached in the database).
+        scope, inputs = f"audits/{audit.id}/dashboard", (lang(), sorted(names.items()), audit.scope_segments)
+        heatmap = cached_svg(scope, snapshot.id, ("heatmap", *inputs), lambda: heatmap_svg(
+            snapshot.comparisons, names=names, segment_label=segment_label,
+            scope=audit.scope_segments or None, title=_("Existing vs new customers"),
+            insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
+            fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
+            kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind))))
+        tenure = [cached_svg(scope, snapshot.id, ("tenure", number, *inputs), lambda series=series: tenure_chart_svg(
+                      series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
+                      empty_text=_("insufficient data")))
+                  for number, series in enumerate(snapshot.gradient.get("series", []))]
     return render("audits/dashboard.html", audit=audit, snapshot=snapshot, heatmap=heatmap, tenure=tenure,
                   names=names)
 

@@ -3,6 +3,7 @@ numbers as the straightforward way it replaced."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -133,3 +134,92 @@ def test_run_export_csv_of_an_empty_run_is_the_header(app, as_role, users):
         db.session.remove()
     data = as_role("leadership").get(f"/segments/runs/{run_id}/export.csv").get_data()
     assert data.startswith(b"\xef\xbb\xbfCustomer no.,Name,") and data.count(b"\n") == 1
+
+
+# ------------------------------------------------------------------ charts drawn once per run / analysis
+
+def _svgs(response) -> list[str]:
+    return re.findall(r"<svg.*?</svg>", response.get_data(as_text=True), re.S)
+
+
+def _cached(app):
+    from app.web.models import CachedChart
+
+    with app.app_context():
+        rows = sorted((c.scope, c.owner) for c in db.session.scalars(db.select(CachedChart)))
+        db.session.remove()
+    return rows
+
+
+def _empty_cache(app):
+    from app.web.models import CachedChart
+
+    with app.app_context():
+        db.session.execute(db.delete(CachedChart))
+        db.session.commit()
+        db.session.remove()
+
+
+def _refuse_drawing(monkeypatch, module, *names):
+    def refuse(*args, **kwargs):
+        raise AssertionError("drawn again although the chart is stored")
+
+    for name in names:
+        monkeypatch.setattr(module, name, refuse)
+
+
+def test_segments_overview_charts_are_stored_per_run_and_replaced_by_a_new_run(
+        app, as_role, users, segmented, monkeypatch):  # noqa: F811
+    from app.segments import charts
+    from app.segments.runs import run_segmentation
+
+    client = as_role("manager")
+    first = _svgs(client.get("/segments/"))
+    assert len(first) >= 3
+    assert _cached(app) == [("segments/overview", segmented["run_id"])] * 3
+    with monkeypatch.context() as patched:
+        _refuse_drawing(patched, charts, "pareto_chart", "matrix_chart", "trajectory_multiples")
+        assert _svgs(client.get("/segments/")) == first
+    german = client.get("/segments/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Umsatz" in german and len(_cached(app)) == 6  # another language: drawn and stored beside
+    _empty_cache(app)
+    assert _svgs(client.get("/segments/")) == first  # the stored charts are the drawn ones
+
+    with app.app_context(), app.test_request_context():
+        second = run_segmentation(window_start="2025-01", window_end="2025-06", user_id=users["manager"].id).id
+        db.session.remove()
+    newer = _svgs(client.get("/segments/"))
+    assert _cached(app) == [("segments/overview", second)] * 3
+    assert newer != first and len(newer) >= 3
+
+
+def test_dashboard_charts_are_stored_per_analysis_and_replaced_by_a_new_one(app, as_role, users, monkeypatch):
+    import numpy as np
+
+    from app.touchpoint_audit import charts
+    from tests.integration.audit_fixtures import add_observations, build_world
+    from tests.integration.test_audits_analysis import _planted_rows
+
+    world = build_world(app, users)
+    add_observations(app, world, _planted_rows(world, np.random.default_rng(7)))
+    client = as_role("manager")
+    assert client.post(f"/audits/{world.audit_id}/analyze").status_code == 303
+    url = f"/audits/{world.audit_id}/dashboard"
+    first = _svgs(client.get(url))
+    assert first
+    stored = _cached(app)
+    assert stored and {scope for scope, _owner in stored} == {f"audits/{world.audit_id}/dashboard"}
+    with monkeypatch.context() as patched:
+        _refuse_drawing(patched, charts, "heatmap_svg", "tenure_chart_svg")
+        assert _svgs(client.get(url)) == first
+    _empty_cache(app)
+    assert _svgs(client.get(url)) == first
+
+    assert client.post(f"/audits/{world.audit_id}/analyze").status_code == 303
+    drawn = []
+    original = charts.heatmap_svg
+    monkeypatch.setattr(charts, "heatmap_svg", lambda *a, **k: drawn.append(1) or original(*a, **k))
+    client.get(url)
+    assert drawn == [1]  # a new analysis: drawn again
+    (owner,) = {owner for _scope, owner in _cached(app)}
+    assert owner != stored[0][1]
