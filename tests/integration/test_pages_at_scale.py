@@ -223,3 +223,64 @@ def test_dashboard_charts_are_stored_per_analysis_and_replaced_by_a_new_one(app,
     assert drawn == [1]  # a new analysis: drawn again
     (owner,) = {owner for _scope, owner in _cached(app)}
     assert owner != stored[0][1]
+
+
+# ------------------------------------------------------------------ the start page's revenue
+
+def _values(app, rows):
+    """Customers with monthly revenue through the ORM (the series blocks follow in the same transaction)."""
+    from app.segments.models import Customer, CustomerValue
+
+    with app.app_context():
+        for number, revenues in rows.items():
+            customer = db.session.scalar(db.select(Customer).where(Customer.customer_no == number))
+            if customer is None:
+                customer = Customer(customer_no=number, name=f"Kunde {number}")
+                db.session.add(customer)
+            for month, revenue in enumerate(revenues, start=1):
+                value = db.session.scalar(db.select(CustomerValue).where(
+                    CustomerValue.customer == customer, CustomerValue.period == f"2025-{month:02d}"))
+                if value is None:
+                    customer.values.append(CustomerValue(period=f"2025-{month:02d}", revenue=revenue))
+                else:
+                    value.revenue = revenue
+        db.session.commit()
+        db.session.remove()
+
+
+def _revenue_tile(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'data-figure="revenue">([^<]+)<', html).group(1)
+
+
+def test_start_page_revenue_follows_every_write_of_the_values(app, as_role, users):
+    from app.segments import loaders
+
+    _values(app, {"1": [100.0] * 12, "2": [50.0] * 12})
+    client = as_role("manager")
+    assert _revenue_tile(client) == "€1,800"
+    assert _revenue_tile(client) == "€1,800"
+    _values(app, {"2": [50.0] * 11 + [1050.0]})  # one value changed: the sum is made again
+    assert _revenue_tile(client) == "€2,800"
+    _values(app, {"3": [1.0] * 12})  # a new customer
+    assert _revenue_tile(client) == "€2,812"
+    with app.app_context():
+        assert loaders.window_revenue("2025-01", "2025-12") == loaders._summed_revenue("2025-01", "2025-12") == 2812
+        db.session.remove()
+
+
+def test_start_page_revenue_is_summed_once_per_state_of_the_blocks_on_postgresql(app, as_role, users, monkeypatch):
+    from app.segments import loaders
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the sum is kept on PostgreSQL only (by the blocks' transaction ids)")
+    _values(app, {"1": [100.0] * 12})
+    client = as_role("manager")
+    assert _revenue_tile(client) == "€1,200"
+    summed = []
+    original = loaders._summed_revenue
+    monkeypatch.setattr(loaders, "_summed_revenue", lambda *args: summed.append(args) or original(*args))
+    assert _revenue_tile(client) == "€1,200" and summed == []
+    _values(app, {"1": [100.0] * 11 + [200.0]})
+    assert _revenue_tile(client) == "€1,300" and len(summed) == 1
