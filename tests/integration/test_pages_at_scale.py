@@ -284,3 +284,67 @@ def test_start_page_revenue_is_summed_once_per_state_of_the_blocks_on_postgresql
     assert _revenue_tile(client) == "€1,200" and summed == []
     _values(app, {"1": [100.0] * 11 + [200.0]})
     assert _revenue_tile(client) == "€1,300" and len(summed) == 1
+
+
+# ------------------------------------------------------------------ the customer list read along an index
+
+@pytest.fixture
+def listed(app):
+    """37 customers: 30 in the latest run (ties in revenue, some keys empty), 7 without a segment."""
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    with app.app_context():
+        customers = [Customer(customer_no=f"{(i * 17) % 41:04d}", name=f"Kunde {i % 5}") for i in range(37)]
+        db.session.add_all(customers)
+        run = SegmentationRun(window_start="2025-01", window_end="2025-12", status="done", summary={})
+        db.session.add(run)
+        db.session.flush()
+        for i, customer in enumerate(customers[:30]):
+            db.session.add(CustomerSegment(
+                run_id=run.id, customer_id=customer.id, abc_class="ABC"[i % 3],
+                potential_segment=None if i % 7 == 0 else ("star", "focus", "cash_cow", "time_waster")[i % 4],
+                profit_tier="ABCZ"[i % 4], trajectory=None if i % 5 == 0 else "stable",
+                revenue=None if i % 9 == 0 else float(100 * (i % 6)), contribution=float(i % 4) - 1,
+                untapped=None if i % 2 else float(i), burr=i % 4 == 0))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.parametrize("args", [
+    {}, {"dir": "asc"}, {"sort": "untapped"}, {"sort": "untapped", "dir": "asc"}, {"sort": "segment"},
+    {"sort": "trajectory", "dir": "desc"}, {"sort": "contribution", "abc": "B"}, {"sort": "tier", "burr": "1"},
+    {"sort": "name"}, {"sort": "customer_no", "dir": "desc"}, {"q": "kunde 3", "sort": "revenue"},
+])
+@pytest.mark.parametrize("size", [4, 7])
+def test_customer_list_pages_hold_the_rows_the_whole_query_gives(app, users, listed, args, size):
+    from app.segments.customers import customer_listing
+
+    with app.test_request_context("/customers/"):
+        from flask_login import login_user
+
+        from app.accounts.models import User
+
+        login_user(db.session.get(User, users["manager"].id))
+        listing = customer_listing(args)
+        everything = [tuple(row) for row in db.session.execute(listing.query).all()]
+        paged = []
+        for number in range(1, len(everything) // size + 2):
+            page = [tuple(row) for row in listing.page(number, size)]
+            assert page == [tuple(row) for row in db.session.execute(
+                listing.query.limit(size).offset((number - 1) * size)).all()]
+            paged.extend(page)
+        db.session.remove()
+    assert paged == everything and len(everything) >= 5
+
+
+def test_customer_list_pages_in_the_browser_cross_the_empty_keys(as_role, listed, monkeypatch):
+    from app.segments import customers
+
+    monkeypatch.setattr(customers, "PAGE_SIZE", 10)
+    client = as_role("manager")
+    seen = []
+    for number in range(1, 5):
+        html = client.get(f"/customers/?sort=untapped&page={number}", headers={"HX-Request": "true"}).get_data(
+            as_text=True)
+        seen.extend(re.findall(r'href="/customers/(\d+)"', html))
+    assert len(seen) == len(set(seen)) == 37  # every customer once, none twice, across four pages of ten
