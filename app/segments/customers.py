@@ -3,6 +3,7 @@ classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,13 +63,49 @@ class Listing:
     show_money: bool
     # The same rows as ``query`` up to where the sort key is empty (None: no such shortcut).
     ranked: sa.Select | None = None
+    column: sa.ColumnElement | None = None  # the sort key
 
-    def page(self, number: int, size: int) -> list:
-        """The rows of page ``number`` (from 1) of ``query``."""
-        offset = (number - 1) * size
+    def _seekable(self) -> sa.Select | None:
+        """The query a page can be sought in by its sort key (a key that is never empty)."""
         if self.ranked is not None:
-            rows = db.session.execute(self.ranked.limit(size).offset(offset)).all()
-            if len(rows) == size:  # a full page before the empty keys: the same rows as the whole query's
+            return self.ranked
+        return self.query if self.column is not None and self.column.class_ is Customer else None
+
+    def after(self, row) -> dict:
+        """Arguments that let the next page start right after ``row`` (a seek, not an offset)."""
+        customer, segment = row
+        source = customer if self.column.class_ is Customer else segment
+        value = None if source is None else getattr(source, self.column.key)
+        if value is None or self._seekable() is None:
+            return {}
+        return {"after": repr(float(value)) if isinstance(value, float) else str(value),
+                "after_no": customer.customer_no}
+
+    def _beyond(self, args) -> sa.ColumnElement | None:
+        value, number = args.get("after"), args.get("after_no")
+        if value is None or number is None or len(value) > 600 or len(number) > 64:
+            return None
+        if isinstance(self.column.type, sa.Float):
+            try:
+                value = float(value)
+            except ValueError:
+                return None
+            if not math.isfinite(value):
+                return None
+        beyond = self.column < value if self.direction == "desc" else self.column > value
+        return sa.or_(beyond, sa.and_(self.column == value, Customer.customer_no > number))
+
+    def page(self, number: int, size: int, args=None) -> list:
+        """The rows of page ``number`` (from 1) of ``query``; ``args`` with ``after``/``after_no``
+        (from :meth:`after` of the previous page's last row) seek instead of skipping rows."""
+        offset = (number - 1) * size
+        seekable = self._seekable()
+        if seekable is not None:
+            beyond = self._beyond(args or {}) if number > 1 else None
+            page = seekable.where(beyond) if beyond is not None else seekable.offset(offset)
+            rows = db.session.execute(page.limit(size)).all()
+            # a full page before the empty keys is the whole query's page; so is any page by customer
+            if len(rows) == size or seekable is self.query:
                 return rows
         return db.session.execute(self.query.limit(size).offset(offset)).all()
 
@@ -117,7 +154,7 @@ def customer_listing(args) -> Listing:
         ranked = (query.where(column.is_not(None)).order_by(None)
                   .order_by(order, Customer.customer_no))
     query = query.order_by(order.nulls_last(), Customer.customer_no)
-    return Listing(query, run, active, q, sort, direction, show_money, ranked)
+    return Listing(query, run, active, q, sort, direction, show_money, ranked, column)
 
 
 @bp.route("/")
@@ -130,11 +167,12 @@ def index():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    rows = listing.page(page, PAGE_SIZE)
+    rows = listing.page(page, PAGE_SIZE, request.args)
+    next_params = dict(listing.params, page=page + 1, **(listing.after(rows[-1]) if rows else {}))
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
         rows=rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
-        params=listing.params, q=listing.q,
+        params=listing.params, next_params=next_params, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -228,6 +228,6 @@ def export(run_id: int, fmt: str):
     filename = f"segments-run-{run.id}-{run.window_start}-{run.window_end}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":  # streamed: the first bytes leave at once, a million rows never sit in memory
-        return Response(stream_with_context(run_csv(run.id, lang())), mimetype=CSV_MIMETYPE, headers=headers)
+        return Response(run_csv(run.id, lang()), mimetype=CSV_MIMETYPE, headers=headers)
     data, mimetype = run_export(run.id, fmt, lang())
     return Response(data, mimetype=mimetype, headers=headers)

@@ -327,12 +327,16 @@ def test_customer_list_pages_hold_the_rows_the_whole_query_gives(app, users, lis
         login_user(db.session.get(User, users["manager"].id))
         listing = customer_listing(args)
         everything = [tuple(row) for row in db.session.execute(listing.query).all()]
-        paged = []
+        paged, sought, after = [], [], {}
         for number in range(1, len(everything) // size + 2):
             page = [tuple(row) for row in listing.page(number, size)]
             assert page == [tuple(row) for row in db.session.execute(
                 listing.query.limit(size).offset((number - 1) * size)).all()]
             paged.extend(page)
+            rows = listing.page(number, size, after)  # the next link's seek after the last row
+            sought.extend(tuple(row) for row in rows)
+            after = listing.after(rows[-1]) if rows else {}
+        assert sought == everything
         db.session.remove()
     assert paged == everything and len(everything) >= 5
 
@@ -342,9 +346,19 @@ def test_customer_list_pages_in_the_browser_cross_the_empty_keys(as_role, listed
 
     monkeypatch.setattr(customers, "PAGE_SIZE", 10)
     client = as_role("manager")
-    seen = []
-    for number in range(1, 5):
-        html = client.get(f"/customers/?sort=untapped&page={number}", headers={"HX-Request": "true"}).get_data(
-            as_text=True)
-        seen.extend(re.findall(r'href="/customers/(\d+)"', html))
-    assert len(seen) == len(set(seen)) == 37  # every customer once, none twice, across four pages of ten
+    for sort in ("untapped", "revenue&dir=asc", "name"):
+        seen, followed, url = [], [], f"/customers/?sort={sort}"
+        for number in range(1, 5):
+            html = client.get(f"/customers/?sort={sort}&page={number}", headers={"HX-Request": "true"}).get_data(
+                as_text=True)
+            seen.extend(re.findall(r'href="/customers/(\d+)"', html))
+            html = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+            followed.extend(re.findall(r'href="/customers/(\d+)"', html))
+            link = re.search(r'href="([^"]+)"[^>]*rel="next"', html)
+            url = link.group(1).replace("&amp;", "&") if link else None
+            assert (url is None) == (number == 4)
+        assert len(seen) == len(set(seen)) == 37  # every customer once, none twice, across four pages of ten
+        assert followed == seen  # the next links (seeking after the last row) give the same pages
+    assert "after=" in client.get("/customers/?sort=name", headers={"HX-Request": "true"}).get_data(as_text=True)
+    bad = client.get("/customers/?sort=revenue&page=2&after=nan&after_no=x", headers={"HX-Request": "true"})
+    assert bad.status_code == 200
