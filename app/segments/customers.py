@@ -64,6 +64,13 @@ class Listing:
     # The same rows as ``query`` up to where the sort key is empty (None: no such shortcut).
     ranked: sa.Select | None = None
     column: sa.ColumnElement | None = None  # the sort key
+    counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
+
+    def total(self) -> int:
+        """How many customers the list holds."""
+        counting = self.counted if self.counted is not None else sa.select(sa.func.count()).select_from(
+            self.query.order_by(None).subquery())
+        return db.session.scalar(counting) or 0
 
     def _seekable(self) -> sa.Select | None:
         """The query a page can be sought in by its sort key (a key that is never empty)."""
@@ -125,15 +132,16 @@ def customer_listing(args) -> Listing:
                                                          CustomerSegment.run_id == run.id))
     else:
         query = query.outerjoin(CustomerSegment, sa.false())
-    active = {}
+    active, classes = {}, []
     for name, (column, keys) in FILTERS.items():
         value = args.get(name, "")
         if value in keys:
-            query = query.where(getattr(CustomerSegment, column) == value)
+            classes.append(getattr(CustomerSegment, column) == value)
             active[name] = value
     if args.get("burr") in ("1", "yes"):
-        query = query.where(CustomerSegment.burr.is_(True))
+        classes.append(CustomerSegment.burr.is_(True))
         active["burr"] = "1"
+    query = query.where(*classes)
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
@@ -154,7 +162,14 @@ def customer_listing(args) -> Listing:
         ranked = (query.where(column.is_not(None)).order_by(None)
                   .order_by(order, Customer.customer_no))
     query = query.order_by(order.nulls_last(), Customer.customer_no)
-    return Listing(query, run, active, q, sort, direction, show_money, ranked, column)
+    # How many: without a search, counted from one table (each run's row has its customer).
+    counted = None
+    if not term and not classes:
+        counted = sa.select(sa.func.count()).select_from(Customer)
+    elif not term and run is not None:
+        counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
+            CustomerSegment.run_id == run.id, *classes)
+    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)
 
 
 @bp.route("/")
@@ -162,8 +177,7 @@ def customer_listing(args) -> Listing:
 def index():
     """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
     listing = customer_listing(request.args)
-    query = listing.query
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = listing.total()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
