@@ -4,7 +4,7 @@ Creates a temporary PostgreSQL database (on BENCH_DATABASE_URL's server, default
 one at 127.0.0.1:5432 as user postgres) and fills it in bulk, inside the database:
 
 * customers 1 … N with 24 months of values each (the same generated figures as
-  bench/bench_segmentation.py), then the series blocks rebuilt from them as the
+  bench/bench_segmentation.py) and their search keys, then the series blocks rebuilt from them as the
   migration does (``rebuild_all``);
 * one segmentation run over the 24 months (``run_segmentation``, as the page does);
 * the default touchpoint catalog, one open audit round with 200,000 observations
@@ -43,6 +43,9 @@ def fill(db, customers: int, periods: list[str]) -> None:
     from bench.bench_segmentation import fill as fill_values
 
     fill_values(db, customers, periods)  # customers and customer_values, then VACUUM ANALYZE
+    # the search key the app folds from number and name ("00000012 kunde 12"; the names are plain ASCII)
+    db.session.connection().exec_driver_sql("UPDATE customers SET search_key = customer_no || ' ' || lower(name)")
+    db.session.commit()
     from app.segments.runs import run_segmentation
     from app.segments.series import rebuild_all
 
