@@ -13,7 +13,8 @@ one at 127.0.0.1:5432 as user postgres) and fills it in bulk, inside the databas
 
 Then it times every main page and htmx request as a signed-in manager through the Flask
 test client: each one once to warm up, then five times; it prints the median and p95
-(of five: the slowest) beside a static file as the floor. The database is dropped at the end.
+(of five: the slowest) of the whole response and the median time to its first bytes, beside a
+static file as the floor. The database is dropped at the end.
 
 Usage: BENCH_CUSTOMERS=100000 python bench/bench_pages.py
 """
@@ -111,18 +112,23 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
     ]
 
 
-def time_request(client, url: str, headers: dict) -> tuple[list[float], int, int]:
-    """Five timings (after one warm-up) of a whole response, its status and size."""
+def time_request(client, url: str, headers: dict) -> tuple[list[float], list[float], int, int]:
+    """Five timings (after one warm-up) of a whole response and of its first bytes, its status and size."""
     response = client.get(url, headers=headers)
     size = len(response.get_data())
     status = response.status_code
-    seconds = []
+    seconds, first = [], []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        response.get_data()
+        response = client.get(url, headers=headers, buffered=False)
+        chunks = iter(response.response)
+        next(chunks, None)
+        first.append(time.perf_counter() - started)
+        for _chunk in chunks:
+            pass
+        response.close()
         seconds.append(time.perf_counter() - started)
-    return seconds, status, size
+    return seconds, first, status, size
 
 
 def main() -> None:
@@ -163,11 +169,11 @@ def main() -> None:
         with client.session_transaction() as session:
             session["_user_id"] = user_id
             session["_fresh"] = True
-        print(f"\n{'request':<34} {'status':>6} {'bytes':>11} {'median ms':>10} {'p95 ms':>8}")
+        print(f"\n{'request':<34} {'status':>6} {'bytes':>11} {'median ms':>10} {'p95 ms':>8} {'1st byte ms':>12}")
         for name, target, headers in targets:
-            seconds, status, size = time_request(client, target, headers)
+            seconds, first, status, size = time_request(client, target, headers)
             print(f"{name:<34} {status:>6} {size:>11,} {statistics.median(seconds) * 1000:>10.0f} "
-                  f"{max(seconds) * 1000:>8.0f}", flush=True)
+                  f"{max(seconds) * 1000:>8.0f} {statistics.median(first) * 1000:>12.0f}", flush=True)
     finally:
         with app.app_context():
             db.session.remove()

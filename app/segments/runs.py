@@ -479,6 +479,10 @@ def export_frame(run_id: int) -> pd.DataFrame:
 def export_chunks(run_id: int, rows: int = 10_000) -> Iterator[pd.DataFrame]:
     """:func:`export_frame` in pieces of ``rows`` rows, read through a server-side cursor
     (a million customers' rows never sit in memory at once). Nothing for a run without rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A cursor is planned for its first rows by default (a nested loop along the customers);
+        # every row is read here, so plan for all of them (this transaction only).
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = db.session.execute(_export_query(run_id).execution_options(yield_per=rows))
     for partition in result.partitions():
         yield _export_rows(partition)
