@@ -155,10 +155,11 @@ def customer_listing(args) -> Listing:
     column = SORTS[sort][0]
     order = column.desc() if direction == "desc" else column.asc()
     ranked = None
-    if run is not None and column.class_ is CustomerSegment:
+    if run is not None and column.class_ is CustomerSegment and not term:
         # The customers whose sort key is set come first (nulls last), in the order of the
         # run's own rows: this part is read from customer_segments along an index
         # (ix_customer_segments_run_<key>) instead of sorting the join of every customer.
+        # Not for a search: the few customers it finds are found first, then sorted.
         ranked = (query.where(column.is_not(None)).order_by(None)
                   .order_by(order, Customer.customer_no))
     # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
