@@ -26,6 +26,7 @@ from app.extensions import db
 from app.web import uploads
 from app.web.args import db_int
 from app.web.bulk import ImportCollision
+from app.web.charts import cached_svg
 from app.web.i18n import lang
 from app.web.jobs import enqueue
 from app.web.rendering import render
@@ -60,8 +61,12 @@ def index():
     """The 2×2 tables, effects and charts per segment kind."""
     threshold, min_n = _settings()
     result = analyse(threshold=threshold, min_n=min_n, lang=lang())
+    # Drawn once per set of figures and language (cached in the database, keyed by the figures drawn).
     charts = {
-        kind: chart(blocks, str(KIND_LABELS[kind]), with_reference=(kind == "overall"))
+        kind: cached_svg("aftersales", result.n_outcomes,
+                         (kind, lang(), str(KIND_LABELS[kind]), [(b.label, b.cells) for b in blocks]),
+                         lambda kind=kind, blocks=blocks: chart(blocks, str(KIND_LABELS[kind]),
+                                                                with_reference=(kind == "overall")))
         for kind, blocks in result.kinds.items()
     }
     return render(

@@ -3,6 +3,7 @@ classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -61,6 +62,60 @@ class Listing:
     sort: str
     direction: str
     show_money: bool
+    # The same rows as ``query`` up to where the sort key is empty (None: no such shortcut).
+    ranked: sa.Select | None = None
+    column: sa.ColumnElement | None = None  # the sort key
+    counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
+
+    def total(self) -> int:
+        """How many customers the list holds."""
+        counting = self.counted if self.counted is not None else sa.select(sa.func.count()).select_from(
+            self.query.order_by(None).subquery())
+        return db.session.scalar(counting) or 0
+
+    def _seekable(self) -> sa.Select | None:
+        """The query a page can be sought in by its sort key (a key that is never empty)."""
+        if self.ranked is not None:
+            return self.ranked
+        return self.query if self.column is not None and self.column.class_ is Customer else None
+
+    def after(self, row) -> dict:
+        """Arguments that let the next page start right after ``row`` (a seek, not an offset)."""
+        customer, segment = row
+        source = customer if self.column.class_ is Customer else segment
+        value = None if source is None else getattr(source, self.column.key)
+        if value is None or self._seekable() is None:
+            return {}
+        return {"after": repr(float(value)) if isinstance(value, float) else str(value),
+                "after_no": customer.customer_no}
+
+    def _beyond(self, args) -> sa.ColumnElement | None:
+        value, number = args.get("after"), args.get("after_no")
+        if value is None or number is None or len(value) > 600 or len(number) > 64:
+            return None
+        if isinstance(self.column.type, sa.Float):
+            try:
+                value = float(value)
+            except ValueError:
+                return None
+            if not math.isfinite(value):
+                return None
+        beyond = self.column < value if self.direction == "desc" else self.column > value
+        return sa.or_(beyond, sa.and_(self.column == value, Customer.customer_no > number))
+
+    def page(self, number: int, size: int, args=None) -> list:
+        """The rows of page ``number`` (from 1) of ``query``; ``args`` with ``after``/``after_no``
+        (from :meth:`after` of the previous page's last row) seek instead of skipping rows."""
+        offset = (number - 1) * size
+        seekable = self._seekable()
+        if seekable is not None:
+            beyond = self._beyond(args or {}) if number > 1 else None
+            page = seekable.where(beyond) if beyond is not None else seekable.offset(offset)
+            rows = db.session.execute(page.limit(size)).all()
+            # a full page before the empty keys is the whole query's page; so is any page by customer
+            if len(rows) == size or seekable is self.query:
+                return rows
+        return db.session.execute(self.query.limit(size).offset(offset)).all()
 
     @property
     def params(self) -> dict:
@@ -78,15 +133,16 @@ def customer_listing(args) -> Listing:
                                                          CustomerSegment.run_id == run.id))
     else:
         query = query.outerjoin(CustomerSegment, sa.false())
-    active = {}
+    active, classes = {}, []
     for name, (column, keys) in FILTERS.items():
         value = args.get(name, "")
         if value in keys:
-            query = query.where(getattr(CustomerSegment, column) == value)
+            classes.append(getattr(CustomerSegment, column) == value)
             active[name] = value
     if args.get("burr") in ("1", "yes"):
-        query = query.where(CustomerSegment.burr.is_(True))
+        classes.append(CustomerSegment.burr.is_(True))
         active["burr"] = "1"
+    query = query.where(*classes)
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
@@ -99,8 +155,24 @@ def customer_listing(args) -> Listing:
         "desc" if SORTS[sort][1] else "asc")
     column = SORTS[sort][0]
     order = column.desc() if direction == "desc" else column.asc()
-    query = query.order_by(order.nulls_last(), Customer.customer_no)
-    return Listing(query, run, active, q, sort, direction, show_money)
+    ranked = None
+    if run is not None and column.class_ is CustomerSegment and not term:
+        # The customers whose sort key is set come first (nulls last), in the order of the
+        # run's own rows: this part is read from customer_segments along an index
+        # (ix_customer_segments_run_<key>) instead of sorting the join of every customer.
+        # Not for a search: the few customers it finds are found first, then sorted.
+        ranked = (query.where(column.is_not(None)).order_by(None)
+                  .order_by(order, Customer.customer_no))
+    # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
+    query = query.order_by(order if column.class_ is Customer else order.nulls_last(), Customer.customer_no)
+    # How many: without a search, counted from one table (each run's row has its customer).
+    counted = None
+    if not term and not classes:
+        counted = sa.select(sa.func.count()).select_from(Customer)
+    elif not term and run is not None:
+        counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
+            CustomerSegment.run_id == run.id, *classes)
+    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)
 
 
 @bp.route("/")
@@ -108,16 +180,16 @@ def customer_listing(args) -> Listing:
 def index():
     """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
     listing = customer_listing(request.args)
-    query = listing.query
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = listing.total()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = listing.page(page, PAGE_SIZE, request.args)
+    next_params = dict(listing.params, page=page + 1, **(listing.after(rows[-1]) if rows else {}))
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
         rows=rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
-        params=listing.params, q=listing.q,
+        params=listing.params, next_params=next_params, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()),

@@ -32,6 +32,9 @@ class Customer(db.Model):
     # the default for Core inserts, and by the import's bulk writes.
     search_key: so.Mapped[str] = so.mapped_column(sa.String(600), default=_search_key_default, server_default="")
 
+    # The customer list sorted by name reads a page along this index.
+    __table_args__ = (sa.Index("ix_customers_name_customer_no", "name", "customer_no"),)
+
     values: so.Mapped[list[CustomerValue]] = so.relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerValue.period"
     )
@@ -138,6 +141,9 @@ class SegmentationRun(db.Model):
         return f"<SegmentationRun {self.id} {self.window_start}–{self.window_end}>"
 
 
+LIST_SORT_COLUMNS = ("revenue", "contribution", "untapped", "potential_segment", "profit_tier", "trajectory")
+
+
 class CustomerSegment(db.Model):
     """A customer's classes in one run, with the figures that decided them."""
 
@@ -187,6 +193,9 @@ class CustomerSegment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("run_id", "customer_id", name="uq_customer_segments_run_customer"),
         sa.Index("ix_customer_segments_run_abc", "run_id", "abc_class"),
+        # One per sort the customer list offers on a run's column (the list reads a page along it).
+        *(sa.Index(f"ix_customer_segments_run_{column}", "run_id", column)
+          for column in LIST_SORT_COLUMNS),
     )
 
 

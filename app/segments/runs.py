@@ -4,6 +4,7 @@ that decided them, and explain them in words."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -454,16 +455,18 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_frame(run_id: int) -> pd.DataFrame:
-    """One row per customer of a run with its classes and deciding figures (customer_id = customer number)."""
+def _export_query(run_id: int) -> sa.Select:
     from app.segments.models import Customer
 
     names = [c for c in EXPORT_COLUMNS if c not in ("customer_id", "name")]
-    rows = db.session.execute(
+    return (
         sa.select(Customer.customer_no, Customer.name, *[getattr(CustomerSegment, c) for c in names])
         .join(Customer, Customer.id == CustomerSegment.customer_id)
         .where(CustomerSegment.run_id == run_id).order_by(CustomerSegment.rank, Customer.customer_no)
-    ).all()
+    )
+
+
+def _export_rows(rows) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
     # Sums of cents carry float noise (…0.30000000075): money to cents, figures to 6 digits.
     for column in ("revenue", "untapped", "contribution"):
@@ -472,6 +475,23 @@ def export_frame(run_id: int) -> pd.DataFrame:
                    "seasonal_acf", "tenure_years"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(6)
     return frame
+
+
+def export_frame(run_id: int) -> pd.DataFrame:
+    """One row per customer of a run with its classes and deciding figures (customer_id = customer number)."""
+    return _export_rows(db.session.execute(_export_query(run_id)).all())
+
+
+def export_chunks(run_id: int, rows: int = 10_000) -> Iterator[pd.DataFrame]:
+    """:func:`export_frame` in pieces of ``rows`` rows, read through a server-side cursor
+    (a million customers' rows never sit in memory at once). Nothing for a run without rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A cursor is planned for its first rows by default (a nested loop along the customers);
+        # every row is read here, so plan for all of them (this transaction only).
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    result = db.session.execute(_export_query(run_id).execution_options(yield_per=rows))
+    for partition in result.partitions():
+        yield _export_rows(partition)
 
 
 def checklist_score(answers: dict) -> tuple[float | None, str]:

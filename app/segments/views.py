@@ -10,11 +10,12 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.segments import charts, loaders
-from app.segments.exports import run_export
+from app.segments.exports import CSV_MIMETYPE, run_csv, run_export
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
 from app.web.args import db_int
+from app.web.charts import cached_svg
 from app.web.i18n import lang
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
@@ -31,6 +32,36 @@ def labels(kind: str, keys) -> dict:
     return {key: class_label(kind, key, lang()) for key in keys}
 
 
+def overview_charts(run: SegmentationRun, segment_labels: dict, trajectory_labels: dict) -> dict:
+    """The overview's three charts of ``run``, drawn once per run and language (cached in the database)."""
+    summary = run.summary or {}
+    counts = summary.get("counts", {})
+    inputs = (lang(), [(k, str(v)) for k, v in sorted(segment_labels.items())],
+              [(k, str(v)) for k, v in sorted(trajectory_labels.items())])
+
+    def matrix():
+        sample = db.session.execute(
+            sa.select(CustomerSegment.revenue, CustomerSegment.untapped, CustomerSegment.potential_segment)
+            .where(CustomerSegment.run_id == run.id).order_by(CustomerSegment.customer_id).limit(3000)
+        ).all()
+        if sample:
+            x, y, seg = (np.array(column, dtype=object) for column in zip(*sample))
+        else:
+            x = y = seg = np.array([])
+        return charts.matrix_chart(
+            x.astype(float), y.astype(float), seg, summary.get("split_revenue"), summary.get("split_potential"),
+            counts.get("potential_segment", {}), segment_labels, rating=summary.get("potential_basis") == "rating")
+
+    drawings = {
+        "pareto_svg": lambda: charts.pareto_chart(summary.get("pareto") or [],
+                                                  tuple(run.parameters.get("abc", (0.8, 0.95)))),
+        "matrix_svg": matrix,
+        "trajectory_svg": lambda: charts.trajectory_multiples(summary.get("typical") or {}, trajectory_labels,
+                                                              counts.get("trajectory", {})),
+    }
+    return {name: cached_svg("segments/overview", run.id, (name, *inputs), draw) for name, draw in drawings.items()}
+
+
 @bp.route("/")
 @any_user
 def overview():
@@ -44,23 +75,7 @@ def overview():
            "segment_labels": labels("potential_segment", BY_KEY["potential"].values),
            "trajectory_labels": labels("trajectory", BY_KEY["trajectory"].values)}
     if run is not None and show_money:
-        summary = run.summary or {}
-        counts = summary.get("counts", {})
-        ctx["pareto_svg"] = charts.pareto_chart(summary.get("pareto") or [], tuple(run.parameters.get("abc", (0.8, 0.95))))
-        sample = db.session.execute(
-            sa.select(CustomerSegment.revenue, CustomerSegment.untapped, CustomerSegment.potential_segment)
-            .where(CustomerSegment.run_id == run.id).order_by(CustomerSegment.customer_id).limit(3000)
-        ).all()
-        if sample:
-            x, y, seg = (np.array(column, dtype=object) for column in zip(*sample))
-        else:
-            x = y = seg = np.array([])
-        ctx["matrix_svg"] = charts.matrix_chart(
-            x.astype(float), y.astype(float), seg, summary.get("split_revenue"), summary.get("split_potential"),
-            counts.get("potential_segment", {}), ctx["segment_labels"],
-            rating=summary.get("potential_basis") == "rating")
-        ctx["trajectory_svg"] = charts.trajectory_multiples(
-            summary.get("typical") or {}, ctx["trajectory_labels"], counts.get("trajectory", {}))
+        ctx.update(overview_charts(run, ctx["segment_labels"], ctx["trajectory_labels"]))
     return render("segments/overview.html", **ctx)
 
 
@@ -210,6 +225,9 @@ def export(run_id: int, fmt: str):
     if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     run = db.get_or_404(SegmentationRun, run_id)
-    data, mimetype = run_export(run.id, fmt, lang())
     filename = f"segments-run-{run.id}-{run.window_start}-{run.window_end}.{fmt}"
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":  # streamed: the first bytes leave at once, a million rows never sit in memory
+        return Response(run_csv(run.id, lang()), mimetype=CSV_MIMETYPE, headers=headers)
+    data, mimetype = run_export(run.id, fmt, lang())
+    return Response(data, mimetype=mimetype, headers=headers)

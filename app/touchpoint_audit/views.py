@@ -15,6 +15,7 @@ from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import may_see
+from app.web.charts import cached_svg
 from app.web.i18n import lang
 from app.web.rendering import render
 from app.web.security import allow, any_user, has_role, require
@@ -279,17 +280,21 @@ def dashboard(audit_id: int):
             return url_for("audits.comparison", audit_id=audit.id, touchpoint=row["touchpoint"],
                            metric=row["metric"], segment_kind=row["segment_kind"], segment=str(row["segment"]))
 
-        heatmap = heatmap_svg(snapshot.comparisons, names=names, segment_label=segment_label,
-                              scope=audit.scope_segments or None, title=_("Existing vs new customers"),
-                              insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
-                              fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
-                              kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)),
-                              tooltip=lambda row, where, segment: comparison_tooltip(
-                                  row, where, segment, unit_of(names, row["touchpoint"], row["metric"])),
-                              link=link)
-        tenure = [tenure_chart_svg(series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
-                                   empty_text=_("insufficient data"), fmt_tick=fmt_tick)
-                  for series in snapshot.gradient.get("series", [])]
+        # Drawn once per analysis, language and catalog names (cached in the database).
+        scope, inputs = f"audits/{audit.id}/dashboard", (lang(), sorted(names.items()), audit.scope_segments)
+        heatmap = cached_svg(scope, snapshot.id, ("heatmap", *inputs), lambda: heatmap_svg(
+            snapshot.comparisons, names=names, segment_label=segment_label,
+            scope=audit.scope_segments or None, title=_("Existing vs new customers"),
+            insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
+            fmt_pct=lambda v: "0 %" if abs(v) < 0.005 else ("+" if v > 0 else "") + fmt_percent(v, 0),
+            kind_label=lambda kind: str(HEATMAP_KIND_LABELS.get(kind, kind)),
+            tooltip=lambda row, where, segment: comparison_tooltip(
+                row, where, segment, unit_of(names, row["touchpoint"], row["metric"])),
+            link=link))
+        tenure = [cached_svg(scope, snapshot.id, ("tenure", number, *inputs), lambda series=series: tenure_chart_svg(
+                      series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
+                      empty_text=_("insufficient data"), fmt_tick=fmt_tick))
+                  for number, series in enumerate(snapshot.gradient.get("series", []))]
         sentences = answer_sentences(snapshot, names)
         cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}
                  for c in (snapshot.cases or {}).get("flagged") or []]

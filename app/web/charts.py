@@ -3,8 +3,10 @@ and in the PDF report. Deterministic output (fixed hash salt, no date), so a
 published report's bytes do not depend on when it was rendered."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import matplotlib
@@ -71,3 +73,30 @@ def percent_ticks(axis) -> None:
 def insufficient(message: str) -> Markup:
     """What a chart says when there is too little data to draw it honestly."""
     return Markup('<p class="insufficient">{}</p>').format(message)
+
+
+def cached_svg(scope: str, owner: int, inputs, draw: Callable[[], Markup]) -> Markup:
+    """The chart ``draw()`` makes, kept in the database (``chart_cache``) for the next request.
+
+    ``inputs`` must hold everything besides ``scope`` and ``owner`` that the drawing depends
+    on (language, labels, parameters), as plain values with a stable ``repr``; the key is
+    their hash. ``owner`` is the run or analysis the chart shows: storing a chart of one owner
+    drops the scope's charts of every other owner (a new run or analysis replaces them).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+    from app.web.models import CachedChart
+
+    key = hashlib.sha256(repr((scope, owner, inputs)).encode()).hexdigest()
+    stored = db.session.scalar(db.select(CachedChart.svg).where(CachedChart.key == key))
+    if stored is not None:
+        return Markup(stored)
+    drawn = draw()
+    try:
+        db.session.execute(db.delete(CachedChart).where(CachedChart.scope == scope, CachedChart.owner != owner))
+        db.session.add(CachedChart(key=key, scope=scope, owner=owner, svg=str(drawn)))
+        db.session.commit()
+    except IntegrityError:  # another request stored the same chart meanwhile
+        db.session.rollback()
+    return drawn

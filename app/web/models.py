@@ -59,3 +59,21 @@ class StagedUpload(db.Model):
     data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     expires: so.Mapped[dt.datetime] = so.mapped_column(index=True)
+
+
+class CachedChart(db.Model):
+    """A drawn chart (SVG) kept so that a page does not run matplotlib on every request.
+
+    ``key`` is a hash of everything the chart is drawn from (see
+    :func:`app.web.charts.cached_svg`); ``scope`` names the page's chart family and
+    ``owner`` the run or analysis it shows: storing a chart of a newer owner removes
+    the scope's charts of every other owner, so a new run or analysis replaces them.
+    """
+
+    __tablename__ = "chart_cache"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    scope: so.Mapped[str] = so.mapped_column(sa.String(100), index=True)
+    owner: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    svg: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

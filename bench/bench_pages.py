@@ -1,0 +1,189 @@
+"""Benchmark: the main pages and htmx requests at BENCH_CUSTOMERS customers (default 1,000,000).
+
+Creates a temporary PostgreSQL database (on BENCH_DATABASE_URL's server, default the local
+one at 127.0.0.1:5432 as user postgres) and fills it in bulk, inside the database:
+
+* customers 1 … N with 24 months of values each (the same generated figures as
+  bench/bench_segmentation.py) and their search keys, then the series blocks rebuilt from them as the
+  migration does (``rebuild_all``);
+* one segmentation run over the 24 months (``run_segmentation``, as the page does);
+* the default touchpoint catalog, one open audit round with 200,000 observations
+  (two of three from existing customers, spread over every metric) and its analysis;
+* after-sales outcomes for about 0.2 % of the customers (scores 1–5, repurchase yes/no).
+
+Then it times every main page and htmx request as a signed-in manager through the Flask
+test client: each one once to warm up, then five times; it prints the median and p95
+(of five: the slowest) of the whole response and the median time to its first bytes, beside a
+static file as the floor. The database is dropped at the end.
+
+Usage: BENCH_CUSTOMERS=100000 python bench/bench_pages.py
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # as app/__init__.py sets it, before numpy loads
+
+import pandas as pd  # noqa: E402
+import psycopg  # noqa: E402
+
+PERIODS = 24
+OBSERVATIONS = 200_000
+REPEATS = 5
+
+
+def fill(db, customers: int, periods: list[str]) -> None:
+    """Customers, values, series blocks, a run, observations, an analysis and outcomes."""
+    from bench.bench_segmentation import fill as fill_values
+
+    fill_values(db, customers, periods)  # customers and customer_values, then VACUUM ANALYZE
+    # the search key the app folds from number and name ("00000012 kunde 12"; the names are plain ASCII)
+    db.session.connection().exec_driver_sql("UPDATE customers SET search_key = customer_no || ' ' || lower(name)")
+    db.session.commit()
+    from app.segments.runs import run_segmentation
+    from app.segments.series import rebuild_all
+
+    rebuild_all(db.session.connection())
+    db.session.commit()
+    run_segmentation(periods[0], periods[-1])
+    from app.touchpoint_audit.catalog import seed_catalog
+    from app.touchpoint_audit.models import Audit
+
+    seed_catalog()
+    audit = Audit(title="Bench 2026/Q4", status="open", scope_segments=[], scope_products=[])
+    db.session.add(audit)
+    db.session.flush()
+    conn = db.session.connection()
+    conn.exec_driver_sql(
+        "INSERT INTO observations (audit_id, metric_id, value, customer_status, customer_id, observed_at, note, "
+        "created_at) SELECT %(audit)s, m.ids[1 + mod(g, array_length(m.ids, 1))], "
+        "round((50 + mod(g * 37, 100) + (mod(g, 3) > 0)::int * 5 + random() * 10)::numeric, 2), "
+        "CASE WHEN mod(g, 3) > 0 THEN 'existing' ELSE 'new' END, "
+        "CASE WHEN mod(g, 3) > 0 THEN 1 + mod(g * 7919, %(customers)s) END, now(), '', now() "
+        "FROM generate_series(1, %(n)s) g, (SELECT array_agg(id ORDER BY id) ids FROM metrics) m",
+        {"audit": audit.id, "customers": customers, "n": OBSERVATIONS},
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO aftersales_outcomes (customer_id, outcome_date, sale_score, after_sales_score, repurchased, "
+        "source, fingerprint, created_at) SELECT c, DATE '2026-01-01' + mod(c, 300), 1 + mod(c * 13, 5), "
+        "1 + mod(c * 17, 5), mod(c * 7, 10) < 6 - (mod(c * 17, 5) < 3)::int * 2, 'import', '', now() "
+        "FROM generate_series(1, %(customers)s, 500) c",
+        {"customers": customers},
+    )
+    from app.touchpoint_audit.analysis import run_analysis
+
+    run_analysis(audit)
+    db.session.commit()
+
+
+def requests_to_time(db) -> list[tuple[str, str, dict]]:
+    """(name, url, headers) of the pages and htmx requests a manager uses."""
+    from app.segments.models import SegmentationRun
+    from app.touchpoint_audit.models import Audit
+
+    run_id = db.session.scalar(db.select(db.func.max(SegmentationRun.id)))
+    audit_id = db.session.scalar(db.select(db.func.max(Audit.id)))
+    total = db.session.scalar(db.text("SELECT count(*) FROM customers"))
+    deep = max(1, min(2000, total // 50))
+    hx = {"HX-Request": "true"}
+    return [
+        ("static file (floor)", "/static/app.js", {}),
+        ("start page", "/", {}),
+        ("customer list, first page", "/customers/", {}),
+        (f"customer list, page {deep}", f"/customers/?page={deep}", {}),
+        ("htmx search 'kunde 12'", "/customers/?q=kunde+12", hx),
+        ("htmx filter ABC = A", "/customers/?abc=A", hx),
+        ("htmx filter potential = star", "/customers/?segment=star", hx),
+        ("htmx sort by name", "/customers/?sort=name&dir=asc", hx),
+        ("htmx sort by contribution", "/customers/?sort=contribution", hx),
+        ("customer page", "/customers/12345" if total >= 12345 else "/customers/1", {}),
+        ("segments overview", "/segments/", {}),
+        ("audit dashboard", f"/audits/{audit_id}/dashboard", {}),
+        ("after-sales page", "/after-sales/", {}),
+        ("after-sales cell", "/after-sales/cell?kind=abc&segment=A&sale=1&after=0", {}),
+        ("run export CSV", f"/segments/runs/{run_id}/export.csv", {}),
+    ]
+
+
+def time_request(client, url: str, headers: dict) -> tuple[list[float], list[float], int, int]:
+    """Five timings (after one warm-up) of a whole response and of its first bytes, its status and size."""
+    response = client.get(url, headers=headers)
+    size = len(response.get_data())
+    status = response.status_code
+    seconds, first = [], []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers, buffered=False)
+        chunks = iter(response.response)
+        next(chunks, None)
+        first.append(time.perf_counter() - started)
+        for _chunk in chunks:
+            pass
+        response.close()
+        seconds.append(time.perf_counter() - started)
+    return seconds, first, status, size
+
+
+def main() -> None:
+    customers = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
+    periods = [str(p) for p in pd.period_range("2025-01", periods=PERIODS, freq="M")]
+    server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin_url = server.replace("postgresql+psycopg://", "postgresql://")
+    dbname = f"bench_h11_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {dbname}")
+    url = f"{admin_url.rsplit('/', 1)[0]}/{dbname}".replace("postgresql://", "postgresql+psycopg://", 1)
+    tmpdir = tempfile.mkdtemp(prefix="bench-pages-")
+    os.environ.setdefault("INSTANCE_PATH", tmpdir)
+    from app import create_app
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    from app.accounts.models import User
+    from app.extensions import db
+
+    try:
+        with app.app_context():
+            db.create_all()
+            started = time.perf_counter()
+            fill(db, customers, periods)
+            manager = User(username="manager", display_name="Manager", role="manager", password_hash="-")
+            db.session.add(manager)
+            db.session.commit()
+            user_id = manager.get_id()
+            print(f"filled {customers:,} customers × {PERIODS} months, one run, {OBSERVATIONS:,} observations "
+                  f"in {time.perf_counter() - started:.0f} s (not measured)")
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+            targets = requests_to_time(db)
+            db.session.remove()
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id
+            session["_fresh"] = True
+        print(f"\n{'request':<34} {'status':>6} {'bytes':>11} {'median ms':>10} {'p95 ms':>8} {'1st byte ms':>12}")
+        for name, target, headers in targets:
+            seconds, first, status, size = time_request(client, target, headers)
+            print(f"{name:<34} {status:>6} {size:>11,} {statistics.median(seconds) * 1000:>10.0f} "
+                  f"{max(seconds) * 1000:>8.0f} {statistics.median(first) * 1000:>12.0f}", flush=True)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        for path in Path(tmpdir).glob("*"):
+            path.unlink()
+        os.rmdir(tmpdir)
+
+
+if __name__ == "__main__":
+    main()
