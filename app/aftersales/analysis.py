@@ -22,8 +22,10 @@ from app.aftersales.models import DEFAULT_THRESHOLD
 from app.segments.kinds import AUDIT_KINDS, KINDS, value_label
 from app.touchpoint_audit.models import upsert_findings as upsert_audit_findings
 from app.web.charts import PALETTE, figure, insufficient, to_svg
+from app.web.i18n import fmt_number
 from audits import to_python
 from audits.aftersales import QUOTED_REFERENCE, aftersales_effect, repurchase_table
+from audits.findings import aftersales_findings
 
 DEFAULT_MIN_N = 10
 # The heading of each block of tables: all customers, then every compared segment kind.
@@ -194,7 +196,6 @@ def cell_customers(kind: str, segment: str, sale: bool, after: bool, threshold: 
 
 def finding_specs(result: AftersalesResult) -> list[dict]:
     """One finding (kind 'aftersales') per flagged after-sales effect."""
-    from audits.findings import aftersales_findings
 
     rows = [e for e in result.flagged_effects()]
     if not rows:
@@ -227,7 +228,6 @@ def finding_title(finding, lang: str) -> str:
     difference = figures.get("difference")
     if difference is None:
         return finding.title
-    from app.web.i18n import fmt_number
 
     segment = segment_label(finding.segment_kind, finding.segment, lang)
     if figures.get("sale_satisfied"):

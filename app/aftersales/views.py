@@ -23,6 +23,7 @@ from app.aftersales.forms import OutcomeForm, OutcomeUploadForm, rating_value
 from app.aftersales.importing import check_outcomes, import_outcomes, problem_text
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome
 from app.extensions import db
+from app.touchpoint_audit.models import Audit
 from app.web import uploads
 from app.web.args import db_int
 from app.web.bulk import ImportCollision
@@ -98,7 +99,6 @@ def cell():
 @allow("manager")
 def record_findings():
     """Record the current after-sales gaps as findings of an audit (upsert by key)."""
-    from app.touchpoint_audit.models import Audit
 
     audit = db.get_or_404(Audit, request.form.get("audit_id", type=db_int) or 0)
     if audit.is_published:

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.overview import answer
+from app.segments import loaders
 from app.segments.models import Customer, SegmentationRun
 from app.touchpoint_audit.labels import metric_names, template_helpers
 from app.touchpoint_audit.models import Audit, Metric, Touchpoint
@@ -27,7 +28,6 @@ def company_overview(with_revenue: bool = True) -> dict:
     The periods and the revenue come from the series blocks, not from a pass
     over customer_values (see :func:`app.segments.loaders.window_revenue`).
     """
-    from app.segments import loaders
 
     customers = db.session.scalar(db.select(db.func.count(Customer.id))) or 0
     held = loaders.available_periods()

@@ -17,6 +17,7 @@ from flask_login import current_user
 from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.exports import Column, table_bytes
+from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
 from app.segments.kinds import BY_KEY, class_label
 from app.segments.models import ChecklistEntry, Customer, CustomerSegment, SegmentationRun
@@ -24,6 +25,8 @@ from app.segments.runs import checklist_score, explain, latest_run, newer_import
 from app.segments.search import fold
 from app.web import uploads
 from app.web.i18n import fmt_number, lang
+from app.web.import_messages import reason_text
+from app.web.jobs import enqueue
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
 from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
@@ -255,7 +258,6 @@ def detail(customer_id: int):
                                            history["contribution"].to_numpy(dtype=float))
     entries = db.session.scalars(sa.select(ChecklistEntry).where(ChecklistEntry.customer_id == customer.id)
                                  .order_by(ChecklistEntry.created_at.desc(), ChecklistEntry.id.desc())).all()
-    from app.segments.forms import ChecklistForm
 
     form = ChecklistForm()
     return render("customers/detail.html", **_detail_context(customer, run, segment, reasons, show_money,
@@ -278,7 +280,6 @@ def _detail_context(customer, run, segment, reasons, show_money, history_svg, hi
 @allow("manager")
 def checklist(customer_id: int):
     """Save a dated customer-vs-patient assessment."""
-    from app.segments.forms import ChecklistForm
 
     customer = db.get_or_404(Customer, customer_id)
     form = ChecklistForm()
@@ -302,7 +303,6 @@ def checklist(customer_id: int):
 @allow("manager")
 def import_upload():
     """Upload and check a file: the problem report, or the preview with a confirm button."""
-    from app.segments.forms import ImportForm
 
     form = ImportForm()
     check = None
@@ -315,7 +315,6 @@ def import_upload():
         if check.ok:
             token = uploads.stage(data, filename, UPLOAD_KIND, current_user.id)
     status = 422 if form.errors or (check is not None and not check.ok) else 200
-    from app.web.import_messages import reason_text
 
     return render("customers/import.html", form=form, check=check, reason_text=reason_text, language=lang(),
                   token=token, sheet=form.sheet.data or "",
@@ -332,7 +331,6 @@ def import_confirm(token: str):
     sheet = (request.form.get("sheet") or "")[:100] or None
     if len(staged.data) > BACKGROUND_BYTES:
         # Large files (roughly > 20,000 rows) are parsed again and written by a job with progress.
-        from app.web.jobs import enqueue
 
         job = enqueue("customer_import", created_by_id=current_user.id, token=token, user_id=current_user.id,
                       sheet=sheet, redirect=url_for("customers.index"))

@@ -21,6 +21,10 @@ import pandas as pd
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from app.segments.kinds import class_label
 from app.segments.runs import export_chunks, export_frame
@@ -168,11 +172,6 @@ def _width(title: str, values: list) -> float:
 
 
 def _xlsx(frame: pd.DataFrame, columns, language: str, sheet: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     rows = _cells(frame.iloc[:XLSX_MAX_ROWS], columns, language)
     titles = [_text(column.title, language) for column in columns]
     book = Workbook(write_only=True)

@@ -25,7 +25,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.segments.models import Customer, CustomerValue
+from app.segments.series import matrices, period_name, period_ordinal
 from segmentation.windows import period_range
+from tabular import make_problem
 
 _PERIOD = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2]|Q[1-4])$")
 VALUE_BASES = ("revenue", "contribution")
@@ -77,7 +79,6 @@ def available_periods() -> list[str]:
     customers, not a pass over every stored value); a period inside the range
     for which no customer has a value is listed too.
     """
-    from app.segments.series import period_name
 
     periods = []
     for kind, low, high in db.session.connection().exec_driver_sql(
@@ -88,7 +89,6 @@ def available_periods() -> list[str]:
 
 def _blocks_meeting(start: str, end: str) -> tuple[str, tuple]:
     """The WHERE condition (driver placeholders) and its parameters for the series blocks that meet a window."""
-    from app.segments.series import period_ordinal
 
     kind, low = period_ordinal(_check_period(start))
     _, high = period_ordinal(_check_period(end))
@@ -172,8 +172,6 @@ def window_revenue(start: str, end: str) -> float:
 
 
 def _summed_revenue(start: str, end: str) -> float:
-    from app.segments.series import matrices, period_ordinal
-
     _, low = period_ordinal(_check_period(start))
     _, high = period_ordinal(_check_period(end))
     where, params = _blocks_meeting(start, end)
@@ -302,7 +300,6 @@ def load_window(start: str, end: str, value: str = "revenue", with_rating: bool 
     potential_rating (the latest), n_periods; only customers with
     at least one value in the window, by customer id.
     """
-    from app.segments.series import period_ordinal
 
     if value not in VALUE_BASES:
         raise ValueError(f"value must be one of {VALUE_BASES}")
@@ -378,7 +375,6 @@ def _read_window(connection, sql: str, params: tuple, columns: list[str], fields
     while the block is still in the CPU cache. ``expected`` is the number of
     rows to allocate (:func:`customers_in_window`).
     """
-    from app.segments.series import matrices
 
     low, high = window_ordinals
     width = high - low + 1
@@ -550,7 +546,6 @@ def match_customer_numbers(numbers) -> dict[str, tuple[str, str]]:
 
 def number_problems(repairs: dict[str, tuple[str, str]], column: str | None = None) -> list:
     """One warning per reason for the numbers :func:`match_customer_numbers` repaired, with examples."""
-    from tabular import make_problem
 
     problems = []
     for reason in ("zeros", "spaces"):

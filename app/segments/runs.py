@@ -4,6 +4,7 @@ that decided them, and explain them in words."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -17,8 +18,11 @@ from flask_babel import gettext
 from app.extensions import db
 from app.segments import loaders
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
-from app.segments.models import CustomerSegment, ImportLog, SegmentationRun
+from app.segments.models import Customer, CustomerSegment, ImportLog, SegmentationRun
+from app.web.bulk import insert_frame
+from app.web.i18n import fmt_money, fmt_number, fmt_percent
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
+from segmentation.patient import patient_score
 from segmentation.potential import potential_matrix
 from segmentation.trajectory import value_trajectories
 
@@ -223,8 +227,6 @@ class _quiet:
     """Silence numpy's all-NaN slice warnings inside a block."""
 
     def __enter__(self):
-        import warnings
-
         self._catch = warnings.catch_warnings()
         self._catch.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -289,7 +291,6 @@ def run_segmentation(
 
 def store_segments(run_id: int, frame: pd.DataFrame) -> None:
     """Bulk-insert a run's per-customer rows (COPY on PostgreSQL, executemany on SQLite)."""
-    from app.web.bulk import insert_frame
 
     data = frame.copy()
     data.insert(0, "run_id", run_id)
@@ -348,7 +349,6 @@ def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
 
 def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_money: bool) -> dict:
     """Every class of a customer with its reason in words; money figures only when allowed."""
-    from app.web.i18n import fmt_money, fmt_number, fmt_percent
 
     params = parameters_with_defaults(run.parameters)
     first, second = params["abc"]
@@ -405,7 +405,6 @@ def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_mone
 
 def _trajectory_reason(segment: CustomerSegment, run: SegmentationRun, params: dict) -> str:
     """The value trajectory's reason in words."""
-    from app.web.i18n import fmt_number, fmt_percent
 
     reason = segment.trajectory_reason or ""
     if reason == "insufficient_data":
@@ -433,7 +432,6 @@ def _trajectory_reason(segment: CustomerSegment, run: SegmentationRun, params: d
 
 def _p_text(p_value) -> str:
     """'= 0.032' or '< 0.001' (a p-value is never shown as 0)."""
-    from app.web.i18n import fmt_number
 
     if p_value is None or (isinstance(p_value, float) and math.isnan(p_value)):
         return "= –"
@@ -456,8 +454,6 @@ EXPORT_COLUMNS = (
 
 
 def _export_query(run_id: int) -> sa.Select:
-    from app.segments.models import Customer
-
     names = [c for c in EXPORT_COLUMNS if c not in ("customer_id", "name")]
     return (
         sa.select(Customer.customer_no, Customer.name, *[getattr(CustomerSegment, c) for c in names])
@@ -496,7 +492,6 @@ def export_chunks(run_id: int, rows: int = 10_000) -> Iterator[pd.DataFrame]:
 
 def checklist_score(answers: dict) -> tuple[float | None, str]:
     """Score (0 = customer … 1 = patient) and class of one checklist, by ``segmentation.patient``."""
-    from segmentation.patient import patient_score
 
     row = patient_score(pd.DataFrame([{key: bool(value) for key, value in answers.items()}])).iloc[0]
     score = _finite(row["score"])

@@ -8,15 +8,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.extensions import db
+from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.exports import CSV_MIMETYPE, run_csv, run_export
+from app.segments.forms import RunForm
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
 from app.web.args import db_int
 from app.web.charts import cached_svg
 from app.web.i18n import lang
+from app.web.jobs import enqueue
 from app.web.rendering import htmx_response, render
 from app.web.security import allow, any_user, has_role
 from segmentation.definitions import DEFINITIONS, POTENTIAL_SEGMENTS, PROFIT_TIERS
@@ -83,7 +85,6 @@ def overview():
 @allow("manager")
 def run():
     """Parameters form; runs inline for small data, as a background job for many customers."""
-    from app.segments.forms import RunForm
 
     form = RunForm()
     periods = loaders.available_periods()
@@ -101,7 +102,6 @@ def run():
             form.window_end.errors.append(_("No customer has values between %(start)s and %(end)s.",
                                             start=start, end=end))
         elif n_customers > BACKGROUND_CUSTOMERS:
-            from app.web.jobs import enqueue
 
             job = enqueue("segmentation_run", created_by_id=current_user.id, window_start=start, window_end=end,
                           parameters=form.parameters(), user_id=current_user.id,
@@ -120,8 +120,6 @@ def run():
 
 
 def _go(target: str):
-    from app.extensions import htmx
-
     if htmx:
         return htmx_response("", redirect=target)
     return redirect(target, code=303)

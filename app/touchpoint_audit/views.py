@@ -2,6 +2,9 @@
 the analysis action and the bulk import of observations."""
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,13 +13,33 @@ from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
 from app.extensions import db
+from app.reports.analysis import round_trend
 from app.segments.kinds import KINDS
+from app.segments.models import SegmentationRun
+from app.touchpoint_audit import analysis, charts, importing
+from app.touchpoint_audit.analysis import DEFAULT_PARAMS, latest_snapshot, run_analysis
+from app.touchpoint_audit.charts import comparison_tooltip
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
-from app.touchpoint_audit.labels import AUDIT_STATUS_LABELS, metric_names, template_helpers
+from app.touchpoint_audit.labels import (
+    AUDIT_STATUS_LABELS,
+    HEATMAP_KIND_LABELS,
+    answer_sentences,
+    comparison_effect,
+    effect_value,
+    metric_label,
+    metric_names,
+    segment_label,
+    template_helpers,
+    unit_of,
+)
+from app.touchpoint_audit.loaders import customer_segments
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import may_see
+from app.web import uploads
+from app.web.bulk import ImportCollision
 from app.web.charts import cached_svg
-from app.web.i18n import lang
+from app.web.i18n import fmt_number, fmt_percent, lang
+from app.web.jobs import enqueue
 from app.web.rendering import render
 from app.web.security import allow, any_user, has_role, require
 
@@ -87,7 +110,6 @@ def _fill_choices(form: AuditForm) -> None:
         SelectChoice(m.id, f"{(t.name_de if de else t.name_en)} · {(m.name_de if de else m.name_en)}")
         for m, t in metrics
     ]
-    from app.touchpoint_audit.labels import segment_label
 
     form.segments.choices = [SelectChoice(f"{k}:{v}", f"{segment_label(k, v)}") for k, v in SEGMENT_CHOICES]
     people = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
@@ -164,14 +186,12 @@ def transition(audit_id: int):
     if request.form.get("confirm") != "yes":
         return render("audits/confirm_status.html", audit=audit, target=target)
     if target == "published":
-        from app.touchpoint_audit.analysis import latest_snapshot
 
         if latest_snapshot(audit.id) is None:
             return refused(_("Run the analysis before publishing: a published audit is frozen with its "
                              "last analysis."), 409)
         # Publishing freezes the findings and stores both PDFs with their hashes:
         # the same background job as the report page's "Publish" button.
-        from app.web.jobs import enqueue
 
         record = enqueue("report_publish", created_by_id=current_user.id, audit_id=audit.id,
                          user_id=current_user.id, lang=lang())
@@ -193,7 +213,6 @@ def logging_progress(audit: Audit) -> list[dict]:
     counts: dict[int, dict[str, int]] = {}
     for metric_id, status, n in rows:
         counts.setdefault(metric_id, {})[status] = n
-    from app.touchpoint_audit.analysis import DEFAULT_PARAMS
 
     minimum = DEFAULT_PARAMS["min_n"]
     out = []
@@ -211,7 +230,6 @@ def logging_progress(audit: Audit) -> list[dict]:
 def view(audit_id: int):
     """The audit page: status, counts and logging progress per touchpoint."""
     audit = audit_for(audit_id)
-    from app.touchpoint_audit.analysis import latest_snapshot
 
     progress = logging_progress(audit)
     total = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
@@ -231,13 +249,11 @@ def analyze(audit_id: int):
     audit = audit_for(audit_id)
     if (refusal := frozen_refusal(audit)) is not None:
         return refusal
-    from app.touchpoint_audit.analysis import BACKGROUND_THRESHOLD, run_analysis
-    from app.web.jobs import enqueue
 
     n = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
     if n == 0:
         return refused(_("There are no observations to analyse yet."), 409)
-    if n > BACKGROUND_THRESHOLD:
+    if n > analysis.BACKGROUND_THRESHOLD:  # read at call time (tests lower it)
         record = enqueue("audit_analysis", created_by_id=current_user.id, audit_id=audit.id)
         url = url_for("jobs.status", job_id=record.id)
         return redirect(url, code=303)
@@ -253,7 +269,6 @@ def analyze(audit_id: int):
 
 def fmt_tick(value: float) -> str:
     """An axis number in the reader's language: 2,5 and 1.200 in German."""
-    from app.web.i18n import fmt_number
 
     return fmt_number(value, 0 if float(value).is_integer() else 1)
 
@@ -264,17 +279,12 @@ def dashboard(audit_id: int):
     """The answer, heatmap, round-over-round change, case list, total excess and price-vs-tenure charts
     of the latest analysis."""
     audit = audit_for(audit_id)
-    from app.touchpoint_audit.analysis import latest_snapshot
-    from app.touchpoint_audit.charts import comparison_tooltip, heatmap_svg, tenure_chart_svg
-    from app.touchpoint_audit.labels import answer_sentences, unit_of
 
     snapshot = latest_snapshot(audit.id)
     names = metric_names()
     heatmap = tenure = None
     sentences, cases, changes = [], [], None
     if snapshot is not None:
-        from app.touchpoint_audit.labels import HEATMAP_KIND_LABELS, segment_label
-        from app.web.i18n import fmt_percent
 
         def link(row: dict) -> str:
             return url_for("audits.comparison", audit_id=audit.id, touchpoint=row["touchpoint"],
@@ -282,7 +292,7 @@ def dashboard(audit_id: int):
 
         # Drawn once per analysis, language and catalog names (cached in the database).
         scope, inputs = f"audits/{audit.id}/dashboard", (lang(), sorted(names.items()), audit.scope_segments)
-        heatmap = cached_svg(scope, snapshot.id, ("heatmap", *inputs), lambda: heatmap_svg(
+        heatmap = cached_svg(scope, snapshot.id, ("heatmap", *inputs), lambda: charts.heatmap_svg(
             snapshot.comparisons, names=names, segment_label=segment_label,
             scope=audit.scope_segments or None, title=_("Existing vs new customers"),
             insufficient_text=_("n too small"), empty_text=_("No comparisons yet."),
@@ -291,7 +301,7 @@ def dashboard(audit_id: int):
             tooltip=lambda row, where, segment: comparison_tooltip(
                 row, where, segment, unit_of(names, row["touchpoint"], row["metric"])),
             link=link))
-        tenure = [cached_svg(scope, snapshot.id, ("tenure", number, *inputs), lambda series=series: tenure_chart_svg(
+        tenure = [cached_svg(scope, snapshot.id, ("tenure", number, *inputs), lambda series=series: charts.tenure_chart_svg(
                       series, names=names, x_label=_("Tenure (years)"), y_label=_("Price (€)"),
                       empty_text=_("insufficient data"), fmt_tick=fmt_tick))
                   for number, series in enumerate(snapshot.gradient.get("series", []))]
@@ -305,7 +315,6 @@ def dashboard(audit_id: int):
 
 def _parsed_date(value):
     """A stored ISO date or timestamp as a date (None when it is not one)."""
-    import datetime as dt
 
     try:
         return dt.date.fromisoformat(str(value)[:10])
@@ -317,8 +326,6 @@ def round_changes(audit: Audit, snapshot, names: dict) -> dict | None:
     """Round-over-round change of the gaps measured in both rounds, in relative terms
     (% of the new customers' level, or points), each with its verdict; changed or
     once-flagged gaps are listed, the others counted."""
-    from app.reports.analysis import round_trend
-    from app.touchpoint_audit.labels import comparison_effect, effect_value, unit_of
 
     previous, rows = round_trend(audit, snapshot)
     if previous is None:
@@ -343,9 +350,6 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
     """One comparison of the latest analysis: its figures, the distribution of its
     observations per group, the observations, its cases and the settings used."""
     audit = audit_for(audit_id)
-    from app.touchpoint_audit.analysis import latest_snapshot
-    from app.touchpoint_audit.labels import comparison_effect, segment_label, unit_of
-    from app.touchpoint_audit.loaders import customer_segments
 
     snapshot = latest_snapshot(audit.id)
     if snapshot is None:
@@ -384,7 +388,6 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
              and (segment_kind == "overall" or c.get("customer_id") in customer_numbers)]
     run = None
     if snapshot.segmentation_run_id is not None:
-        from app.segments.models import SegmentationRun
 
         run = db.session.get(SegmentationRun, snapshot.segmentation_run_id)
     return render("audits/comparison.html", audit=audit, snapshot=snapshot, row=row, names=names, unit=unit,
@@ -397,14 +400,11 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
 
 
 def metric_label_of(names: dict, touchpoint: str, metric: str) -> str:
-    from app.touchpoint_audit.labels import metric_label
-
     return metric_label(names, touchpoint, metric)
 
 
 def distribution(values: list[float]) -> dict:
     """n, minimum, quartiles, median and maximum of a group's observed values."""
-    import numpy as np
 
     values = [v for v in values if v is not None]
     if not values:
@@ -422,15 +422,13 @@ def import_observations(audit_id: int):
     audit = audit_for(audit_id)
     if (refusal := frozen_refusal(audit)) is not None:
         return refusal
-    from app.touchpoint_audit.importing import check_file
-    from app.web import uploads
 
     form = ObservationUploadForm()
     report = None
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
-        report = check_file(audit, data, upload.filename or "upload.csv", created_by_id=current_user.id)
+        report = importing.check_file(audit, data, upload.filename or "upload.csv", created_by_id=current_user.id)
         if report.ok:
             report.token = uploads.stage(data, upload.filename or "upload.csv", "observations", current_user.id)
     status = 422 if (form.errors or (report is not None and not report.ok)) else 200
@@ -444,10 +442,6 @@ def import_confirm(audit_id: int):
     audit = audit_for(audit_id)
     if (refusal := frozen_refusal(audit)) is not None:
         return refusal
-    from app.touchpoint_audit.importing import import_observations
-    from app.web import uploads
-    from app.web.bulk import ImportCollision
-    from app.web.jobs import enqueue
 
     staged = uploads.load(request.form.get("token", ""), "observations", current_user.id)
     if len(staged.data) > IMPORT_BACKGROUND_BYTES:  # tens of thousands of rows: checked and written by a job
@@ -455,7 +449,7 @@ def import_confirm(audit_id: int):
                       user_id=current_user.id, redirect=url_for("audits.view", audit_id=audit.id))
         return redirect(url_for("jobs.status", job_id=job.id), code=303)
     try:
-        report, written = import_observations(audit, staged.data, staged.filename, current_user.id)
+        report, written = importing.import_observations(audit, staged.data, staged.filename, current_user.id)
     except ImportCollision:
         return refused(_("Another import of the same observations ran at the same moment; nothing of this one "
                          "was written. Import the file again: rows already there are skipped."), 409)

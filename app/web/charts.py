@@ -14,6 +14,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.web.i18n import fmt_number, fmt_percent
+from app.web.models import CachedChart
 
 PALETTE = {
     "new": "#1f77b4", "existing": "#d62728", "neutral": "#6b7785", "good": "#2e7d32",
@@ -58,14 +63,12 @@ def to_svg(fig, title: str = "") -> Markup:
 
 def number_ticks(axis, digits: int = 0) -> None:
     """Tick labels in the UI language's number format (1.400 / 1,400; 0,5 / 0.5)."""
-    from app.web.i18n import fmt_number
 
     axis.set_major_formatter(lambda value, _pos: fmt_number(value, digits))
 
 
 def percent_ticks(axis) -> None:
     """Tick labels of shares as percentages in the UI language's format (80 %)."""
-    from app.web.i18n import fmt_percent
 
     axis.set_major_formatter(lambda value, _pos: fmt_percent(value, 0))
 
@@ -83,10 +86,7 @@ def cached_svg(scope: str, owner: int, inputs, draw: Callable[[], Markup]) -> Ma
     their hash. ``owner`` is the run or analysis the chart shows: storing a chart of one owner
     drops the scope's charts of every other owner (a new run or analysis replaces them).
     """
-    from sqlalchemy.exc import IntegrityError
 
-    from app.extensions import db
-    from app.web.models import CachedChart
 
     key = hashlib.sha256(repr((scope, owner, inputs)).encode()).hexdigest()
     stored = db.session.scalar(db.select(CachedChart.svg).where(CachedChart.key == key))
