@@ -47,10 +47,6 @@ def _settings() -> tuple[int, int]:
 
 
 def _open_audits():
-    try:
-        from app.touchpoint_audit.models import Audit
-    except ImportError:
-        return []
     return db.session.scalars(
         db.select(Audit).where(Audit.status != "published").order_by(Audit.id.desc())
     ).all()

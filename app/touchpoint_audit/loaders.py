@@ -8,17 +8,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
-from app.segments.models import Customer, CustomerSegment
+from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Metric, Observation, Touchpoint
 
 
 def latest_segmentation_run_id() -> int | None:
     """The id of the latest segmentation run that holds segments, or None."""
-    try:
-        from app.segments.models import CustomerSegment, SegmentationRun
-    except ImportError:  # the segmentation area is not installed
-        return None
     query = sa.select(sa.func.max(CustomerSegment.run_id))
     if hasattr(SegmentationRun, "status"):
         query = query.join(SegmentationRun, SegmentationRun.id == CustomerSegment.run_id).where(
