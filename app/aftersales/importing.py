@@ -25,13 +25,12 @@ import numpy as np
 import pandas as pd
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from app.aftersales.models import DEFAULT_THRESHOLD, Outcome, outcome_fingerprint, satisfied
 from app.extensions import db
 from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
-from app.web.bulk import ImportCollision
+from app.web.bulk import write_once_more_on_collision
 from app.web.i18n import lang
 from app.web.import_messages import problem_text as import_problem_text
 from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
@@ -365,14 +364,5 @@ def import_outcomes(data: bytes, filename: str, user_id: int | None) -> tuple[Ou
     first one's rows (one outcome per customer and day), is rolled back, checked again against
     what is stored now and written once more; should it collide again,
     :class:`~app.web.bulk.ImportCollision` is raised and nothing of it is written."""
-    for _attempt in range(2):
-        checked = check_outcomes(data, filename)
-        if not checked.ok:
-            return checked, None
-        try:
-            counts = write_outcomes(checked, user_id)
-            db.session.commit()
-            return checked, counts
-        except IntegrityError:
-            db.session.rollback()
-    raise ImportCollision()
+    return write_once_more_on_collision(lambda: check_outcomes(data, filename), lambda checked: checked.ok,
+                                        lambda checked: write_outcomes(checked, user_id))

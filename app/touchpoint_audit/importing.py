@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.segments.loaders import match_customer_numbers, number_problems
@@ -20,7 +19,7 @@ from app.segments.models import Customer
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row, status_from_tenure
-from app.web.bulk import ImportCollision
+from app.web.bulk import write_once_more_on_collision
 from app.web.i18n import fmt_date, lang
 from app.web.import_messages import reason_text
 from app.web.import_preview import FIRST_ROWS, ImportPreview, build_preview
@@ -285,14 +284,7 @@ def import_observations(audit: Audit, data: bytes, filename: str, user_id: int |
     first one's rows (their fingerprints are unique per audit), is rolled back, checked again
     (now those rows count as already there) and written once more; should it collide again,
     :class:`~app.web.bulk.ImportCollision` is raised and nothing of it is written."""
-    for _attempt in range(2):
-        report = check_file(audit, data, filename, created_by_id=user_id)
-        if not report.ok:
-            return report, 0
-        try:
-            written = write_observations(report, progress)
-            db.session.commit()
-            return report, written
-        except IntegrityError:
-            db.session.rollback()
-    raise ImportCollision()
+    report, written = write_once_more_on_collision(
+        lambda: check_file(audit, data, filename, created_by_id=user_id), lambda report: report.ok,
+        lambda report: write_observations(report, progress))
+    return report, written or 0

@@ -7,9 +7,11 @@ write is part of the caller's all-or-nothing unit.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 
@@ -17,6 +19,27 @@ from app.extensions import db
 class ImportCollision(Exception):
     """Another import wrote the same rows while this one was being written, twice in a row;
     nothing of this one was written (the other import's rows stand)."""
+
+
+def write_once_more_on_collision(check: Callable[[], Any], ok: Callable[[Any], bool],
+                                 write: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """Check, then write and commit (all or nothing); returns ``(checked, written)``, with
+    ``written`` None when the check found problems.
+
+    A unique constraint met while writing means another import wrote the same rows meanwhile:
+    the transaction is rolled back, the data checked again (those rows now count as stored)
+    and written once more; a second collision raises :class:`ImportCollision`."""
+    for _attempt in range(2):
+        checked = check()
+        if not ok(checked):
+            return checked, None
+        try:
+            written = write(checked)
+            db.session.commit()
+            return checked, written
+        except IntegrityError:
+            db.session.rollback()
+    raise ImportCollision()
 
 
 #: Bound parameters per INSERT on SQLite (the default limit since SQLite 3.32; more gain nothing).
