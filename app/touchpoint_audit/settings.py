@@ -14,6 +14,7 @@ from app.touchpoint_audit.analysis import DEFAULT_PARAMS, SETTING_BOUNDS
 from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit
 from app.touchpoint_audit.rules import may_see
+from app.web.i18n import fmt_number
 from app.web.rendering import render
 from app.web.security import allow, require
 from audits import DEFAULT_MATERIALITY
@@ -26,6 +27,8 @@ bp.context_processor(template_helpers)
 EFFECT_OF_UNIT = {"eur": ("%", "ratio"), "seconds": ("%", "ratio"), "hours": ("%", "ratio"),
                   "rating": ("points", "mean"), "boolean": ("pp", "proportion"), "percent": ("%", "ratio")}
 EFFECT_UNIT_LABELS = {"%": _l("%"), "points": _l("points"), "pp": _l("percentage points")}
+# Decimal places each setting is shown with (in the user's number format).
+DIGITS = {"alpha": 3, "min_n": 0, "tolerance": 2}
 LABELS = {"alpha": _l("Significance level (alpha, after Benjamini–Hochberg)"),
           "min_n": _l("Minimum customers per group"),
           "tolerance": _l("Case tolerance above the prediction bound (share, e.g. 0.02 = 2 %)")}
@@ -78,7 +81,8 @@ def save(audit_id: int):
             errors[key] = _("Enter a number.")
             continue
         if value is not None and not low <= value <= high:
-            errors[key] = _("Between %(low)s and %(high)s.", low=low, high=high)
+            errors[key] = _("Between %(low)s and %(high)s.", low=fmt_number(low, DIGITS[key]),
+                            high=fmt_number(high, DIGITS[key]))
         elif value is not None:
             new[key] = value
     for metric in audit.metrics:
@@ -102,6 +106,6 @@ def save(audit_id: int):
 
 def _page(audit: Audit, current: dict, errors: dict, form_values, status: int = 200):
     return render("audits/settings.html", audit=audit, rows=_rows(audit), current=current, errors=errors,
-                  defaults=DEFAULT_PARAMS, labels=LABELS, bounds=SETTING_BOUNDS, form_values=form_values,
+                  defaults=DEFAULT_PARAMS, labels=LABELS, bounds=SETTING_BOUNDS, form_values=form_values, digits=DIGITS,
                   status=status)
 

@@ -64,8 +64,8 @@ def test_the_catalogs_materiality_applies_unless_the_round_overrides_it(app, wor
 
 @pytest.mark.parametrize("field,value,message", [
     ("alpha", "abc", "Enter a number."),
-    ("alpha", "5", "Between 0.001 and 0.2."),
-    ("min_n", "2", "Between 3 and 1000."),
+    ("alpha", "5", "Between 0.001 and 0.200."),
+    ("min_n", "2", "Between 3 and 1,000."),
     ("min_n", "1.5", "Enter a number."),
     ("tolerance", "nan", "Enter a number."),
     ("materiality", "-1", "The materiality cannot be negative."),
@@ -96,3 +96,11 @@ def test_who_may_read_and_change_the_settings(app, as_role, world):
         db.session.commit()
         db.session.remove()
     assert as_role("manager").post(f"/audits/{world.audit_id}/settings", data={"alpha": "0.01"}).status_code == 403
+
+
+def test_the_settings_page_speaks_german_numbers(app, as_role, world):
+    client = as_role("manager")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    page = client.get(f"/audits/{world.audit_id}/settings").get_data(as_text=True)
+    assert 'placeholder="0,050"' in page and "erlaubt 0,001 bis 0,200" in page
+    assert "0.05" not in page
