@@ -39,7 +39,8 @@ class Texts(HTMLParser):
             if name in ("title", "aria-label", "data-label", "placeholder") and value:
                 self.titles.append(value)
         if tag not in ("br", "img", "input", "meta", "link", "hr", "use", "path", "rect", "circle", "line"):
-            self.stack.append(tag)
+            # what users wrote (comments) is in whatever language they wrote it
+            self.stack.append(tag + ("#user" if any(name == "data-user-text" for name, _ in attrs) else ""))
 
     def handle_startendtag(self, tag, attrs):
         for name, value in attrs:
@@ -47,12 +48,12 @@ class Texts(HTMLParser):
                 self.titles.append(value)
 
     def handle_endtag(self, tag):
-        if tag in self.stack:
-            while self.stack and self.stack.pop() != tag:
+        if any(entry.split("#")[0] == tag for entry in self.stack):
+            while self.stack and self.stack.pop().split("#")[0] != tag:
                 pass
 
     def handle_data(self, data):
-        if not data.strip() or SKIP & set(self.stack):
+        if not data.strip() or SKIP & set(self.stack) or any(entry.endswith("#user") for entry in self.stack):
             return
         (self.titles if "title" in self.stack and "svg" in self.stack else self.text).append(data.strip())
 
