@@ -196,7 +196,6 @@ def cell_customers(kind: str, segment: str, sale: bool, after: bool, threshold: 
 
 def finding_specs(result: AftersalesResult) -> list[dict]:
     """One finding (kind 'aftersales') per flagged after-sales effect."""
-
     rows = [e for e in result.flagged_effects()]
     if not rows:
         return []

@@ -95,7 +95,6 @@ def cell():
 @allow("manager")
 def record_findings():
     """Record the current after-sales gaps as findings of an audit (upsert by key)."""
-
     audit = db.get_or_404(Audit, request.form.get("audit_id", type=db_int) or 0)
     if audit.is_published:
         flash(_("A published audit is frozen; start a new round to record findings."), "error")

@@ -93,7 +93,6 @@ class Changes:
 
 def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, names: dict) -> Changes:
     """Gaps that grew or shrank since the last published round on the same scope."""
-
     if audit.is_published:
         return Changes(previous=None)
     previous, rows = round_trend(audit, snapshot)
@@ -112,7 +111,6 @@ def changes_since_last_round(audit: Audit, snapshot: AnalysisSnapshot | None, na
 
 def report_documents(audit: Audit) -> dict[str, bool]:
     """Which languages have a PDF to download now (published, else the latest draft)."""
-
     kind = "published" if audit.is_published else "draft"
     langs = db.session.scalars(db.select(ReportDocument.lang).where(
         ReportDocument.audit_id == audit.id, ReportDocument.kind == kind)).all()
@@ -173,7 +171,6 @@ def round_progress(audit: Audit, locale: str, min_n: int) -> list[TouchpointProg
 
 def stale_reasons(audit: Audit, snapshot: AnalysisSnapshot | None, run_id: int | None) -> list[str]:
     """Why the audit's analysis is out of date (empty when it is current)."""
-
     n_obs = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id)) or 0
     if snapshot is None:
         return [_("Not analysed yet.")] if n_obs else []
@@ -216,7 +213,6 @@ def manager_view(locale: str, today: dt.date, names: dict) -> dict:
 
 def assigned_rounds(user_id: int) -> list[tuple[Audit, int]]:
     """The open rounds the user is assigned to, with how many observations they logged there."""
-
     audits = db.session.scalars(
         db.select(Audit).join(audit_staff, audit_staff.c.audit_id == Audit.id)
         .where(audit_staff.c.user_id == user_id, Audit.status == "open")

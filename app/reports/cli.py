@@ -22,7 +22,6 @@ reports = AppGroup("reports", help="The leadership PDF report of an audit.")
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
 def pdf_command(audit_id: int, output: str, lang: str) -> None:
     """Write the report of AUDIT_ID as PDF (a published audit: its frozen file, byte for byte)."""
-
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)
         if audit is None:

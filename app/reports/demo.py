@@ -172,8 +172,6 @@ def describe_chain(audit_id: int) -> None:
 
 def _record_aftersales_gaps(audit) -> dict:
     """The after-sales gaps of the audit's window as findings (kind 'aftersales')."""
-
-
     with force_locale("de"):
         start, end = window_for(audit)
         return upsert_findings(audit, analyse(start=start, end=end, lang="de"))

@@ -385,7 +385,6 @@ def allowed_resource(url: str, static_folder: str | Path) -> bool:
 
 def report_url_fetcher(static_folder: str | Path):
     """A WeasyPrint URL fetcher that loads only what :func:`allowed_resource` allows."""
-
     class StaticFilesOnly(URLFetcher):
         def fetch(self, url, headers=None):
             if not allowed_resource(url, static_folder):
@@ -397,7 +396,6 @@ def report_url_fetcher(static_folder: str | Path):
 
 def html_to_pdf(html: str, identifier: bytes | None = None) -> tuple[bytes, int]:
     """WeasyPrint: (pdf bytes, number of pages)."""
-
     document = HTML(string=html, base_url=current_app.root_path,
                     url_fetcher=report_url_fetcher(current_app.static_folder)).render()
     pdf = document.write_pdf(pdf_identifier=identifier or b"loyalty-audit", uncompressed_pdf=False)

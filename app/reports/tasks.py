@@ -20,7 +20,6 @@ def _report_url(audit_id: int) -> str:
 
 def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None = None) -> dict:
     """Render the audit's report in ``lang`` and keep it as the latest draft."""
-
     audit = db.session.get(Audit, audit_id)
     if audit is None:
         raise ValueError(_("The audit no longer exists."))
@@ -40,7 +39,6 @@ def generate_report(job_id: int, audit_id: int, lang: str, user_id: int | None =
 
 def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang: str = "de") -> dict:
     """Publish the audit: status → published, both PDFs frozen with their SHA-256."""
-
     with force_locale(lang):
         audit = db.session.get(Audit, audit_id)
         if audit is None:
@@ -58,8 +56,6 @@ def publish_report(job_id: int, audit_id: int, user_id: int | None = None, lang:
 
 def _request_context():
     """url_for outside a request (RQ worker, thread pool) needs a request context."""
-
-
     if has_request_context():
         return nullcontext()
     return current_app.test_request_context("/")

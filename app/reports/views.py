@@ -43,7 +43,6 @@ def index():
 @allow("manager", "leadership")
 def audit_report(audit_id: int):
     """An audit's report page: PDFs with hashes, trend, chain."""
-
     audit = db.get_or_404(Audit, audit_id)
     documents = {lang: (published_document(audit.id, lang) if audit.is_published else latest_draft(audit.id, lang))
                  for lang in LANGS}

@@ -25,7 +25,6 @@ segments = AppGroup("segments", help="Segmentation runs.")
 @click.option("--dry-run", is_flag=True, help="Check and preview only; write nothing.")
 def import_file(file: Path, sheet: str | None, dry_run: bool) -> None:
     """Import customer values (CSV or XLSX, long or wide) — all or nothing."""
-
     check = check_upload(file.read_bytes(), file.name, sheet)
     for problem in check.problems:
         if problem.severity != "info":
@@ -68,7 +67,6 @@ def rebuild_series() -> None:
 @click.option("--abc", default="0.8,0.95", show_default=True, help="Cumulative-share limits of A and B.")
 def run(window_start: str | None, window_end: str | None, abc: str) -> None:
     """Segment every customer and print the run id and a summary."""
-
     try:
         limits = [float(part) for part in abc.split(",")]
         if len(limits) != 2 or not 0 < limits[0] <= limits[1] <= 1:
@@ -99,7 +97,6 @@ def run(window_start: str | None, window_end: str | None, abc: str) -> None:
               help="Language of titles, labels and numbers in CSV and XLSX (JSON keeps the codes).")
 def export(run_id: int, fmt: str, output: Path | None, language: str) -> None:
     """Write one row per customer with its classes and deciding figures."""
-
     if db.session.get(SegmentationRun, run_id) is None:
         raise click.ClickException(f"no segmentation run {run_id}")
     data, _mime = run_export(run_id, fmt, language)

@@ -280,7 +280,6 @@ def _detail_context(customer, run, segment, reasons, show_money, history_svg, hi
 @allow("manager")
 def checklist(customer_id: int):
     """Save a dated customer-vs-patient assessment."""
-
     customer = db.get_or_404(Customer, customer_id)
     form = ChecklistForm()
     if form.validate_on_submit():
@@ -303,7 +302,6 @@ def checklist(customer_id: int):
 @allow("manager")
 def import_upload():
     """Upload and check a file: the problem report, or the preview with a confirm button."""
-
     form = ImportForm()
     check = None
     token = None

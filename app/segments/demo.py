@@ -116,7 +116,6 @@ def generate_company(n_customers: int = 2000, seed: int = 20261123, end: dt.date
 
 def load_company(company: DemoCompany) -> int:
     """Write customers and values with bulk inserts; returns the number of customers."""
-
     db.session.execute(db.insert(Customer), company.customers.to_dict("records"))
     ids = dict(db.session.execute(db.select(Customer.customer_no, Customer.id)).all())
     values = company.values.copy()
@@ -138,7 +137,6 @@ def step_company(ctx: dict) -> str:
 
 def step_segmentation(ctx: dict) -> str:
     """Run the default segmentation on the demo data (inside the demo transaction)."""
-
     db.session.flush()
     # run by the demo's touchpoint manager, so the run history names someone
     manager = db.session.scalar(db.select(User.id).where(User.username == "manager"))

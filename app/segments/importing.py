@@ -193,7 +193,6 @@ def check_upload(data: bytes, filename: str, sheet: str | None = None) -> Import
 
 def previous_import(sha256: str):
     """The latest earlier import of exactly these bytes, if any."""
-
     return db.session.scalar(
         sa.select(ImportLog).where(ImportLog.sha256 == sha256).order_by(ImportLog.id.desc()).limit(1)
     )

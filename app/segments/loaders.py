@@ -89,7 +89,6 @@ def available_periods() -> list[str]:
 
 def _blocks_meeting(start: str, end: str) -> tuple[str, tuple]:
     """The WHERE condition (driver placeholders) and its parameters for the series blocks that meet a window."""
-
     kind, low = period_ordinal(_check_period(start))
     _, high = period_ordinal(_check_period(end))
     mark = "%s" if _dialect() == "postgresql" else "?"
@@ -546,7 +545,6 @@ def match_customer_numbers(numbers) -> dict[str, tuple[str, str]]:
 
 def number_problems(repairs: dict[str, tuple[str, str]], column: str | None = None) -> list:
     """One warning per reason for the numbers :func:`match_customer_numbers` repaired, with examples."""
-
     problems = []
     for reason in ("zeros", "spaces"):
         pairs = sorted((text, number) for text, (number, why) in repairs.items() if why == reason)

@@ -291,7 +291,6 @@ def run_segmentation(
 
 def store_segments(run_id: int, frame: pd.DataFrame) -> None:
     """Bulk-insert a run's per-customer rows (COPY on PostgreSQL, executemany on SQLite)."""
-
     data = frame.copy()
     data.insert(0, "run_id", run_id)
     for name in ("rank", "tier_rank", "n_periods", "peak_index", "potential_rating"):
@@ -349,7 +348,6 @@ def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
 
 def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_money: bool) -> dict:
     """Every class of a customer with its reason in words; money figures only when allowed."""
-
     params = parameters_with_defaults(run.parameters)
     first, second = params["abc"]
     reasons = {}
@@ -405,7 +403,6 @@ def explain(segment: CustomerSegment, run: SegmentationRun, lang: str, show_mone
 
 def _trajectory_reason(segment: CustomerSegment, run: SegmentationRun, params: dict) -> str:
     """The value trajectory's reason in words."""
-
     reason = segment.trajectory_reason or ""
     if reason == "insufficient_data":
         text = _("Only %(n)s periods with values; at least %(min)s are needed.", n=segment.n_periods,
@@ -432,7 +429,6 @@ def _trajectory_reason(segment: CustomerSegment, run: SegmentationRun, params: d
 
 def _p_text(p_value) -> str:
     """'= 0.032' or '< 0.001' (a p-value is never shown as 0)."""
-
     if p_value is None or (isinstance(p_value, float) and math.isnan(p_value)):
         return "= –"
     return "< " + fmt_number(0.001, 3) if p_value < 0.001 else "= " + fmt_number(p_value, 3)
@@ -492,7 +488,6 @@ def export_chunks(run_id: int, rows: int = 10_000) -> Iterator[pd.DataFrame]:
 
 def checklist_score(answers: dict) -> tuple[float | None, str]:
     """Score (0 = customer … 1 = patient) and class of one checklist, by ``segmentation.patient``."""
-
     row = patient_score(pd.DataFrame([{key: bool(value) for key, value in answers.items()}])).iloc[0]
     score = _finite(row["score"])
     return score, str(row["patient_class"])

@@ -324,7 +324,6 @@ def merge_import(connection, frame: pd.DataFrame, ids: np.ndarray) -> int:
 
 def _before_flush(session, flush_context, instances) -> None:
     """Note the customers whose values this flush changes (new, changed or deleted rows)."""
-
     touched = session.info.setdefault("series_touched", set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, CustomerValue):

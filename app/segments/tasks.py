@@ -9,7 +9,6 @@ from app.web.jobs import report
 
 def customer_import_job(job_id: int, token: str, user_id: int, redirect: str, sheet: str | None = None) -> dict:
     """Parse the staged file again and write it (all or nothing), reporting progress."""
-
     report(job_id, 0.02, "Reading the file")
     staged = uploads.load(token, "customer_values", user_id)
     check = parse_upload(staged.data, staged.filename, sheet)

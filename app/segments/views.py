@@ -85,7 +85,6 @@ def overview():
 @allow("manager")
 def run():
     """Parameters form; runs inline for small data, as a background job for many customers."""
-
     form = RunForm()
     periods = loaders.available_periods()
     if request.method == "GET":

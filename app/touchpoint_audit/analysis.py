@@ -312,8 +312,6 @@ def export_records(comparisons: list[dict], flagged_cases: list[dict]) -> tuple[
 
 def analysis_job(job_id: int, audit_id: int) -> dict:
     """Background analysis of a large audit, with progress."""
-
-
     audit = db.session.get(Audit, audit_id)
     if audit is None:
         raise ValueError("the audit no longer exists")

@@ -135,7 +135,6 @@ def comparison_tooltip(row: dict, where: str, segment: str, unit: str) -> str:
     """A heat-map cell's tooltip in the user's language: whether it is flagged, the effect
     with its unit, the 95 % interval, n, and the adjusted p (numbers in the user's locale)."""
 
-
     head = f"{where} – {segment}"
     if row.get("status") != "ok":
         return _("%(head)s: insufficient data, no flag (%(n)s).", head=head,

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.touchpoint_audit import importing
 from app.touchpoint_audit.actions import send_due_reminders
 from app.touchpoint_audit.analysis import (
     CASE_FIELDS,
@@ -24,8 +25,8 @@ from app.touchpoint_audit.analysis import (
     run_analysis,
 )
 from app.touchpoint_audit.catalog import seed_catalog
-from app.touchpoint_audit.importing import check_file, write_observations
 from app.touchpoint_audit.models import Audit, Channel, Metric, Touchpoint
+from app.web.bulk import ImportCollision
 from tabular import CSV_LINE_TERMINATOR, safe_cell
 
 touchpoints = AppGroup("touchpoints", help="The touchpoint catalog.")
@@ -36,7 +37,6 @@ audits = AppGroup("audits", help="Audit rounds: create, import observations, ana
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_touchpoints(fmt: str) -> None:
     """Every touchpoint and metric with its key, unit and direction."""
-
     items = []
     for tp in db.session.scalars(db.select(Touchpoint).order_by(Touchpoint.position, Touchpoint.id)):
         items.append({
@@ -57,7 +57,6 @@ def list_touchpoints(fmt: str) -> None:
 @touchpoints.command("seed")
 def seed() -> None:
     """Add the default catalog's missing touchpoints, metrics and channels (running it again adds nothing)."""
-
     def present() -> set[tuple[str, str | None]]:
         pairs = db.session.execute(db.select(Touchpoint.key, Metric.key).outerjoin(Metric)).all()
         return {(tp, m) for tp, m in pairs} | {(tp, None) for tp, _m in pairs}
@@ -83,7 +82,6 @@ def seed() -> None:
 
 def _messages():
     """A request context so that the shared (translated) messages can be built: English."""
-
     return current_app.test_request_context(headers={"Accept-Language": "en"})
 
 
@@ -97,7 +95,6 @@ def _audit_or_fail(audit_id: int):
 @audits.command("list")
 def list_audits() -> None:
     """Audit rounds with id, status and title."""
-
     for audit in db.session.scalars(db.select(Audit).order_by(Audit.id)):
         click.echo(f"{audit.id:>5}  {audit.status:<9}  {audit.title}")
 
@@ -106,7 +103,6 @@ def list_audits() -> None:
 @click.option("--title", required=True, help="Title of the audit round.")
 def create_audit(title: str) -> None:
     """Create a draft audit over the whole active catalog; prints its id."""
-
     title = title.strip()
     if not title:
         raise click.ClickException("the title must not be empty")
@@ -122,18 +118,19 @@ def create_audit(title: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_observations(audit_id: int, file: Path) -> None:
     """Import observations from CSV/XLSX: all rows or none; a re-import changes nothing."""
-
     audit = _audit_or_fail(audit_id)
     if audit.is_published:
         raise click.ClickException("the audit is published and read-only; nothing was imported")
     with _messages():
-        report = check_file(audit, file.read_bytes(), file.name)
+        try:
+            report, written = importing.import_observations(audit, file.read_bytes(), file.name, None)
+        except ImportCollision:
+            raise click.ClickException("another import of the same observations ran at the same moment; "
+                                       "nothing of this one was written; import the file again") from None
     if not report.ok:
         for problem in report.problems:
             click.echo(problem, err=True)
         raise click.ClickException(f"{file.name}: {len(report.problems)} problem(s); nothing was imported")
-    written = write_observations(report)
-    db.session.commit()
     click.echo(f"{written} observations imported, {report.n_already} already there ({report.n_rows} rows).")
 
 
@@ -143,7 +140,6 @@ def import_observations(audit_id: int, file: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
     """Run the analysis (stores a snapshot, updates findings) and print its records."""
-
     audit = _audit_or_fail(audit_id)
     if audit.is_published:
         # Frozen: report the stored analysis instead of changing it.
@@ -171,11 +167,7 @@ def analyze(audit_id: int, fmt: str, output: Path | None) -> None:
         for row in cases:
             writer.writerow({"record": "case", **{k: safe_cell(row[k]) for k in CASE_FIELDS}})
         text = buffer.getvalue()
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"{len(comparisons)} comparisons, {len(cases)} flagged cases written to {output}", err=True)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _emit(text, output, f"{len(comparisons)} comparisons, {len(cases)} flagged cases")
 
 
 findings = AppGroup("findings", help="Findings and their actions.")
@@ -188,7 +180,6 @@ def remind_command(on: str | None) -> None:
 
     Idempotent per finding and day: running it twice sends nothing more. E-mail goes out
     when MAIL_SERVER is set and the owner has an address; the start page tells them anyway."""
-
 
     try:
         today = dt.date.fromisoformat(on) if on else dt.date.today()
@@ -205,7 +196,6 @@ def remind_command(on: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def findings_command(audit_id: int, fmt: str, output: Path | None) -> None:
     """Print the audit's current findings, one record each (in CSV the segments as JSON)."""
-
     audit = _audit_or_fail(audit_id)
     records = finding_records(audit.id)
     if fmt == "json":
@@ -218,8 +208,13 @@ def findings_command(audit_id: int, fmt: str, output: Path | None) -> None:
             writer.writerow({key: safe_cell(value) for key, value in
                              {**row, "segments": json.dumps(row["segments"], ensure_ascii=False)}.items()})
         text = buffer.getvalue()
+    _emit(text, output, f"{len(records)} findings")
+
+
+def _emit(text: str, output: Path | None, what: str) -> None:
+    """Write ``text`` to ``output`` (saying what was written) or to standard output."""
     if output:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"{len(records)} findings written to {output}", err=True)
+        click.echo(f"{what} written to {output}", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

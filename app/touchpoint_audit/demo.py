@@ -116,7 +116,6 @@ def _customers_with_segments() -> pd.DataFrame:
 
 def step_audits(ctx: dict) -> str:
     """Create the open demo audit round with observations, run the analysis, assign findings."""
-
     today = dt.date.today()
     start, end = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
     if today < start:  # a demo loaded earlier than planned: keep the round in the recent past

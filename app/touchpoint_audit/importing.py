@@ -119,7 +119,6 @@ def _customers_by_number(frame: pd.DataFrame) -> tuple[dict[str, Customer], dict
 
 def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | None = None) -> ImportReport:
     """Read and check a file of observations for ``audit``; nothing is written."""
-
     report = ImportReport(audit_id=audit.id, filename=filename)
     try:
         raw = read_table(data, filename)
@@ -221,7 +220,6 @@ def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:
 
 def _dates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The observed dates (NaT where none) and the error code of each cell that is not a date."""
-
     if "observed_at" in frame.columns:
         return parse_dates(frame["observed_at"])
     return (pd.Series(pd.NaT, index=frame.index),
@@ -258,7 +256,6 @@ def _row_warnings(audit: Audit, cells: dict, customer: Customer | None, when: dt
 
 def _headers(raw: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
     """The user's header for each canonical column of ``frame`` (for messages)."""
-
     mapping, _problems = resolve_columns(raw.columns, COLUMNS)
     return [mapping.get(c, c) for c in frame.columns]
 

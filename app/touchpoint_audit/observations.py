@@ -58,8 +58,6 @@ def writable_audit(audit_id: int):
 
 def recent_entries(audit: Audit) -> list[Observation]:
     """The user's last entries in this audit, newest first."""
-
-
     return db.session.scalars(
         db.select(Observation).where(Observation.audit_id == audit.id, Observation.created_by_id == current_user.id)
         .options(selectinload(Observation.metric).selectinload(Metric.touchpoint), selectinload(Observation.customer))

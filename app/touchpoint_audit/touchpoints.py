@@ -27,7 +27,6 @@ def index():
 @allow("manager")
 def seed():
     """Add the default catalog's missing touchpoints and metrics (what `flask touchpoints seed` does)."""
-
     added = seed_catalog()
     db.session.commit()
     flash(_("%(n)d metrics of the default catalog added.", n=added) if added
@@ -146,7 +145,6 @@ def _channel_page(new_form: ChannelForm, edited: ChannelEditForm | None = None, 
 
 def _aliases_taken(form: ChannelEditForm, channel_id: int | None, key: str | None = None) -> bool:
     """Refuse a name or alias that already stands for another channel (it would be ambiguous)."""
-
     words = [form.name_de.data, form.name_en.data, *(form.aliases.data or "").splitlines()]
     if key:
         words.append(key)

@@ -269,7 +269,6 @@ def analyze(audit_id: int):
 
 def fmt_tick(value: float) -> str:
     """An axis number in the reader's language: 2,5 and 1.200 in German."""
-
     return fmt_number(value, 0 if float(value).is_integer() else 1)
 
 
@@ -315,7 +314,6 @@ def dashboard(audit_id: int):
 
 def _parsed_date(value):
     """A stored ISO date or timestamp as a date (None when it is not one)."""
-
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except (TypeError, ValueError):
@@ -405,7 +403,6 @@ def metric_label_of(names: dict, touchpoint: str, metric: str) -> str:
 
 def distribution(values: list[float]) -> dict:
     """n, minimum, quartiles, median and maximum of a group's observed values."""
-
     values = [v for v in values if v is not None]
     if not values:
         return {"n": 0}

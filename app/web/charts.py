@@ -63,13 +63,11 @@ def to_svg(fig, title: str = "") -> Markup:
 
 def number_ticks(axis, digits: int = 0) -> None:
     """Tick labels in the UI language's number format (1.400 / 1,400; 0,5 / 0.5)."""
-
     axis.set_major_formatter(lambda value, _pos: fmt_number(value, digits))
 
 
 def percent_ticks(axis) -> None:
     """Tick labels of shares as percentages in the UI language's format (80 %)."""
-
     axis.set_major_formatter(lambda value, _pos: fmt_percent(value, 0))
 
 
@@ -86,7 +84,6 @@ def cached_svg(scope: str, owner: int, inputs, draw: Callable[[], Markup]) -> Ma
     their hash. ``owner`` is the run or analysis the chart shows: storing a chart of one owner
     drops the scope's charts of every other owner (a new run or analysis replaces them).
     """
-
 
     key = hashlib.sha256(repr((scope, owner, inputs)).encode()).hexdigest()
     stored = db.session.scalar(db.select(CachedChart.svg).where(CachedChart.key == key))

@@ -126,3 +126,15 @@ def test_a_large_outcome_file_is_imported_by_a_job(app, as_role, customers, monk
         assert job.status == "done" and job.result["new"] == 1
         db.session.remove()
     assert _count(app) == 1
+
+
+def test_cli_observation_import_that_collides_twice_says_so(app, world, tmp_path, monkeypatch):
+    from app.touchpoint_audit import importing
+
+    path = tmp_path / "obs.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    monkeypatch.setattr(importing, "write_observations", _competitor(importing.write_observations, 2))
+    result = app.test_cli_runner().invoke(args=["audits", "import-observations", str(world.audit_id), str(path)])
+    assert result.exit_code == 1  # a clear refusal, not a traceback
+    assert "another import of the same observations ran at the same moment" in result.output
+    assert count_observations(app) == 4  # the other import's rows, nothing twice
