@@ -42,7 +42,9 @@ def _account_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
+# Both limits count refused sign-ins only: an office behind one address signing in at nine
+# must not lock itself out, while guessing from one address or at one account is throttled.
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code >= 400)
 @limiter.limit(_account_limit, methods=["POST"], key_func=_account_key,
                deduct_when=lambda response: response.status_code == 401)  # failed sign-ins only
 def login():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, limiter
 from config import ProductionConfig, TestConfig
 from tests.conftest import Client
 
@@ -31,6 +31,7 @@ def make_app(tmp_path, monkeypatch):
     for app in made:
         with app.app_context():
             db.engine.dispose()
+            limiter.reset()  # the limiter's memory outlives the app: later tests sign in from 127.0.0.1
 
 
 def test_production_sends_hsts(make_app):
@@ -212,3 +213,20 @@ def test_allowed_resources(app, tmp_path):
         assert not allowed_resource(link.as_uri(), static)
     finally:
         link.unlink(missing_ok=True)
+
+
+def test_an_office_behind_one_address_can_all_sign_in(make_app):
+    """The per-address limit counts refused sign-ins only: fifteen colleagues behind one
+    NAT address signing in within a minute all get in, and guessing is still throttled."""
+    from tests.conftest import PASSWORD
+
+    app = make_app(TestConfig)
+    names = [f"colleague{i}" for i in range(15)]
+    for name in names:
+        _add_user(app, name)
+    statuses = [app.test_client().post("/login", data={"username": name, "password": PASSWORD}).status_code
+                for name in names]
+    assert statuses == [302] * 15
+    guesses = [app.test_client().post("/login", data={"username": f"colleague{i}", "password": "wrong-password-1"})
+               .status_code for i in range(11)]
+    assert guesses[:10] == [401] * 10 and guesses[10] == 429
