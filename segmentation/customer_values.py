@@ -46,6 +46,7 @@ import pandas as pd
 from tabular import (
     ROW_COLUMN,
     Problem,
+    detect_decimal,
     make_problem,
     parse_amounts,
     parse_dates,
@@ -352,6 +353,21 @@ def _long_frame(raw, mapping, period_columns) -> tuple[Mapping[str, pd.Series], 
     return long, source
 
 
+def _file_decimal(long: pd.DataFrame) -> str | None:
+    """The decimal separator the file's amount columns agree on, or None.
+
+    A file writes all its amounts one way: a potential column holding only ``50.000``
+    gives no evidence of its own, but beside revenue written ``1.234,56`` it means
+    fifty thousand, not fifty. The columns that decide vote; a tie decides nothing
+    (each column then follows its own values, as :func:`tabular.parse_amounts` does).
+    """
+    votes = [detect_decimal(long[name]) for name in ("revenue", *_AMOUNT_COLUMNS) if name in long]
+    commas, points = votes.count(","), votes.count(".")
+    if commas == points:
+        return None
+    return "," if commas > points else "."
+
+
 def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
     """Parse and check the long rows; the frame of the rows kept and every problem.
 
@@ -360,6 +376,8 @@ def _parse_rows(long, source, mapping, allow_negative_revenue, decimal):
     problems: list[Problem] = []
     rows = long[ROW_COLUMN]
     index = rows.index
+    if decimal is None:
+        decimal = _file_decimal(long)
     header = {name: mapping.get(name, name) for name in CUSTOMER_VALUE_COLUMNS}
     out: dict[str, pd.Series] = {}
 

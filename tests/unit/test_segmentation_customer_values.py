@@ -293,3 +293,22 @@ def test_rows_default_to_index_plus_two_without_row_column():
 def test_not_a_frame_is_a_value_error():
     with pytest.raises(ValueError, match="read_table"):
         parse_customer_values("Kundennummer;Umsatz")
+
+
+def test_a_column_without_evidence_follows_the_files_decimal_comma():
+    # "50.000" alone could be fifty; beside revenue written 1.234,56 it is fifty thousand
+    text = ("Kundennummer;Periode;Umsatz;Außenumsatz\n"
+            "1;2024-01;1.234,56;50.000\n"
+            "2;2024-01;980,00;120.000\n")
+    frame, problems, _ = parse_csv(text)
+    assert list(frame["potential"]) == [50000.0, 120000.0]
+    assert list(frame["revenue"]) == [1234.56, 980.0]
+    assert codes(problems) == []
+
+
+def test_a_column_without_evidence_follows_the_files_decimal_point():
+    text = ("customer_id,period,revenue,potential\n"
+            "1,2024-01,1234.56,\"50,000\"\n"
+            "2,2024-01,980.00,\"7,500\"\n")
+    frame, _, _ = parse_csv(text)
+    assert list(frame["potential"]) == [50000.0, 7500.0]
