@@ -26,7 +26,7 @@ from app.touchpoint_audit.views import audit_for, frozen_refusal, refused
 from app.web.args import optional_id
 from app.web.i18n import lang
 from app.web.rendering import render
-from app.web.security import allow, has_role, require
+from app.web.security import allow, require
 
 bp = Blueprint("pairs", __name__, url_prefix="/audits", template_folder="templates")
 bp.context_processor(template_helpers)
@@ -121,27 +121,34 @@ def check_scenario(audit: Audit, form) -> tuple[dict, dict]:
     return values, errors
 
 
-@bp.route("/<int:audit_id>/scenarios", methods=["GET", "POST"])
-@allow("manager", "leadership", "service")
-def scenarios(audit_id: int):
-    """The audit's scenarios with their scripts; a manager adds new ones here."""
-    audit = audit_for(audit_id)
-    values, errors, status = {}, {}, 200
-    if request.method == "POST":
-        require(has_role("manager"))
-        if (refusal := frozen_refusal(audit)) is not None:
-            return refusal
-        values, errors = check_scenario(audit, request.form)
-        if not errors:
-            db.session.add(Scenario(audit_id=audit.id, **values))
-            db.session.commit()
-            flash(_("Scenario “%(title)s” added.", title=values["title"]), "success")
-            return redirect(url_for("pairs.scenarios", audit_id=audit.id), code=303)
-        values, status = dict(request.form), 422
+def _scenarios_page(audit: Audit, values: dict | None = None, errors: dict | None = None, status: int = 200):
     metrics = [m for m in audit.metrics if m.touchpoint.active]
     return render("pairs/scenarios.html", audit=audit, scenarios=audit_scenarios(audit, active_only=False),
-                  metrics=metrics, values=values, errors=errors, status=status,
+                  metrics=metrics, values=values or {}, errors=errors or {}, status=status,
                   channels=vocabulary().choices(lang()))
+
+
+@bp.route("/<int:audit_id>/scenarios")
+@allow("manager", "leadership", "service")
+def scenarios(audit_id: int):
+    """The audit's scenarios with their scripts (service staff: of the rounds they are on)."""
+    return _scenarios_page(audit_for(audit_id))
+
+
+@bp.route("/<int:audit_id>/scenarios/new", methods=["POST"])
+@allow("manager")
+def create_scenario(audit_id: int):
+    """Add a scenario to the round (not once it is published)."""
+    audit = audit_for(audit_id)
+    if (refusal := frozen_refusal(audit)) is not None:
+        return refusal
+    values, errors = check_scenario(audit, request.form)
+    if errors:
+        return _scenarios_page(audit, dict(request.form), errors, 422)
+    db.session.add(Scenario(audit_id=audit.id, **values))
+    db.session.commit()
+    flash(_("Scenario “%(title)s” added.", title=values["title"]), "success")
+    return redirect(url_for("pairs.scenarios", audit_id=audit.id), code=303)
 
 
 @bp.route("/<int:audit_id>/scenarios/<int:scenario_id>/active", methods=["POST"])

@@ -213,7 +213,7 @@ def test_undo_removes_both_sides_and_only_the_own_pair(app, as_role, world):
 
 def test_manager_defines_scenarios_and_bad_ones_are_refused(app, as_role, world):
     manager = as_role("manager")
-    url = f"/audits/{world.audit_id}/scenarios"
+    url = f"/audits/{world.audit_id}/scenarios/new"
     good = {"title": "Hotline, contract question", "metric_id": world.metric_ids["hotline.wait"], "product_key": "",
             "channel": "Telefon", "script": "Ask when the contract ends."}
     assert manager.post(url, data=good).status_code == 303
@@ -221,7 +221,7 @@ def test_manager_defines_scenarios_and_bad_ones_are_refused(app, as_role, world)
                 {"script": "x" * 4001}, {"title": "t" * 201},
                 {"metric_id": world.metric_ids["renewal.price"], "product_key": ""}):
         assert manager.post(url, data={**good, **bad}).status_code == 422, bad
-    html = manager.get(url).get_data(as_text=True)
+    html = manager.get(f"/audits/{world.audit_id}/scenarios").get_data(as_text=True)
     assert html.count("data-scenario=") == 1 and "Ask when the contract ends." in html
     from app.touchpoint_audit.models import Scenario
 
