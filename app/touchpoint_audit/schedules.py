@@ -4,6 +4,7 @@ a manager on the schedule page; never two rounds for the same period."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ bp.context_processor(template_helpers)
 FREQUENCY_LABELS = {"monthly": _l("monthly"), "quarterly": _l("quarterly")}
 # The largest quota a form accepts per staff member and round.
 MAX_QUOTA = 10_000
+_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII digits only (str.isdigit also takes '٣' and '²')
 
 
 def period_of(day: dt.date, frequency: str) -> str:
@@ -118,7 +120,7 @@ def _quota(text, errors: dict, name: str) -> int:
     text = str(text or "").strip()
     if not text:
         return 0
-    if not text.isdigit() or int(text) > MAX_QUOTA:
+    if not _DIGITS.fullmatch(text) or int(text) > MAX_QUOTA:
         errors[name] = _("A whole number from 0 to %(max)s.", max=fmt_number(MAX_QUOTA, 0))
         return 0
     return int(text)
