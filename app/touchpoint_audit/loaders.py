@@ -12,6 +12,10 @@ from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Metric, Observation, ObservationPair, Scenario, Touchpoint
+from app.touchpoint_audit.quotas import due_for
+
+__all__ = ["latest_segmentation_run_id", "customer_segments", "metric_catalog", "observation_frame", "pair_frame",
+           "due_for"]
 
 
 def latest_segmentation_run_id() -> int | None:

@@ -141,3 +141,12 @@ def test_saving_again_changes_the_schedule_not_the_rounds(app, as_role, world):
 def test_the_cli_refuses_a_malformed_date(app):
     result = app.test_cli_runner().invoke(args=["audits", "schedule", "--date", "2026-13-01"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_the_start_page_tells_staff_what_is_due(app, as_role, world):
+    service = as_role("service")
+    assert "data-due=" not in service.get("/").get_data(as_text=True)
+    make_schedule(as_role, world)
+    html = service.get("/").get_data(as_text=True)
+    assert f'data-due="{world.audit_id}"' in html and "5 observations" in html and "3 pairs" in html
+    assert f"/audits/{world.audit_id}/pairs" in html
