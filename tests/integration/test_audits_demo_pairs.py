@@ -34,3 +34,22 @@ def test_demo_paired_round_finds_the_planted_gap_only_in_pairs(app, users, as_ro
     assert "24 pairs" in html and 'id="shortfall"' in html
     service = as_role("service").get(f"/audits/{audit_id}").get_data(as_text=True)
     assert 'id="quota-due"' in service
+
+
+def test_the_report_shows_the_pairs_in_both_languages(app, users):
+    from app.reports.document import render_html
+    from app.segments.demo import step_company, step_segmentation
+    from app.touchpoint_audit.demo import step_catalog, step_paired_round
+    from app.touchpoint_audit.models import Audit
+
+    with app.app_context():
+        for step in (step_catalog, step_company, step_segmentation, step_paired_round):
+            step({"customers": 200, "seed": 7})
+        db.session.commit()
+        audit = db.session.scalars(db.select(Audit)).one()
+        with app.test_request_context():
+            english, german = render_html(audit, "en"), render_html(audit, "de")
+        db.session.remove()
+    assert 'data-paired="renewal.price"' in english and "24 pairs" in english
+    assert "Wilcoxon signed-rank" in english and "shortfall" not in english
+    assert "Gepaarte Testanrufe" in german and "24 Paare" in german and "Wilcoxon-Vorzeichen-Rang-Test" in german
