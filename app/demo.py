@@ -13,7 +13,7 @@ from app.extensions import db
 from app.reports.demo import step_aftersales, step_report_rounds
 from app.segments.demo import step_company, step_segmentation
 from app.segments.models import Customer
-from app.touchpoint_audit.demo import step_audits, step_catalog
+from app.touchpoint_audit.demo import step_audits, step_catalog, step_paired_round
 
 # (name, function): each step gets the shared context dict and says what it made.
 DEMO_STEPS = [
@@ -24,6 +24,7 @@ DEMO_STEPS = [
     ("audits", step_audits),
     ("aftersales", step_aftersales),
     ("report rounds", step_report_rounds),
+    ("paired test calls", step_paired_round),  # after the report rounds: they take the latest open round
 ]
 
 

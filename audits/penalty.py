@@ -924,12 +924,14 @@ def _metric_kind(statistic, adjustment, touchpoint, metric, metric_values) -> st
     return choice
 
 
-def _adjust_and_flag(result: pd.DataFrame, alpha, severity) -> pd.DataFrame:
-    """Benjamini–Hochberg over the tested rows, the flag and its severity."""
+def _adjust_and_flag(result: pd.DataFrame, alpha, severity, p_adjusted: np.ndarray | None = None) -> pd.DataFrame:
+    """Benjamini–Hochberg over the tested rows (or the ``p_adjusted`` of a larger family the
+    rows belong to, see :func:`audits.paired.adjust_jointly`), the flag and its severity."""
     if result.empty:
         return result.astype({"flagged": bool})
     tested = (result["status"] == "ok").to_numpy()
-    p_adjusted = benjamini_hochberg(np.where(tested, result["p"].to_numpy(dtype=float), np.nan))
+    if p_adjusted is None:
+        p_adjusted = benjamini_hochberg(np.where(tested, result["p"].to_numpy(dtype=float), np.nan))
     with np.errstate(invalid="ignore"):
         flagged = (tested
                    & np.array([w is None for w in result["warning"]], dtype=bool)

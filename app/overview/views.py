@@ -12,6 +12,7 @@ from app.overview import answer
 from app.segments import loaders
 from app.segments.models import Customer, SegmentationRun
 from app.touchpoint_audit.labels import metric_names, template_helpers
+from app.touchpoint_audit.loaders import due_for
 from app.touchpoint_audit.models import Audit, Metric, Touchpoint
 from app.web.i18n import lang
 from app.web.rendering import render
@@ -95,4 +96,5 @@ def role_start() -> dict:
         start["work"] = answer.manager_view(lang(), today, names)
     if current_user.role == "service":
         start["assigned"] = answer.assigned_rounds(current_user.id)
+        start["due"] = {a.id: due_for(a, current_user.id) for a, _own in start["assigned"]}
     return start

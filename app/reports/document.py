@@ -348,6 +348,9 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "finding_status_labels": FINDING_STATUS_LABELS, "segment_kind_labels": SEGMENT_KIND_LABELS,
         "sections": SECTIONS, "aftersales_window": as_window, "pvalue": pvalue,
         "breakable": breakable,
+        # paired test calls per touchpoint × metric, in the same Benjamini–Hochberg family
+        "paired": {(r.get("touchpoint"), r.get("metric")): r for r in ((snapshot.paired if snapshot else None) or [])},
+        "paired_effect": lambda r: comparison_effect(r, unit_of(names, r.get("touchpoint"), r.get("metric"))),
     }
 
 

@@ -19,12 +19,15 @@ from app.touchpoint_audit.loaders import (
     latest_segmentation_run_id,
     metric_catalog,
     observation_frame,
+    pair_frame,
 )
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert_findings
+from app.touchpoint_audit.quotas import shortfall
 from app.web.jobs import report
 from app.web.models import Job
 from audits import to_python
 from audits.findings import build_findings
+from audits.paired import adjust_jointly, compare_pairs
 from audits.penalty import (
     EXCESS_ASSUMPTIONS,
     case_flags,
@@ -79,11 +82,13 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | None = None,
                   progress: Callable[[float, str], None] | None = None,
-                  segment_sizes: dict | None = None) -> dict:
+                  segment_sizes: dict | None = None, pairs: pd.DataFrame | None = None) -> dict:
     """Run the three analyses on an observation frame; returns JSON-safe parts of a snapshot.
 
     ``segment_sizes`` ({(segment_kind, segment): existing customers}, ('overall', 'all')
-    for all) is the default yearly volume of the excess a year."""
+    for all) is the default yearly volume of the excess a year. ``pairs`` (one row per paired
+    test call, as :func:`loaders.pair_frame` gives them) are compared by their differences and
+    join the unpaired comparisons' Benjamini–Hochberg family."""
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     progress = progress or (lambda fraction, message: None)
@@ -102,6 +107,13 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         )
     else:
         comparisons = pd.DataFrame()
+    paired = []
+    if pairs is not None and len(pairs):
+        paired_frame = compare_pairs(
+            pairs, directions, min_n=params["min_n"], alpha=params["alpha"], confidence=params["confidence"],
+            materiality=params["materiality"], materiality_abs=materiality_by_metric(params))
+        comparisons, paired_frame = adjust_jointly(comparisons, paired_frame, alpha=params["alpha"])
+        paired = records(paired_frame)
     progress(0.6, "cases")
     priced = frame[[(t, m) in set(price_metrics) for t, m in zip(frame["touchpoint"], frame["metric"])]] \
         if len(frame) else frame
@@ -153,6 +165,7 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         "params": params,
         "segment_kinds": kinds,
         "comparisons": records(comparisons) if len(comparisons) else [],
+        "paired": paired,
         "cases": cases_summary,
         "gradient": gradient,
         "all_flagged_cases": all_flagged,  # every flagged case (a frame), for the CLI; not stored
@@ -225,20 +238,29 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     frame = observation_frame(audit.id, run_id)
     catalog = metric_catalog()
     params = audit_params(audit) if params is None else params
-    result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id))
+    result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id), pair_frame(audit.id))
     if keep is not None:
         flagged = result["all_flagged_cases"]
         keep["flagged_cases"] = records(flagged) if len(flagged) else []
     snapshot = AnalysisSnapshot(
         audit_id=audit.id, created_by_id=user_id, segmentation_run_id=run_id, n_observations=len(frame),
-        params={**result["params"], "segment_kinds": result["segment_kinds"]},
+        params={**result["params"], "segment_kinds": result["segment_kinds"],
+                "shortfall": shortfall_records(audit, result["params"]["min_n"])},
         comparisons=result["comparisons"], cases=result["cases"], gradient=result["gradient"],
+        paired=result["paired"],
     )
     db.session.add(snapshot)
     counts = upsert_findings(audit, FINDING_SOURCE, result["findings"])
     snapshot.params = {**snapshot.params, "findings": counts}
     db.session.flush()
     return snapshot
+
+
+def shortfall_records(audit: Audit, min_n: int) -> list[dict]:
+    """The comparisons below the minimum n when the round was analysed, JSON-safe."""
+    return [{"kind": row["kind"], "touchpoint": row["metric"].touchpoint.key, "metric": row["metric"].key,
+             **{k: row[k] for k in ("new", "existing", "pairs", "min_n") if k in row}}
+            for row in shortfall(audit, min_n)]
 
 
 def segment_sizes(run_id: int | None) -> dict:

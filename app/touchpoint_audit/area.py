@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.touchpoint_audit import findings, observations, settings, touchpoints, views
+from app.touchpoint_audit import findings, observations, pairs, schedules, settings, touchpoints, views
 from app.touchpoint_audit.cli import audits
 from app.touchpoint_audit.cli import findings as findings_cli
 from app.touchpoint_audit.cli import touchpoints as touchpoints_cli
@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(observations.bp)
     app.register_blueprint(findings.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(pairs.bp)
+    app.register_blueprint(schedules.bp)
     app.cli.add_command(touchpoints_cli)
     app.cli.add_command(audits)
     app.cli.add_command(findings_cli)

@@ -26,6 +26,7 @@ from app.touchpoint_audit.analysis import (
 )
 from app.touchpoint_audit.catalog import seed_catalog
 from app.touchpoint_audit.models import Audit, Channel, Metric, Touchpoint
+from app.touchpoint_audit.schedules import create_due_rounds
 from app.web.bulk import ImportCollision
 from tabular import CSV_LINE_TERMINATOR, safe_cell
 
@@ -218,3 +219,19 @@ def _emit(text: str, output: Path | None, what: str) -> None:
         click.echo(f"{what} written to {output}", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@audits.command("schedule")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to act for (default today).")
+def schedule_rounds(day) -> None:
+    """Make the due round of every active schedule (monthly, quarterly); for cron, once a day.
+
+    A period that has its round already gets none: running it twice creates nothing twice."""
+    today = day.date() if day else dt.date.today()
+    results = create_due_rounds(today)
+    for result in results:
+        word = "created" if result["created"] else "exists"
+        click.echo(f"schedule {result['schedule']}  {result['period']}  audit {result['audit']}  {word}")
+    click.echo(f"{sum(r['created'] for r in results)} rounds created, "
+               f"{sum(not r['created'] for r in results)} already there.")

@@ -17,7 +17,18 @@ from app.segments.models import Customer
 from app.touchpoint_audit.analysis import run_analysis
 from app.touchpoint_audit.catalog import seed_catalog
 from app.touchpoint_audit.loaders import customer_segments, latest_segmentation_run_id
-from app.touchpoint_audit.models import Audit, Finding, FindingComment, Metric, Observation, Touchpoint
+from app.touchpoint_audit.models import (
+    Audit,
+    Finding,
+    FindingComment,
+    Metric,
+    Observation,
+    ObservationPair,
+    RoundSchedule,
+    Scenario,
+    ScheduledRound,
+    Touchpoint,
+)
 
 DEMO_AUDIT_TITLE = "Touchpoint-Audit 2026/Q4"
 PRODUCTS = {"BASIS": 39.90, "PLUS": 59.90, "PREMIUM": 89.90}  # monthly tariff, EUR
@@ -160,3 +171,101 @@ def step_audits(ctx: dict) -> str:
 
 def step_catalog(ctx: dict) -> str:
     return f"{seed_catalog()} touchpoint metrics"
+
+
+# ------------------------------------------------------------------ the paired round
+
+DEMO_PAIRED_TITLE = "Testanrufe 2026/Q4 (gepaart)"
+# (touchpoint, metric, title, product, channel, script, pairs, existing side's penalty)
+DEMO_SCENARIOS = (
+    ("renewal", "price", "Verlängerung Tarif PLUS am Telefon", "PLUS", "phone",
+     "„Mein Vertrag läuft aus – was kostet PLUS für weitere zwölf Monate?“ Als Interessent: "
+     "„Was kostet PLUS für zwölf Monate?“ Preis ohne Aktionen notieren.", 24, 0.06),
+    ("hotline", "wait", "Hotline: Frage zur Rechnung", None, "phone",
+     "Anrufen, Rückfrage zu einer Rechnungsposition stellen; Wartezeit bis zur ersten Person stoppen.", 20, 0.0),
+    ("hotline", "resolved", "Hotline: Tarifwechsel im ersten Anruf", None, "phone",
+     "Nach einem Wechsel auf BASIS fragen; notieren, ob er im ersten Anruf erledigt wurde.", 8, 0.0),
+)
+
+
+def demo_pairs(rng: np.random.Generator, metric: Metric, n: int, penalty: float, product: str | None
+               ) -> list[tuple[float, float]]:
+    """(prospect, existing customer) values of one scenario: the calls differ a lot from one
+    another (day, agent, offer of the week), the two calls of a pair little; the existing side
+    carries ``penalty``."""
+    pairs = []
+    for _ in range(n):
+        if metric.unit == "boolean":
+            new = float(rng.random() < 0.8)
+            existing = new if rng.random() < 0.85 else 1.0 - new
+        elif metric.unit == "seconds":
+            call = rng.gamma(2.0, 90.0)
+            new = float(round(call * rng.lognormal(0, 0.1)))
+            existing = float(round(call * (1 + penalty) * rng.lognormal(0, 0.1)))
+        else:
+            call = PRODUCTS[product] * 12 * rng.lognormal(0, 0.25)
+            new = round(call * rng.lognormal(0, 0.02), 2)
+            existing = round(call * (1 + penalty) * rng.lognormal(0, 0.02), 2)
+        pairs.append((max(new, 1.0) if metric.unit == "seconds" else new, existing))
+    return pairs
+
+
+def step_paired_round(ctx: dict) -> str:
+    """Demo step: a round of paired test calls (scenarios, pairs by the service user service2, a
+    quarterly schedule with a quota of pairs), analysed: renewal prices of PLUS are about 6 %
+    higher for existing customers, hotline waits are fair, and the yes/no scenario has too few
+    pairs for a test."""
+    today = dt.date.today()
+    start, end = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
+    if today < start:
+        start, end = today - dt.timedelta(days=60), today + dt.timedelta(days=30)
+    users = {u.username: u for u in db.session.scalars(db.select(User))}
+    manager = next((u for u in users.values() if u.role == "manager"), None)
+    # Tom Berger (service2) makes the test calls; "service" keeps one open round, so its log page
+    # opens the demo round's form directly.
+    staff = [users["service2"]] if "service2" in users else [u for u in users.values() if u.role == "service"]
+    metrics = {(m.touchpoint.key, m.key): m for m in db.session.scalars(db.select(Metric))}
+    audit = Audit(title=DEMO_PAIRED_TITLE, status="open", period_start=start, period_end=end,
+                  owner_id=manager.id if manager else None, staff=staff,
+                  metrics=[metrics[(tp, m)] for tp, m, *_rest in DEMO_SCENARIOS],
+                  description="Dieselbe Anfrage einmal als Interessent, einmal als Bestandskunde: "
+                              "Verlängerungspreis, Wartezeit und Erledigung in der Hotline.")
+    db.session.add(audit)
+    db.session.flush()
+    rng = np.random.default_rng(ctx.get("seed", 20261123) + 17)
+    existing_ids = db.session.scalars(db.select(Customer.id).where(Customer.customer_since < start)
+                                      .order_by(Customer.id)).all()
+    logged_until = min(end, today - dt.timedelta(days=1))
+    days = max(1, (logged_until - start).days)
+    n_pairs = 0
+    for number, (tp, m, title, product, channel, script, n, penalty) in enumerate(DEMO_SCENARIOS):
+        metric = metrics[(tp, m)]
+        scenario = Scenario(audit_id=audit.id, metric_id=metric.id, title=title, product_key=product,
+                            channel=channel, script=script)
+        db.session.add(scenario)
+        db.session.flush()
+        for i, (new_value, existing_value) in enumerate(demo_pairs(rng, metric, n, penalty, product)):
+            when = dt.datetime.combine(start, dt.time(9)) + dt.timedelta(
+                days=int(rng.integers(0, days)), minutes=int(rng.integers(0, 8 * 60)))
+            author = staff[(i + number) % len(staff)].id if staff else None
+            customer = int(existing_ids[int(rng.integers(len(existing_ids)))]) if existing_ids else None
+            sides = [Observation(audit_id=audit.id, metric_id=metric.id, value=float(value), customer_status=status,
+                                 customer_id=customer if status == "existing" else None, product_key=product,
+                                 channel=channel, observed_at=when + dt.timedelta(minutes=offset),
+                                 created_by_id=author, created_at=when)
+                     for value, status, offset in ((new_value, "new", 0), (existing_value, "existing", 20))]
+            db.session.add_all(sides)
+            db.session.flush()
+            db.session.add(ObservationPair(audit_id=audit.id, scenario_id=scenario.id,
+                                           new_observation_id=sides[0].id, existing_observation_id=sides[1].id,
+                                           created_by_id=author, created_at=when))
+            n_pairs += 1
+    schedule = RoundSchedule(template_audit_id=audit.id, frequency="quarterly", quota_pairs=30)
+    db.session.add(schedule)
+    db.session.flush()
+    db.session.add(ScheduledRound(schedule_id=schedule.id, period=f"{start.year}-Q{(start.month - 1) // 3 + 1}",
+                                  audit_id=audit.id, quota_pairs=30))
+    snapshot = run_analysis(audit, manager.id if manager else None)
+    db.session.flush()
+    flagged = sum(1 for row in snapshot.paired or [] if row.get("flagged"))
+    return f"audit #{audit.id} '{audit.title}': {n_pairs} pairs in {len(DEMO_SCENARIOS)} scenarios, {flagged} flagged"

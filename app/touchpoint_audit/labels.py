@@ -345,5 +345,5 @@ def template_helpers() -> dict:
         "segment_label": segment_label, "metric_label": metric_label, "finding_title": finding_title,
         "default_action": default_action, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n, "effect_units": effect_units,
-        "unit_amount": unit_amount,
+        "unit_amount": unit_amount, "comparison_effect": comparison_effect, "unit_of": unit_of,
     }

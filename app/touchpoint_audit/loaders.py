@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
-from app.touchpoint_audit.models import Metric, Observation, Touchpoint
+from app.touchpoint_audit.models import Metric, Observation, ObservationPair, Scenario, Touchpoint
+from app.touchpoint_audit.quotas import due_for
+
+__all__ = ["latest_segmentation_run_id", "customer_segments", "metric_catalog", "observation_frame", "pair_frame",
+           "due_for"]
 
 
 def latest_segmentation_run_id() -> int | None:
@@ -107,3 +112,27 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     frame["channel"] = frame["channel"].map(
         {word: channels.key_of(word) or str(word).strip() for word in frame["channel"].dropna().unique()})
     return frame.drop(columns=["customer_since"])
+
+
+def pair_frame(audit_id: int) -> pd.DataFrame:
+    """The audit's paired test calls, one row per pair: pair_id, scenario_id, scenario, touchpoint,
+    metric, value_new (the prospect's), value_existing (the existing customer's), product_key, channel."""
+    new = so.aliased(Observation)
+    existing = so.aliased(Observation)
+    query = (
+        sa.select(ObservationPair.id, Scenario.id, Scenario.title, Touchpoint.key, Metric.key,
+                  new.value, existing.value, Scenario.product_key, Scenario.channel)
+        .join(Scenario, ObservationPair.scenario_id == Scenario.id)
+        .join(new, ObservationPair.new_observation_id == new.id)
+        .join(existing, ObservationPair.existing_observation_id == existing.id)
+        .join(Metric, Scenario.metric_id == Metric.id)
+        .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+        .where(ObservationPair.audit_id == audit_id)
+        .order_by(ObservationPair.id)
+    )
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=[
+        "pair_id", "scenario_id", "scenario", "touchpoint", "metric", "value_new", "value_existing",
+        "product_key", "channel"])
+    for column in ("value_new", "value_existing"):
+        frame[column] = frame[column].astype("float64")
+    return frame

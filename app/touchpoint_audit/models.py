@@ -371,3 +371,97 @@ class AnalysisSnapshot(db.Model):
     comparisons: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     cases: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     gradient: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    # The paired test calls' comparisons (one row per touchpoint × metric), in the same
+    # Benjamini–Hochberg family as ``comparisons``; None for analyses made before pairs existed.
+    paired: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+
+
+class Scenario(db.Model):
+    """A scripted request of a paired test call: what the caller asks for, at which touchpoint
+    and metric, for which product and through which channel."""
+
+    __tablename__ = "scenarios"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    metric_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("metrics.id", ondelete="RESTRICT"))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    product_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    channel: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    script: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    metric: so.Mapped[Metric] = so.relationship()
+
+
+class ObservationPair(db.Model):
+    """A paired test call: the same scenario once as a prospect (new) and once as an existing
+    customer, stored as two observations of the scenario's metric in the same audit.
+
+    An observation belongs to at most one pair (unique sides); ``form_token`` is the id the
+    pair form was given when it was shown, so sending the same form twice stores one pair."""
+
+    __tablename__ = "observation_pairs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    scenario_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("scenarios.id", ondelete="RESTRICT"), index=True)
+    new_observation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("observations.id", ondelete="CASCADE"), unique=True)
+    existing_observation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("observations.id", ondelete="CASCADE"), unique=True)
+    form_token: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    scenario: so.Mapped[Scenario] = so.relationship()
+    new_observation: so.Mapped[Observation] = so.relationship(foreign_keys=[new_observation_id])
+    existing_observation: so.Mapped[Observation] = so.relationship(foreign_keys=[existing_observation_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("audit_id", "form_token", name="uq_observation_pairs_audit_form_token"),
+        sa.CheckConstraint("new_observation_id <> existing_observation_id", name="two_sides"),
+    )
+
+
+SCHEDULE_FREQUENCIES = ("monthly", "quarterly")
+
+
+class RoundSchedule(db.Model):
+    """A round that repeats: each period a new audit round from the template round's scope,
+    staff and scenarios, with a quota per staff member."""
+
+    __tablename__ = "round_schedules"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    template_audit_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("audits.id", ondelete="CASCADE"), unique=True)
+    frequency: so.Mapped[str] = so.mapped_column(sa.String(10))
+    # Observations and pairs each staff member is to log per round (0: none asked for).
+    quota_observations: so.Mapped[int] = so.mapped_column(default=0)
+    quota_pairs: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    template: so.Mapped[Audit] = so.relationship(foreign_keys=[template_audit_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("frequency IN ('monthly', 'quarterly')", name="frequency_known"),
+        sa.CheckConstraint("quota_observations >= 0 AND quota_pairs >= 0", name="quota_not_negative"),
+    )
+
+
+class ScheduledRound(db.Model):
+    """The round a schedule made for one period ('2026-12', '2026-Q4'): at most one per period,
+    with the quota that applied when it was made."""
+
+    __tablename__ = "scheduled_rounds"
+
+    schedule_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("round_schedules.id", ondelete="CASCADE"), primary_key=True)
+    period: so.Mapped[str] = so.mapped_column(sa.String(7), primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"), unique=True)
+    quota_observations: so.Mapped[int] = so.mapped_column(default=0)
+    quota_pairs: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

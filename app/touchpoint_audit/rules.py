@@ -4,6 +4,7 @@ endpoint and the bulk import, so all three refuse the same things with the same 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ def check_value(metric: Metric, raw) -> tuple[float | None, str | None]:
         value = int(minutes) * 60 + int(seconds)
     else:
         value = parse_number(text.replace("€", "").replace("%", "").strip())
-        if value is None:
+        if value is None or not math.isfinite(value):  # 400 nines read as infinity
             return None, _("“%(value)s” is not a number.", value=text[:40])
     if metric.unit == "rating" and value != int(value):
         return None, _("A rating is a whole number from 1 to 5.")

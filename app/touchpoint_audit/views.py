@@ -17,7 +17,7 @@ from app.reports.analysis import round_trend
 from app.segments.kinds import KINDS
 from app.segments.models import SegmentationRun
 from app.touchpoint_audit import analysis, charts, importing
-from app.touchpoint_audit.analysis import DEFAULT_PARAMS, latest_snapshot, run_analysis
+from app.touchpoint_audit.analysis import DEFAULT_PARAMS, audit_params, latest_snapshot, run_analysis
 from app.touchpoint_audit.charts import comparison_tooltip
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import (
@@ -34,6 +34,7 @@ from app.touchpoint_audit.labels import (
 )
 from app.touchpoint_audit.loaders import customer_segments
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
+from app.touchpoint_audit.quotas import due_for, shortfall
 from app.touchpoint_audit.rules import may_see
 from app.web import uploads
 from app.web.bulk import ImportCollision
@@ -236,8 +237,10 @@ def view(audit_id: int):
     mine = db.session.scalar(db.select(db.func.count(Observation.id)).where(
         Observation.audit_id == audit.id, Observation.created_by_id == current_user.id))
     snapshot = latest_snapshot(audit.id) if has_role("manager", "leadership") else None
+    short = shortfall(audit, audit_params(audit)["min_n"]) if has_role("manager", "leadership") else []
     return render("audits/view.html", audit=audit, progress=progress, total=total, mine=mine,
-                  snapshot=snapshot, transitions=AUDIT_TRANSITIONS[audit.status], names=metric_names())
+                  snapshot=snapshot, transitions=AUDIT_TRANSITIONS[audit.status], names=metric_names(),
+                  due=due_for(audit, current_user.id), shortfall=short)
 
 
 # ----------------------------------------------------------------- analysis and dashboard
@@ -263,6 +266,9 @@ def analyze(audit_id: int):
     flash(_("Analysis done: %(created)d new findings, %(updated)d updated, %(stale)d no longer supported.",
             created=counts.get("created", 0), updated=counts.get("updated", 0), stale=counts.get("stale", 0)),
           "success")
+    if snapshot.params.get("shortfall"):
+        flash(_("%(n)d comparisons fell short of their minimum n: they say “insufficient data”.",
+                n=len(snapshot.params["shortfall"])), "warning")
     target = url_for("audits.dashboard", audit_id=audit.id)
     return redirect(target, code=303)
 
@@ -394,7 +400,8 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
                   distribution=[(_("New customers"), distribution([o.value for o in new])),
                                 (_("Existing customers"), distribution([o.value for o in existing]))],
                   observations=shown[:OBSERVATIONS_SHOWN], n_observations=len(shown), cases=cases, run=run,
-                  settings={k: v for k, v in (snapshot.params or {}).items() if k != "findings"})
+                  settings={k: v for k, v in (snapshot.params or {}).items() if k not in ("findings", "shortfall")},
+                  paired=snapshot.paired or [])
 
 
 def metric_label_of(names: dict, touchpoint: str, metric: str) -> str:

@@ -105,3 +105,36 @@ def make_samples(app, users) -> dict[str, object]:  # noqa: F811
     values["api_tokens"] = tokens
     values["token_id"] = {**ids, "default": ids["manager"]}
     return values
+
+
+# Paired test calls: a scenario of the sample audit and one own pair per role that may log.
+_make_samples_before_pairs = make_samples
+
+
+def make_samples(app, users) -> dict[str, object]:  # noqa: F811
+    """The samples above plus a scenario and each logging role's own pair."""
+    from app.touchpoint_audit.models import Audit, Observation, ObservationPair, Scenario
+
+    values = _make_samples_before_pairs(app, users)
+    with app.app_context():
+        audit = db.session.get(Audit, values["audit_id"])
+        metric = audit.metrics[0]
+        scenario = Scenario(audit_id=audit.id, metric_id=metric.id, title="Sample scenario", script="")
+        db.session.add(scenario)
+        db.session.flush()
+        pairs = {}
+        for role in ("service", "manager", "admin"):
+            sides = [Observation(audit_id=audit.id, metric_id=metric.id, value=10.0, customer_status=status,
+                                 created_by_id=users[role].id) for status in ("new", "existing")]
+            db.session.add_all(sides)
+            db.session.flush()
+            pair = ObservationPair(audit_id=audit.id, scenario_id=scenario.id, new_observation_id=sides[0].id,
+                                   existing_observation_id=sides[1].id, created_by_id=users[role].id)
+            db.session.add(pair)
+            db.session.flush()
+            pairs[role] = pair.id
+        pairs["default"] = pairs["manager"]
+        values.update(scenario_id=scenario.id, pair_id=pairs)
+        db.session.commit()
+        db.session.remove()
+    return values

@@ -81,6 +81,13 @@ EXPECTED.update({
     "findings.update": {"manager"},
     "findings.comment": {"manager", "leadership", "service"},
     "findings.create": {"manager"},
+    "pairs.scenarios": {"manager", "leadership", "service"},
+    "pairs.create_scenario": {"manager"},
+    "pairs.scenario_active": {"manager"},
+    "pairs.log_pair": {"service", "manager"},
+    "pairs.delete_pair": {"service", "manager"},
+    "schedules.schedule": {"manager"},
+    "schedules.run_schedule": {"manager"},
 })
 
 
