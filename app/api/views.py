@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import hashlib
+import json
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, jsonify, make_response, request
+from flask import Blueprint, current_app, g, jsonify, make_response, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 from spectree import Response as Responses
@@ -17,26 +19,42 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from app.accounts.models import ApiToken, User, token_digest
+from app.aftersales import actions as aftersales_actions
 from app.api.problems import PROBLEM_JSON, ProblemError, from_http_error, problem, validation_errors
 from app.api.schemas import (
     AuditList,
     AuditOut,
     BatchResult,
+    CaseOut,
+    ComparisonList,
+    ComparisonOut,
+    CustomerOut,
+    CustomerPage,
+    CustomerQuery,
+    CustomerValueBatch,
     FindingList,
     FindingOut,
     FindingPatch,
+    ImportResult,
     ObservationBatch,
+    OutcomeBatch,
     Problem,
     ReportQuery,
+    RunOut,
 )
 from app.extensions import csrf, db, limiter, login_manager
 from app.reports.models import ReportDocument
-from app.segments.models import Customer
+from app.segments import actions as segment_actions
+from app.segments.analysis import FILTERS, customer_listing, explain, may_see_money
+from app.segments.loaders import match_customer_numbers
+from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.actions import notify_assigned, record_changes
-from app.touchpoint_audit.analysis import finding_records
+from app.touchpoint_audit.analysis import COMPARISON_FIELDS, export_records, finding_records, latest_snapshot
 from app.touchpoint_audit.models import Audit, Finding, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row, may_log, may_see
 from app.web.args import DB_INT_MAX
+from app.web.i18n import lang
+from app.web.import_messages import reason_text
 from app.web.models import utcnow
 from app.web.security import PUBLIC, allow, any_user, has_role, policy_of, public
 
@@ -217,12 +235,38 @@ def _metrics_by_key(audit: Audit) -> dict[tuple[str, str], Metric]:
     return {(key, metric.key): metric for key, metric in rows}
 
 
-def _customers_by_number(items) -> dict[str, Customer]:
-    """The customers a batch names, read in one query (not one per item)."""
+def _customers_by_number(items) -> tuple[dict[str, Customer], dict[str, tuple[str, str]]]:
+    """The customers a batch names, read in one query (not one per item), and the numbers matched
+    as the imports match them: ``70001`` for the known ``0070001`` (leading zeros a spreadsheet
+    dropped) or ``0070 001`` (stray spaces), text -> (stored number, reason)."""
     numbers = {item.customer_no.strip() for item in items if item.customer_no and item.customer_no.strip()}
     if not numbers:
-        return {}
-    return {c.customer_no: c for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(numbers)))}
+        return {}, {}
+    found = {c.customer_no: c for c in db.session.scalars(db.select(Customer).where(Customer.customer_no.in_(numbers)))}
+    repairs = match_customer_numbers(numbers - set(found))
+    if repairs:
+        wanted = {number for number, _reason in repairs.values()}
+        found |= {c.customer_no: c for c in db.session.scalars(db.select(Customer).where(
+            Customer.customer_no.in_(wanted)))}
+        found |= {text: found[number] for text, (number, _reason) in repairs.items() if number in found}
+    return found, repairs
+
+
+#: why a customer number was matched to a stored one (the reasons of match_customer_numbers)
+REPAIRED = {"zeros": "after adding the leading zeros a spreadsheet dropped",
+            "spaces": "after removing stray spaces"}
+
+
+def _number_warnings(items, repairs: dict[str, tuple[str, str]]) -> list[dict]:
+    """A warning per item whose customer number was matched to a stored one written otherwise."""
+    out = []
+    for index, item in enumerate(items):
+        text = (item.customer_no or "").strip()
+        if text in repairs:
+            number, reason = repairs[text]
+            out.append({"index": index, "field": "customer_no",
+                        "detail": f"“{text}” was matched to the customer {number} {REPAIRED[reason]}."})
+    return out
 
 
 def _check_item(index: int, item, audit: Audit, metrics: dict, customers: dict[str, Customer],
@@ -278,7 +322,7 @@ def post_observations(audit_id: int):
         raise ProblemError(409, f"The audit is not open for logging (status: {audit.status}); nothing was stored.")
     metrics, now = _metrics_by_key(audit), utcnow().replace(microsecond=0)
     rows, errors, seen = [], [], {}
-    customers = _customers_by_number(batch.observations)
+    customers, repairs = _customers_by_number(batch.observations)
     for index, item in enumerate(batch.observations):
         if item.external_id in seen:
             errors.append({"index": index, "field": "external_id",
@@ -308,7 +352,8 @@ def post_observations(audit_id: int):
     by_id = {**{k: (o.id, False) for k, o in stored.items()}, **{o.external_id: (o.id, True) for o in new}}
     result = [{"external_id": item.external_id, "id": by_id[item.external_id][0],
                "created": by_id[item.external_id][1]} for item, _values in rows]
-    return jsonify({"created": len(new), "existing": len(rows) - len(new), "observations": result}), (201 if new else 200)
+    return jsonify({"created": len(new), "existing": len(rows) - len(new), "observations": result,
+                    "warnings": _number_warnings(batch.observations, repairs)}), (201 if new else 200)
 
 
 # ----------------------------------------------------------------- findings
@@ -447,3 +492,205 @@ def report_pdf(audit_id: int):
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# ----------------------------------------------------------------- comparisons
+
+
+@bp.route("/audits/<int:audit_id>/comparisons")
+@allow("manager", "leadership")
+@spec.validate(resp=Responses(HTTP_200=ComparisonList, **REFUSALS), tags=["audits"], skip_validation=True,
+               operation_id="list_comparisons")
+def list_comparisons(audit_id: int):
+    """The comparisons and flagged cases of the audit's latest stored analysis, with the fields of
+    ``flask audits analyze --format json``; 404 while it has never been analysed (reading never
+    starts an analysis)."""
+    audit = _audit(audit_id)
+    snapshot = latest_snapshot(audit.id)
+    if snapshot is None:
+        raise ProblemError(404, "The audit has not been analysed yet.")
+    stored = snapshot.cases or {}
+    comparisons, cases = export_records(snapshot.comparisons or [], stored.get("flagged", []))
+    return jsonify(ComparisonList(
+        audit_id=audit.id, analysed_at=snapshot.created_at.replace(tzinfo=dt.timezone.utc),
+        n_observations=snapshot.n_observations,
+        comparisons=[ComparisonOut(**{k: row.get(k) for k in COMPARISON_FIELDS}) for row in comparisons],
+        cases=[CaseOut(**case) for case in cases], n_flagged_cases=int(stored.get("n_flagged", len(cases))),
+    ).model_dump(mode="json"))
+
+
+# ----------------------------------------------------------------- customers
+
+
+def _query(model):
+    """The query string validated by ``model`` (422 with every problem otherwise)."""
+    return model.model_validate({key: request.args.getlist(key)[-1] for key in request.args})
+
+
+@bp.route("/customers")
+@any_user
+@spec.validate(query=CustomerQuery, resp=Responses(HTTP_200=CustomerPage, **REFUSALS), tags=["customers"],
+               skip_validation=True, operation_id="list_customers")
+def list_customers():
+    """Customers with their classes and reasons from the latest (or a given) segmentation run,
+    filtered as the customer list filters, by customer number; ``next`` is the following page.
+    Revenue, contribution and untapped potential only for roles that may see money."""
+    query = _query(CustomerQuery)
+    run = None
+    if query.run_id is not None:
+        run = db.session.get(SegmentationRun, query.run_id)
+        if run is None or run.status != "done":
+            raise ProblemError(404, "There is no finished segmentation run with this id.")
+    args = {name: getattr(query, name) for name in FILTERS if getattr(query, name) is not None}
+    if query.burr:
+        args["burr"] = "1"
+    if query.q:
+        args["q"] = query.q
+    listing = customer_listing(args, run)
+    rows_query = listing.query.order_by(None).order_by(Customer.customer_no)
+    if query.after is not None:
+        rows_query = rows_query.where(Customer.customer_no > query.after)
+    if query.burr is False:
+        rows_query = rows_query.where(CustomerSegment.burr.is_not(True))
+    rows = db.session.execute(rows_query.limit(query.limit + 1)).all()
+    more, rows = len(rows) > query.limit, rows[:query.limit]
+    money, language = may_see_money(), lang()
+    customers = [_customer_out(customer, segment, listing.run, money, language) for customer, segment in rows]
+    following = None
+    if more:
+        params = {k: v for k, v in request.args.items() if k != "after"}
+        following = url_for("api.list_customers", **params, after=rows[-1][0].customer_no, _external=True)
+    run_out = None
+    if listing.run is not None:
+        run_out = RunOut(id=listing.run.id, window_start=listing.run.window_start,
+                         window_end=listing.run.window_end,
+                         created_at=listing.run.created_at.replace(tzinfo=dt.timezone.utc),
+                         potential_basis=(listing.run.summary or {}).get("potential_basis")).model_dump(mode="json")
+    return jsonify({"run": run_out, "customers": customers, "next": following})
+
+
+def _customer_out(customer: Customer, segment, run, money: bool, language: str) -> dict:
+    """A customer's classes and reasons; without the money fields (not even as null) when not allowed."""
+    out = CustomerOut(customer_no=customer.customer_no, name=customer.name, customer_since=customer.customer_since)
+    if segment is not None:
+        out = out.model_copy(update={
+            "abc_class": segment.abc_class, "potential_segment": segment.potential_segment,
+            "profit_tier": segment.profit_tier, "trajectory": segment.trajectory, "burr": segment.burr,
+            "reasons": {name: str(text) for name, text in explain(segment, run, language, money).items()},
+            "revenue": segment.revenue, "contribution": segment.contribution, "untapped": segment.untapped})
+    data = out.model_dump(mode="json")
+    if not money:
+        for name in ("revenue", "contribution", "untapped"):
+            data.pop(name)
+    return data
+
+
+# ----------------------------------------------------------------- customer values and outcomes
+
+
+def _digest(batch) -> str:
+    """SHA-256 of a batch's content as validated (key order and spacing do not matter)."""
+    text = json.dumps(batch.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _replayed(kind: str, external_id: str, digest: str):
+    """The answer to a batch whose external_id was stored before: its counts (200) when the content
+    is the same, a 409 when it differs; None for a new external_id."""
+    log = segment_actions.batch_log(kind, external_id)
+    if log is None:
+        return None
+    if log.sha256 != digest:
+        return problem(409, f"The batch {external_id} was stored before (import {log.id}) with other content; "
+                            "nothing was stored. Send new content under a new external_id.",
+                       [{"index": None, "field": "external_id", "detail": "Stored before with other content."}])
+    unchanged = max(log.rows - log.values_new - log.values_changed, 0)
+    result = ImportResult(external_id=external_id, created=False, rows=log.rows, new=log.values_new,
+                          changed=log.values_changed, unchanged=unchanged,
+                          customers_new=log.customers_new if kind == segment_actions.BATCH_KIND else None)
+    return jsonify(result.model_dump(mode="json")), 200
+
+
+#: the import's column names -> the API's field names
+API_FIELD = {"customer_id": "customer_no"}
+
+
+def _items(problems, fields) -> list[dict]:
+    """The import's problems as {index, field, detail}: a row minus 2 is the item's index."""
+    language = lang()
+    out = []
+    for item in problems:
+        field = API_FIELD.get(item.column, item.column) if item.column in fields else None
+        out.append({"index": item.row - 2 if item.row is not None else None, "field": field,
+                    "detail": reason_text(item, language)})
+    return out
+
+
+@bp.route("/customer-values", methods=["POST"])
+@allow("manager")
+@spec.validate(json=CustomerValueBatch,
+               resp=Responses(HTTP_200=ImportResult, HTTP_201=ImportResult, HTTP_400=Problem, HTTP_409=Problem,
+                              HTTP_413=Problem, HTTP_415=Problem, **REFUSALS),
+               tags=["imports"], skip_validation=True, operation_id="post_customer_values")
+def post_customer_values():
+    """Store a batch of customer values by the customer value import's rules, all or nothing (new
+    customers are created, a customer and period stored before is updated). ``external_id`` names
+    the batch: sent again, nothing is stored twice (200); the same id with other content is a 409."""
+    batch = _body(CustomerValueBatch)
+    digest = _digest(batch)
+    replay = _replayed(segment_actions.BATCH_KIND, batch.external_id, digest)
+    if replay is not None:
+        return replay
+    records = [{**item.model_dump(exclude={"customer_no"}), "customer_id": item.customer_no} for item in batch.values]
+    check = segment_actions.check_value_batch(records, batch.external_id, digest)
+    fields = set(segment_actions.VALUE_COLUMNS)
+    if not check.ok:
+        return problem(422, "Nothing was stored: the batch has problems.", _items(check.errors, fields))
+    try:
+        changes = segment_actions.store_value_batch(check, current_user.id, batch.external_id)
+    except segment_actions.ImportConflict:
+        replay = _replayed(segment_actions.BATCH_KIND, batch.external_id, digest)
+        if replay is not None:
+            return replay
+        return problem(409, "Another import wrote values of the same customers meanwhile; nothing was stored. "
+                            "Send the batch again.")
+    result = ImportResult(external_id=batch.external_id, created=True, rows=changes["rows"],
+                          new=changes["values_new"], changed=changes["values_changed"],
+                          unchanged=changes["values_unchanged"], customers_new=changes["customers_new"],
+                          warnings=_items(check.notes, fields))
+    return jsonify(result.model_dump(mode="json")), 201
+
+
+@bp.route("/aftersales/outcomes", methods=["POST"])
+@allow("manager")
+@spec.validate(json=OutcomeBatch,
+               resp=Responses(HTTP_200=ImportResult, HTTP_201=ImportResult, HTTP_400=Problem, HTTP_409=Problem,
+                              HTTP_413=Problem, HTTP_415=Problem, **REFUSALS),
+               tags=["imports"], skip_validation=True, operation_id="post_outcomes")
+def post_outcomes():
+    """Store a batch of after-sales outcomes by the after-sales import's rules, all or nothing (one
+    outcome per customer and date; a stored one is updated). ``external_id`` names the batch: sent
+    again, nothing is stored twice (200); the same id with other content is a 409."""
+    batch = _body(OutcomeBatch)
+    digest = _digest(batch)
+    replay = _replayed(aftersales_actions.BATCH_KIND, batch.external_id, digest)
+    if replay is not None:
+        return replay
+    records = [{"customer_id": item.customer_no, "date": item.date.isoformat(),
+                "sale_satisfaction": item.sale_satisfaction, "after_sales_satisfaction": item.after_sales_satisfaction,
+                "repurchased": item.repurchased} for item in batch.outcomes]
+    fields = set(aftersales_actions.OUTCOME_COLUMNS)
+    try:
+        checked, counts = aftersales_actions.store_outcome_batch(records, current_user.id, batch.external_id, digest)
+    except aftersales_actions.ImportCollision:
+        replay = _replayed(aftersales_actions.BATCH_KIND, batch.external_id, digest)
+        if replay is not None:
+            return replay
+        return problem(409, "Another import wrote outcomes of the same customers meanwhile; nothing was stored. "
+                            "Send the batch again.")
+    if counts is None:
+        return problem(422, "Nothing was stored: the batch has problems.", _items(checked.errors, fields))
+    warnings = [p for p in checked.problems if p.severity != "error"]
+    result = ImportResult(external_id=batch.external_id, created=True, rows=len(checked.rows), new=counts["new"],
+                          changed=counts["changed"], unchanged=counts["unchanged"], warnings=_items(warnings, fields))
+    return jsonify(result.model_dump(mode="json")), 201
