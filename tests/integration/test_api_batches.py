@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from app.extensions import db
@@ -234,3 +235,132 @@ def test_observation_numbers_without_leading_zeros_are_matched_with_a_warning(ap
     assert customers == [world.customer_ids["004711"], world.customer_ids["004712"]]
     # sent again: the same observations (the same customers), nothing stored twice
     assert post_batch(client, headers, world.audit_id, items).status_code == 200
+
+
+# ----------------------------------------------------------------- comparisons
+
+
+def test_comparisons_have_the_cli_fields_and_reading_starts_no_analysis(app, api, world, users):
+    from app.touchpoint_audit.analysis import COMPARISON_FIELDS, run_analysis
+    from app.touchpoint_audit.models import AnalysisSnapshot, Audit
+    from tests.integration.audit_fixtures import add_observations
+    from tests.integration.test_audits_analysis import _planted_rows
+
+    client, headers = api("manager")
+    assert client.get(f"/api/v1/audits/{world.audit_id}/comparisons", headers=headers).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AnalysisSnapshot.id))) == 0  # the read ran nothing
+        db.session.remove()
+    # 12 new and 12 existing callers: two known customers (two calls each) and eight anonymous ones
+    rows = _planted_rows(world, np.random.default_rng(7), n=12)
+    add_observations(app, world, rows)
+    with app.app_context():
+        run_analysis(db.session.get(Audit, world.audit_id), user_id=users["manager"].id)
+        db.session.commit()
+        db.session.remove()
+    response = client.get(f"/api/v1/audits/{world.audit_id}/comparisons", headers=headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["n_observations"] == len(rows)
+    overall = [c for c in body["comparisons"] if (c["touchpoint"], c["metric"], c["segment_kind"]) ==
+               ("hotline", "wait", "overall")]
+    assert overall and set(COMPARISON_FIELDS) <= set(overall[0])
+    assert (overall[0]["n_new"], overall[0]["n_existing"]) == (12, 10)  # one value per customer
+    assert overall[0]["effect_unit"] == "%"
+    renewal = [c for c in body["comparisons"] if (c["touchpoint"], c["segment_kind"]) == ("renewal", "overall")]
+    assert renewal and renewal[0]["effect"] > 0  # existing customers pay more
+    service, service_headers = api("service")
+    assert service.get(f"/api/v1/audits/{world.audit_id}/comparisons", headers=service_headers).status_code == 403
+    assert client.get("/api/v1/audits/999999/comparisons", headers=headers).status_code == 404
+
+
+# ----------------------------------------------------------------- customers
+
+
+@pytest.fixture
+def segmented(app, world):
+    """A finished run over the world's customers and 30 more (numbers K0001…), with figures."""
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    with app.app_context():
+        run = SegmentationRun(window_start="2025-01", window_end="2025-12", status="done", parameters={},
+                              summary={"potential_basis": "potential"})
+        db.session.add(run)
+        customers = db.session.scalars(db.select(Customer)).all()
+        for i in range(30):
+            customers.append(Customer(customer_no=f"K{i:04d}", name=f"Kunde {i}", search_key=f"k{i:04d} kunde {i}"))
+        db.session.add_all(customers)
+        db.session.flush()
+        for i, customer in enumerate(customers):
+            db.session.add(CustomerSegment(
+                run_id=run.id, customer_id=customer.id, abc_class="ABC"[i % 3], potential_segment="star",
+                profit_tier="Z" if i % 5 == 0 else "A", trajectory="shrinking" if i % 4 == 0 else "stable",
+                burr=i % 7 == 0, revenue=1000.0 * (i + 1), contribution=-50.0 if i % 5 == 0 else 100.0 * i,
+                untapped=10.0 * i, rank=i + 1, cum_share_before=0.01 * i, tier_cum_share_before=0.02 * i,
+                trajectory_reason="significant_fall" if i % 4 == 0 else "none", n_periods=12, tenure_years=3.0))
+        db.session.commit()
+        run_id = run.id
+        db.session.remove()
+    return run_id
+
+
+def walk(client, headers, url) -> list[dict]:
+    """Every page from ``url`` on, following next links."""
+    seen = []
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        seen += body["customers"]
+        url = body["next"]
+    return seen
+
+
+def test_customers_are_paged_by_cursor_and_filtered_as_the_list(app, api, segmented):
+    client, headers = api("manager")
+    everyone = walk(client, headers, "/api/v1/customers?limit=7")
+    numbers = [c["customer_no"] for c in everyone]
+    assert len(numbers) == 33 and numbers == sorted(numbers) and len(set(numbers)) == 33
+    assert all(c["reasons"] and "revenue" in c for c in everyone)
+    shrinking = walk(client, headers, "/api/v1/customers?trajectory=shrinking&abc=A&limit=2")
+    assert shrinking and all(c["trajectory"] == "shrinking" and c["abc_class"] == "A" for c in shrinking)
+    expected = [c["customer_no"] for c in everyone if c["trajectory"] == "shrinking" and c["abc_class"] == "A"]
+    assert [c["customer_no"] for c in shrinking] == expected
+    burrs = walk(client, headers, "/api/v1/customers?burr=true")
+    assert burrs and all(c["burr"] for c in burrs)
+    others = walk(client, headers, "/api/v1/customers?burr=false")
+    assert len(burrs) + len(others) == 33
+    found = walk(client, headers, "/api/v1/customers?q=M%C3%BCller")
+    assert [c["customer_no"] for c in found] == ["004711"]
+    page = client.get(f"/api/v1/customers?run_id={segmented}&limit=1", headers=headers).get_json()
+    assert page["run"]["id"] == segmented and page["next"] and "after=" in page["next"]
+
+
+def test_a_service_token_sees_classes_and_reasons_but_no_money(app, api, segmented):
+    client, headers = api("service")
+    customers = walk(client, headers, "/api/v1/customers?limit=50")
+    assert len(customers) == 33
+    money = {"revenue", "contribution", "untapped"}
+    assert all(not money & set(c) for c in customers)
+    assert all(c["reasons"] for c in customers)
+    text = str(customers)
+    assert "€" not in text and "1.000" not in text and "1,000" not in text
+    manager, manager_headers = api("manager")
+    first = manager.get("/api/v1/customers?limit=1", headers=manager_headers).get_json()["customers"][0]
+    assert money <= set(first)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=x", "abc=D", "trajectory=weird", "run_id=0",
+                                   "run_id=99999999999", "burr=vielleicht", "q=" + "x" * 101, "unknown=1",
+                                   "after=" + "x" * 201])
+def test_bad_customer_queries_are_422(app, api, segmented, query):
+    client, headers = api("manager")
+    response = client.get(f"/api/v1/customers?{query}", headers=headers)
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+
+
+def test_an_unknown_run_is_404_and_a_cursor_past_the_end_is_an_empty_page(app, api, segmented):
+    client, headers = api("manager")
+    assert client.get("/api/v1/customers?run_id=424242", headers=headers).status_code == 404
+    page = client.get("/api/v1/customers?after=zzzz", headers=headers).get_json()
+    assert page["customers"] == [] and page["next"] is None
