@@ -219,7 +219,8 @@ def check_outcome_table(raw: pd.DataFrame, today: dt.date | None = None) -> Outc
     dates, date_errors = parse_dates(frame["date"])
     date_errors = date_errors.where(~(frame["date"].fillna("").astype(str).str.strip() == ""), "value.missing")
     add(date_errors, "date")
-    future = dates.notna() & (dates.dt.date > today)
+    # compared as timestamps: a column without one valid date has no .dt.date objects to compare
+    future = dates.notna() & (dates.dt.normalize() > pd.Timestamp(today))
     add(pd.Series(["aftersales.future_date" if f else None for f in future], index=frame.index), "date")
 
     ratings = {}

@@ -364,3 +364,14 @@ def test_an_unknown_run_is_404_and_a_cursor_past_the_end_is_an_empty_page(app, a
     assert client.get("/api/v1/customers?run_id=424242", headers=headers).status_code == 404
     page = client.get("/api/v1/customers?after=zzzz", headers=headers).get_json()
     assert page["customers"] == [] and page["next"] is None
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1066-10-14", "9999-12-31"])
+def test_outcome_dates_far_away_are_problems_not_errors(app, api, world, date):
+    client, headers = api("manager")
+    batch = outcome_batch(outcomes=[{"customer_no": "004711", "date": date, "sale_satisfaction": 1,
+                                     "after_sales_satisfaction": 0, "repurchased": 1}])
+    response = client.post("/api/v1/aftersales/outcomes", json=batch, headers=headers)
+    assert response.status_code == 422, response.get_json()
+    assert [e["field"] for e in response.get_json()["errors"]] == ["date"]
+    assert stored_outcomes(app) == []
