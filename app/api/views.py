@@ -529,7 +529,7 @@ def _query(model):
 
 @bp.route("/customers")
 @any_user
-@spec.validate(query=CustomerQuery, resp=Responses(HTTP_200=CustomerPage, **REFUSALS), tags=["customers"],
+@spec.validate(query=CustomerQuery, resp=Responses(HTTP_200=CustomerPage, HTTP_400=Problem, **REFUSALS), tags=["customers"],
                skip_validation=True, operation_id="list_customers")
 def list_customers():
     """Customers with their classes and reasons from the latest (or a given) segmentation run,

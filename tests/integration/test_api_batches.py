@@ -375,3 +375,11 @@ def test_outcome_dates_far_away_are_problems_not_errors(app, api, world, date):
     assert response.status_code == 422, response.get_json()
     assert [e["field"] for e in response.get_json()["errors"]] == ["date"]
     assert stored_outcomes(app) == []
+
+
+def test_a_nul_byte_in_the_query_is_a_documented_400(app, api, segmented):
+    client, headers = api("manager")
+    response = client.get("/api/v1/customers?q=ab%00c", headers=headers)
+    assert response.status_code == 400 and response.mimetype == PROBLEM
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "400" in document["paths"]["/api/v1/customers"]["get"]["responses"]
