@@ -11,6 +11,9 @@ import json
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 from pydantic import ValidationError
 from spectree import Response as Responses
@@ -20,7 +23,14 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from app.accounts.models import ApiToken, User, token_digest
 from app.aftersales import actions as aftersales_actions
-from app.api.problems import PROBLEM_JSON, ProblemError, from_http_error, problem, validation_errors
+from app.api.problems import (
+    PROBLEM_JSON,
+    ProblemError,
+    from_http_error,
+    problem,
+    request_language,
+    validation_errors,
+)
 from app.api.schemas import (
     AuditList,
     AuditOut,
@@ -94,17 +104,26 @@ def _routing_error(error: Exception) -> Exception:
     return error
 
 
+def _speak_the_request_language() -> None:
+    """Answer (problems, reasons, numbers) in the language Accept-Language prefers, English without
+    one, whatever the token's user chose for the pages."""
+    g.request_locale = request_language()
+    refresh_locale()
+
+
 def authenticate():
     """before_request of the whole app (registered ahead of the access policy): on API routes the
     user is the bearer token's, never the session's; without a valid token, 401."""
     if request.blueprint != bp.name:
         if request.routing_exception is not None and request.path.startswith(bp.url_prefix + "/"):
+            _speak_the_request_language()
             return from_http_error(_routing_error(request.routing_exception))  # no such operation: a problem, too
         return None
+    _speak_the_request_language()
     g._login_user = login_manager.anonymous_user()  # Flask-Login never reads the session cookie here
     limit = current_app.config.get("API_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
     if request.content_length is not None and request.content_length > limit:
-        return problem(413, f"The request body is larger than {limit} bytes.")
+        return problem(413, _l("The request body is larger than %(limit)s bytes.", limit=limit))
     request.max_content_length = limit
     if policy_of(request.endpoint) is PUBLIC:
         return None
@@ -112,7 +131,7 @@ def authenticate():
     token = ApiToken.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         challenge = 'Bearer realm="api"' + (', error="invalid_token"' if scheme else "")
-        return problem(401, "A valid personal API token is required (Authorization: Bearer <token>).",
+        return problem(401, _l("A valid personal API token is required (Authorization: Bearer <token>)."),
                        headers={"WWW-Authenticate": challenge})
     g._login_user = token.user
     g.api_token = token
@@ -125,7 +144,7 @@ def authenticate():
 
 @bp.errorhandler(ValidationError)
 def _invalid(error: ValidationError):
-    return problem(422, "The request does not match the schema.", validation_errors(error))
+    return problem(422, _l("The request does not match the schema."), validation_errors(error))
 
 
 @bp.errorhandler(HTTPException)
@@ -145,16 +164,16 @@ def _body(model):
     data = request.get_json(silent=True)
     if data is None:
         raise ProblemError(415 if not request.is_json else 400,
-                           "Send a JSON body with Content-Type: application/json.")
+                           _l("Send a JSON body with Content-Type: application/json."))
     return model.model_validate(data)
 
 
 def _audit(audit_id: int) -> Audit:
     audit = db.session.get(Audit, audit_id)
     if audit is None:
-        raise ProblemError(404, "There is no such audit.")
+        raise ProblemError(404, _l("There is no such audit."))
     if not may_see(audit):
-        raise ProblemError(403, "Your role may not see this audit.")
+        raise ProblemError(403, _l("Your role may not see this audit."))
     return audit
 
 
@@ -253,8 +272,9 @@ def _customers_by_number(items) -> tuple[dict[str, Customer], dict[str, tuple[st
 
 
 #: why a customer number was matched to a stored one (the reasons of match_customer_numbers)
-REPAIRED = {"zeros": "after adding the leading zeros a spreadsheet dropped",
-            "spaces": "after removing stray spaces"}
+REPAIRED = {"zeros": _l("“%(text)s” was matched to the customer %(number)s after adding the leading zeros a "
+                        "spreadsheet dropped."),
+            "spaces": _l("“%(text)s” was matched to the customer %(number)s after removing stray spaces.")}
 
 
 def _number_warnings(items, repairs: dict[str, tuple[str, str]]) -> list[dict]:
@@ -265,7 +285,7 @@ def _number_warnings(items, repairs: dict[str, tuple[str, str]]) -> list[dict]:
         if text in repairs:
             number, reason = repairs[text]
             out.append({"index": index, "field": "customer_no",
-                        "detail": f"“{text}” was matched to the customer {number} {REPAIRED[reason]}."})
+                        "detail": str(REPAIRED[reason]) % {"text": text, "number": number}})
     return out
 
 
@@ -276,19 +296,20 @@ def _check_item(index: int, item, audit: Audit, metrics: dict, customers: dict[s
     metric = metrics.get((item.touchpoint, item.metric))
     if metric is None:
         errors.append({"index": index, "field": "metric",
-                       "detail": f"{item.touchpoint}/{item.metric} is no active metric of this audit."})
+                       "detail": _("%(touchpoint)s/%(metric)s is no active metric of this audit.",
+                                 touchpoint=item.touchpoint, metric=item.metric)})
     customer = None
     if item.customer_no and item.customer_no.strip():
         customer = customers.get(item.customer_no.strip())
         if customer is None:
-            errors.append({"index": index, "field": "customer_no", "detail": "There is no customer with this number."})
+            errors.append({"index": index, "field": "customer_no", "detail": _("There is no customer with this number.")})
     observed_at = now
     if item.observed_at is not None:
         observed_at = item.observed_at
         if observed_at.tzinfo is not None:
             observed_at = observed_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
         if observed_at > now + dt.timedelta(minutes=5):
-            errors.append({"index": index, "field": "observed_at", "detail": "The time lies in the future."})
+            errors.append({"index": index, "field": "observed_at", "detail": _("The time lies in the future.")})
     fields = {"value": item.value, "customer_status": item.customer_status, "product_key": item.product_key,
               "channel": item.channel, "note": item.note}
     checked = check_row(audit, metric, fields, customer, customer is None and bool(item.customer_no), observed_at)
@@ -316,31 +337,33 @@ def post_observations(audit_id: int):
     external_id with other content is a 409. 201 when something was stored, 200 when all existed."""
     audit = _audit(audit_id)
     if not may_log(audit):
-        raise ProblemError(403, "You are not assigned to this audit.")
+        raise ProblemError(403, _l("You are not assigned to this audit."))
     batch = _body(ObservationBatch)
     if not audit.is_open:
-        raise ProblemError(409, f"The audit is not open for logging (status: {audit.status}); nothing was stored.")
+        raise ProblemError(409, _l("The audit is not open for logging (status: %(status)s); nothing was stored.",
+                                           status=audit.status))
     metrics, now = _metrics_by_key(audit), utcnow().replace(microsecond=0)
     rows, errors, seen = [], [], {}
     customers, repairs = _customers_by_number(batch.observations)
     for index, item in enumerate(batch.observations):
         if item.external_id in seen:
             errors.append({"index": index, "field": "external_id",
-                           "detail": f"The same external_id as item {seen[item.external_id]}."})
+                           "detail": _("The same external_id as item %(index)s.", index=seen[item.external_id])})
         seen.setdefault(item.external_id, index)
         values, problems = _check_item(index, item, audit, metrics, customers, now)
         rows.append((item, values))
         errors += problems
     if errors:
-        return problem(422, "Nothing was stored: the batch has problems.", errors)
+        return problem(422, _l("Nothing was stored: the batch has problems."), errors)
     stored = {o.external_id: o for o in db.session.scalars(db.select(Observation).where(
         Observation.audit_id == audit.id, Observation.external_id.in_(list(seen))))}
     conflicts = [{"index": i, "field": "external_id",
-                  "detail": "Stored before with other content (observation %d)." % stored[item.external_id].id}
+                  "detail": _("Stored before with other content (observation %(id)s).", id=stored[item.external_id].id)}
                  for i, (item, values) in enumerate(rows)
                  if item.external_id in stored and not _same(stored[item.external_id], values, item.observed_at is not None)]
     if conflicts:
-        return problem(409, "Nothing was stored: some external_ids were stored before with other content.", conflicts)
+        return problem(409, _l("Nothing was stored: some external_ids were stored before with other content."),
+                       conflicts)
     new = [Observation(audit_id=audit.id, created_by_id=current_user.id, **values)
            for item, values in rows if item.external_id not in stored]
     db.session.add_all(new)
@@ -348,7 +371,7 @@ def post_observations(audit_id: int):
         db.session.commit()
     except IntegrityError:  # the same external_id stored meanwhile by a concurrent request
         db.session.rollback()
-        return problem(409, "Another request stored some of these external_ids meanwhile; send the batch again.")
+        return problem(409, _l("Another request stored some of these external_ids meanwhile; send the batch again."))
     by_id = {**{k: (o.id, False) for k, o in stored.items()}, **{o.external_id: (o.id, True) for o in new}}
     result = [{"external_id": item.external_id, "id": by_id[item.external_id][0],
                "created": by_id[item.external_id][1]} for item, _values in rows]
@@ -389,11 +412,11 @@ def _finding(finding_id: int) -> Finding:
     see, service staff only the actions they own."""
     finding = db.session.get(Finding, finding_id)
     if finding is None:
-        raise ProblemError(404, "There is no such finding.")
+        raise ProblemError(404, _l("There is no such finding."))
     if has_role("manager", "leadership"):
         _audit(finding.audit_id)
     elif finding.owner_id is None or finding.owner_id != current_user.id:
-        raise ProblemError(403, "Service staff see only the findings they own.")
+        raise ProblemError(403, _l("Service staff see only the findings they own."))
     return finding
 
 
@@ -425,27 +448,27 @@ def patch_finding(finding_id: int):
     finding = _finding(finding_id)
     patch = _body(FindingPatch)
     if finding.audit.is_published:
-        raise ProblemError(409, "The audit is published and read-only; nothing was changed.")
+        raise ProblemError(409, _l("The audit is published and read-only; nothing was changed."))
     if not request.if_match:
-        raise ProblemError(428, "Send If-Match with the finding's ETag.")
+        raise ProblemError(428, _l("Send If-Match with the finding's ETag."))
     if not request.if_match.contains(str(finding.version)):
-        raise ProblemError(412, "The finding was changed since this ETag; fetch it again.",
+        raise ProblemError(412, _l("The finding was changed since this ETag; fetch it again."),
                            headers={"ETag": _etag(finding)})
     given = patch.model_fields_set
     status = patch.status if "status" in given else finding.status
     if "status" in given and status is None:
-        raise ProblemError(422, errors=[{"index": None, "field": "status", "detail": "A status cannot be null."}])
+        raise ProblemError(422, errors=[{"index": None, "field": "status", "detail": _l("A status cannot be null.")}])
     owner_id = patch.owner_id if "owner_id" in given else finding.owner_id
     due_date = patch.due_date if "due_date" in given else finding.due_date
     problems = []
     if "owner_id" in given and owner_id is not None:
         owner = db.session.get(User, owner_id)
         if owner is None or not owner.active:
-            problems.append({"index": None, "field": "owner_id", "detail": "There is no active user with this id."})
+            problems.append({"index": None, "field": "owner_id", "detail": _("There is no active user with this id.")})
     if "due_date" in given and due_date is not None and due_date != finding.due_date and due_date < dt.date.today():
-        problems.append({"index": None, "field": "due_date", "detail": "The due date lies in the past."})
+        problems.append({"index": None, "field": "due_date", "detail": _("The due date lies in the past.")})
     if problems:
-        raise ProblemError(422, "Nothing was changed.", problems)
+        raise ProblemError(422, _l("Nothing was changed."), problems)
     # Compare and set in one statement, as the finding page does: of two edits on one version, one wins.
     saved = db.session.execute(
         sa.update(Finding).where(Finding.id == finding.id, Finding.version == finding.version)
@@ -454,7 +477,7 @@ def patch_finding(finding_id: int):
     ).rowcount
     if saved != 1:
         db.session.rollback()
-        raise ProblemError(412, "The finding was changed meanwhile; fetch it again.")
+        raise ProblemError(412, _l("The finding was changed meanwhile; fetch it again."))
     changes = record_changes(finding, current_user.id, status=status, owner_id=owner_id, due_date=due_date)
     db.session.commit()
     if any(c.field == "owner" and c.new_value for c in changes):
@@ -478,12 +501,12 @@ def report_pdf(audit_id: int):
     audit = _audit(audit_id)
     query = ReportQuery.model_validate(request.args.to_dict())
     if not audit.is_published:
-        raise ProblemError(409, "Only a published audit has a frozen report.")
+        raise ProblemError(409, _l("Only a published audit has a frozen report."))
     document = db.session.scalar(
         db.select(ReportDocument).where(ReportDocument.audit_id == audit.id, ReportDocument.kind == "published",
                                         ReportDocument.lang == query.lang).order_by(ReportDocument.id.desc()).limit(1))
     if document is None:
-        raise ProblemError(404, "The published report is not stored in this language.")
+        raise ProblemError(404, _l("The published report is not stored in this language."))
     response = make_response(document.pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{audit.id}-report-{query.lang}.pdf"'
@@ -508,7 +531,7 @@ def list_comparisons(audit_id: int):
     audit = _audit(audit_id)
     snapshot = latest_snapshot(audit.id)
     if snapshot is None:
-        raise ProblemError(404, "The audit has not been analysed yet.")
+        raise ProblemError(404, _l("The audit has not been analysed yet."))
     stored = snapshot.cases or {}
     comparisons, cases = export_records(snapshot.comparisons or [], stored.get("flagged", []))
     return jsonify(ComparisonList(
@@ -540,7 +563,7 @@ def list_customers():
     if query.run_id is not None:
         run = db.session.get(SegmentationRun, query.run_id)
         if run is None or run.status != "done":
-            raise ProblemError(404, "There is no finished segmentation run with this id.")
+            raise ProblemError(404, _l("There is no finished segmentation run with this id."))
     args = {name: getattr(query, name) for name in FILTERS if getattr(query, name) is not None}
     if query.burr:
         args["burr"] = "1"
@@ -601,9 +624,10 @@ def _replayed(kind: str, external_id: str, digest: str):
     if log is None:
         return None
     if log.sha256 != digest:
-        return problem(409, f"The batch {external_id} was stored before (import {log.id}) with other content; "
-                            "nothing was stored. Send new content under a new external_id.",
-                       [{"index": None, "field": "external_id", "detail": "Stored before with other content."}])
+        return problem(409, _l("The batch %(external_id)s was stored before (import %(import_id)s) with other "
+                               "content; nothing was stored. Send new content under a new external_id.",
+                               external_id=external_id, import_id=log.id),
+                       [{"index": None, "field": "external_id", "detail": _l("Stored before with other content.")}])
     unchanged = max(log.rows - log.values_new - log.values_changed, 0)
     result = ImportResult(external_id=external_id, created=False, rows=log.rows, new=log.values_new,
                           changed=log.values_changed, unchanged=unchanged,
@@ -617,7 +641,7 @@ API_FIELD = {"customer_id": "customer_no"}
 
 def _items(problems, fields) -> list[dict]:
     """The import's problems as {index, field, detail}: a row minus 2 is the item's index."""
-    language = lang()
+    language = lang()  # the request's (see _speak_the_request_language)
     out = []
     for item in problems:
         field = API_FIELD.get(item.column, item.column) if item.column in fields else None
@@ -645,15 +669,15 @@ def post_customer_values():
     check = segment_actions.check_value_batch(records, batch.external_id, digest)
     fields = set(segment_actions.VALUE_COLUMNS)
     if not check.ok:
-        return problem(422, "Nothing was stored: the batch has problems.", _items(check.errors, fields))
+        return problem(422, _l("Nothing was stored: the batch has problems."), _items(check.errors, fields))
     try:
         changes = segment_actions.store_value_batch(check, current_user.id, batch.external_id)
     except segment_actions.ImportConflict:
         replay = _replayed(segment_actions.BATCH_KIND, batch.external_id, digest)
         if replay is not None:
             return replay
-        return problem(409, "Another import wrote values of the same customers meanwhile; nothing was stored. "
-                            "Send the batch again.")
+        return problem(409, _l("Another import wrote values of the same customers meanwhile; nothing was stored. "
+                               "Send the batch again."))
     result = ImportResult(external_id=batch.external_id, created=True, rows=changes["rows"],
                           new=changes["values_new"], changed=changes["values_changed"],
                           unchanged=changes["values_unchanged"], customers_new=changes["customers_new"],
@@ -686,10 +710,10 @@ def post_outcomes():
         replay = _replayed(aftersales_actions.BATCH_KIND, batch.external_id, digest)
         if replay is not None:
             return replay
-        return problem(409, "Another import wrote outcomes of the same customers meanwhile; nothing was stored. "
-                            "Send the batch again.")
+        return problem(409, _l("Another import wrote outcomes of the same customers meanwhile; nothing was "
+                               "stored. Send the batch again."))
     if counts is None:
-        return problem(422, "Nothing was stored: the batch has problems.", _items(checked.errors, fields))
+        return problem(422, _l("Nothing was stored: the batch has problems."), _items(checked.errors, fields))
     warnings = [p for p in checked.problems if p.severity != "error"]
     result = ImportResult(external_id=batch.external_id, created=True, rows=len(checked.rows), new=counts["new"],
                           changed=counts["changed"], unchanged=counts["unchanged"], warnings=_items(warnings, fields))

@@ -383,3 +383,30 @@ def test_a_nul_byte_in_the_query_is_a_documented_400(app, api, segmented):
     assert response.status_code == 400 and response.mimetype == PROBLEM
     document = client.get("/api/v1/openapi.json").get_json()
     assert "400" in document["paths"]["/api/v1/customers"]["get"]["responses"]
+
+
+# ----------------------------------------------------------------- the request's language
+
+
+def test_problems_speak_german_when_accept_language_prefers_it(app, api, world, users):
+    from app.accounts.models import User
+
+    with app.app_context():  # the token's user chose German for the pages: the API follows the request
+        db.session.get(User, users["manager"].id).locale = "de"
+        db.session.commit()
+        db.session.remove()
+    client, headers = api("manager")
+    batch = values_batch()
+    batch["values"][1]["revenue"] = "viel"
+    english = client.post("/api/v1/customer-values", json=batch, headers=headers).get_json()
+    assert english["title"] == "Unprocessable Entity" and english["detail"].startswith("Nothing was stored")
+    assert "is not a number" in english["errors"][0]["detail"]
+    german = client.post("/api/v1/customer-values", json=batch,
+                         headers={**headers, "Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}).get_json()
+    assert german["title"] == "Nicht verarbeitbarer Inhalt"
+    assert german["detail"].startswith("Nichts wurde gespeichert")
+    assert german["errors"][0]["detail"] != english["errors"][0]["detail"] and "viel" in german["errors"][0]["detail"]
+    refused = app.test_client().get("/api/v1/audits", headers={"Accept-Language": "de"})
+    assert refused.status_code == 401 and refused.get_json()["title"] == "Nicht angemeldet"
+    preferred_english = client.get("/api/v1/audits/999999", headers={**headers, "Accept-Language": "en, de;q=0.8"})
+    assert preferred_english.get_json()["detail"] == "There is no such audit."
