@@ -552,8 +552,8 @@ def _query(model):
 
 @bp.route("/customers")
 @any_user
-@spec.validate(query=CustomerQuery, resp=Responses(HTTP_200=CustomerPage, HTTP_400=Problem, **REFUSALS), tags=["customers"],
-               skip_validation=True, operation_id="list_customers")
+@spec.validate(query=CustomerQuery, resp=Responses(HTTP_200=CustomerPage, HTTP_400=Problem, **REFUSALS),
+               tags=["customers"], skip_validation=True, operation_id="list_customers")
 def list_customers():
     """Customers with their classes and reasons from the latest (or a given) segmentation run,
     filtered as the customer list filters, by customer number; ``next`` is the following page.
@@ -581,7 +581,8 @@ def list_customers():
     customers = [_customer_out(customer, segment, listing.run, money, language) for customer, segment in rows]
     following = None
     if more:
-        params = {k: v for k, v in request.args.items() if k != "after"}
+        params = {name: str(value).lower() if isinstance(value, bool) else value
+                  for name, value in query.model_dump(exclude={"after"}, exclude_none=True).items()}
         following = url_for("api.list_customers", **params, after=rows[-1][0].customer_no, _external=True)
     run_out = None
     if listing.run is not None:
