@@ -154,6 +154,7 @@ __all__ = [
     "period_kind",
     "problems_frame",
     "read_table",
+    "records_table",
     "resolve_columns",
     "safe_cell",
     "safe_frame",
@@ -470,6 +471,31 @@ _DELIMITERS = (";", "\t", ",")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _RATIO_FLOOR = MB
+
+
+def records_table(records: Sequence[Mapping], columns: Sequence[str]) -> pd.DataFrame:
+    """Records (a batch sent by another system) as :func:`read_table` reads a file: one text
+    column per name of ``columns``, ``""`` for a missing or null value, numbers as written by
+    Python, and ``__row__`` = position + 2, so a problem's row minus 2 is the record's index.
+
+    Parameters
+    ----------
+    records : sequence of mappings
+        The records, each with some of ``columns``.
+    columns : sequence of str
+        The column names, as a file would head them.
+    """
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    frame = pd.DataFrame({name: pd.Series([text(record.get(name)) for record in records], dtype=object)
+                          for name in columns})
+    frame[ROW_COLUMN] = np.arange(2, len(records) + 2, dtype=np.int64)
+    return frame
 
 
 def read_table(

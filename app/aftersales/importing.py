@@ -168,11 +168,17 @@ def _rating_column(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> OutcomeImport:
     """Read and validate an outcome file; nothing is written."""
-    today = today or dt.date.today()
     try:
         raw = read_table(data, filename)
     except TableError as exc:
         return OutcomeImport(rows=_empty(), problems=[Problem(None, None, exc.message, exc.code, exc.params)])
+    return check_outcome_table(raw, today)
+
+
+def check_outcome_table(raw: pd.DataFrame, today: dt.date | None = None) -> OutcomeImport:
+    """Validate a read table (text cells, the columns as a file names them, ``__row__``) with the
+    outcome rules; the file upload and the HTTP API's batch of outcomes both come through here."""
+    today = today or dt.date.today()
     frame, problems = match_columns(raw, COLUMNS, REQUIRED)
     if has_errors(problems):
         return OutcomeImport(rows=_empty(), problems=problems)
@@ -213,7 +219,8 @@ def check_outcomes(data: bytes, filename: str, today: dt.date | None = None) -> 
     dates, date_errors = parse_dates(frame["date"])
     date_errors = date_errors.where(~(frame["date"].fillna("").astype(str).str.strip() == ""), "value.missing")
     add(date_errors, "date")
-    future = dates.notna() & (dates.dt.date > today)
+    # compared as timestamps: a column without one valid date has no .dt.date objects to compare
+    future = dates.notna() & (dates.dt.normalize() > pd.Timestamp(today))
     add(pd.Series(["aftersales.future_date" if f else None for f in future], index=frame.index), "date")
 
     ratings = {}

@@ -3,18 +3,39 @@ from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 PROBLEM_JSON = "application/problem+json"
 
+#: the titles of the statuses the API answers with (werkzeug's English words, translatable)
+TITLES = {
+    400: _l("Bad Request"), 401: _l("Unauthorized"), 403: _l("Forbidden"), 404: _l("Not Found"),
+    405: _l("Method Not Allowed"), 409: _l("Conflict"), 412: _l("Precondition Failed"),
+    413: _l("Request Entity Too Large"), 415: _l("Unsupported Media Type"), 422: _l("Unprocessable Entity"),
+    428: _l("Precondition Required"), 429: _l("Too Many Requests"), 500: _l("Internal Server Error"),
+}
+
+
+def request_language() -> str:
+    """The language an API answer speaks: German when Accept-Language prefers it, else English
+    (a client that names no language is a program, not a German-speaking user)."""
+    if not has_request_context():
+        return "en"
+    languages = [code for code in current_app.config.get("LANGUAGES", ("de", "en")) if code in ("de", "en")]
+    return request.accept_languages.best_match(languages) or "en"
+
 
 def problem(status: int, detail: str | None = None, errors: list[dict] | None = None,
             headers: dict | None = None) -> Response:
-    """A problem details response with ``status``; ``errors`` lists {index, field, detail}."""
-    body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status,
-            "detail": detail, "errors": errors or []}
+    """A problem details response with ``status``; ``errors`` lists {index, field, detail}. Title
+    and details are given as (lazy) gettext texts and rendered in the request's language here."""
+    title = TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
+    body = {"type": "about:blank", "title": str(title), "status": status,
+            "detail": None if detail is None else str(detail),
+            "errors": [{**error, "detail": str(error["detail"])} for error in errors or []]}
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -3,8 +3,6 @@ classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,166 +14,27 @@ from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.segments import charts, loaders
+from app.segments.analysis import FILTERS, customer_listing, may_see_money
 from app.segments.exports import Column, table_bytes
 from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
-from app.segments.kinds import BY_KEY, class_label
-from app.segments.models import ChecklistEntry, Customer, CustomerSegment, SegmentationRun
+from app.segments.kinds import class_label
+from app.segments.models import ChecklistEntry, Customer, CustomerSegment
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
-from app.segments.search import fold
 from app.web import uploads
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
 from app.web.jobs import enqueue
 from app.web.rendering import htmx_response, render
-from app.web.security import allow, any_user, has_role
+from app.web.security import allow, any_user
 from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
 
 bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="templates")
 PAGE_SIZE = 50
 UPLOAD_KIND = "customer_values"
 BACKGROUND_BYTES = 1_000_000  # about 20,000 rows of a typical export
-# query parameter -> (CustomerSegment column, its classes)
-FILTERS = {
-    name: (BY_KEY[kind].column, BY_KEY[kind].values)
-    for name, kind in (("abc", "abc"), ("segment", "potential"), ("tier", "tier"), ("trajectory", "trajectory"))
-}
-# sort key -> (column, needs money rights)
-SORTS = {
-    "customer_no": (Customer.customer_no, False), "name": (Customer.name, False),
-    "abc": (CustomerSegment.abc_class, False), "segment": (CustomerSegment.potential_segment, False),
-    "tier": (CustomerSegment.profit_tier, False), "trajectory": (CustomerSegment.trajectory, False),
-    "revenue": (CustomerSegment.revenue, True), "contribution": (CustomerSegment.contribution, True),
-    "untapped": (CustomerSegment.untapped, True),
-}
-
-
 def _options(kind: str, keys) -> list[tuple[str, str]]:
     return [(key, class_label(kind, key, lang())) for key in keys]
-
-
-@dataclass
-class Listing:
-    """The customers a list request asks for: its query (sorted), the run it shows and its settings."""
-
-    query: sa.Select
-    run: SegmentationRun | None
-    active: dict
-    q: str
-    sort: str
-    direction: str
-    show_money: bool
-    # The same rows as ``query`` up to where the sort key is empty (None: no such shortcut).
-    ranked: sa.Select | None = None
-    column: sa.ColumnElement | None = None  # the sort key
-    counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
-
-    def total(self) -> int:
-        """How many customers the list holds."""
-        counting = self.counted if self.counted is not None else sa.select(sa.func.count()).select_from(
-            self.query.order_by(None).subquery())
-        return db.session.scalar(counting) or 0
-
-    def _seekable(self) -> sa.Select | None:
-        """The query a page can be sought in by its sort key (a key that is never empty)."""
-        if self.ranked is not None:
-            return self.ranked
-        return self.query if self.column is not None and self.column.class_ is Customer else None
-
-    def after(self, row) -> dict:
-        """Arguments that let the next page start right after ``row`` (a seek, not an offset)."""
-        customer, segment = row
-        source = customer if self.column.class_ is Customer else segment
-        value = None if source is None else getattr(source, self.column.key)
-        if value is None or self._seekable() is None:
-            return {}
-        return {"after": repr(float(value)) if isinstance(value, float) else str(value),
-                "after_no": customer.customer_no}
-
-    def _beyond(self, args) -> sa.ColumnElement | None:
-        value, number = args.get("after"), args.get("after_no")
-        if value is None or number is None or len(value) > 600 or len(number) > 64:
-            return None
-        if isinstance(self.column.type, sa.Float):
-            try:
-                value = float(value)
-            except ValueError:
-                return None
-            if not math.isfinite(value):
-                return None
-        beyond = self.column < value if self.direction == "desc" else self.column > value
-        return sa.or_(beyond, sa.and_(self.column == value, Customer.customer_no > number))
-
-    def page(self, number: int, size: int, args=None) -> list:
-        """The rows of page ``number`` (from 1) of ``query``; ``args`` with ``after``/``after_no``
-        (from :meth:`after` of the previous page's last row) seek instead of skipping rows."""
-        offset = (number - 1) * size
-        seekable = self._seekable()
-        if seekable is not None:
-            beyond = self._beyond(args or {}) if number > 1 else None
-            page = seekable.where(beyond) if beyond is not None else seekable.offset(offset)
-            rows = db.session.execute(page.limit(size)).all()
-            # a full page before the empty keys is the whole query's page; so is any page by customer
-            if len(rows) == size or seekable is self.query:
-                return rows
-        return db.session.execute(self.query.limit(size).offset(offset)).all()
-
-    @property
-    def params(self) -> dict:
-        """The request arguments that reproduce this list (for pages, sort links and the export)."""
-        return {**self.active, **({"q": self.q} if self.q else {}), "sort": self.sort, "dir": self.direction}
-
-
-def customer_listing(args) -> Listing:
-    """The filtered, searched and sorted customers of the latest run, as the list and its export show them."""
-    show_money = has_role("manager", "leadership")
-    run = latest_run()
-    query = sa.select(Customer, CustomerSegment)
-    if run is not None:
-        query = query.outerjoin(CustomerSegment, sa.and_(CustomerSegment.customer_id == Customer.id,
-                                                         CustomerSegment.run_id == run.id))
-    else:
-        query = query.outerjoin(CustomerSegment, sa.false())
-    active, classes = {}, []
-    for name, (column, keys) in FILTERS.items():
-        value = args.get(name, "")
-        if value in keys:
-            classes.append(getattr(CustomerSegment, column) == value)
-            active[name] = value
-    if args.get("burr") in ("1", "yes"):
-        classes.append(CustomerSegment.burr.is_(True))
-        active["burr"] = "1"
-    query = query.where(*classes)
-    q = (args.get("q") or "").strip()[:100]
-    term = fold(q)
-    if term:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Customer.search_key.like(pattern, escape="\\"))
-    sort = args.get("sort", "revenue" if show_money else "customer_no")
-    if sort not in SORTS or (SORTS[sort][1] and not show_money):
-        sort = "customer_no"
-    direction = "asc" if args.get("dir") == "asc" else "desc" if args.get("dir") == "desc" else (
-        "desc" if SORTS[sort][1] else "asc")
-    column = SORTS[sort][0]
-    order = column.desc() if direction == "desc" else column.asc()
-    ranked = None
-    if run is not None and column.class_ is CustomerSegment and not term:
-        # The customers whose sort key is set come first (nulls last), in the order of the
-        # run's own rows: this part is read from customer_segments along an index
-        # (ix_customer_segments_run_<key>) instead of sorting the join of every customer.
-        # Not for a search: the few customers it finds are found first, then sorted.
-        ranked = (query.where(column.is_not(None)).order_by(None)
-                  .order_by(order, Customer.customer_no))
-    # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
-    query = query.order_by(order if column.class_ is Customer else order.nulls_last(), Customer.customer_no)
-    # How many: without a search, counted from one table (each run's row has its customer).
-    counted = None
-    if not term and not classes:
-        counted = sa.select(sa.func.count()).select_from(Customer)
-    elif not term and run is not None:
-        counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
-            CustomerSegment.run_id == run.id, *classes)
-    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)
 
 
 @bp.route("/")
@@ -243,7 +102,7 @@ def export(fmt: str):
 def detail(customer_id: int):
     """A customer: classes with reasons, value history (money roles), checklist and its history."""
     customer = db.get_or_404(Customer, customer_id)
-    show_money = has_role("manager", "leadership")
+    show_money = may_see_money()
     run = latest_run()
     segment = None
     if run is not None:

@@ -77,12 +77,19 @@ class ImportCheck:
 
 def parse_upload(data: bytes, filename: str, sheet: str | None = None) -> ImportCheck:
     """Read and validate a file; never raises for bad input (problems instead)."""
-    check = ImportCheck(filename=filename, sha256=hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
     try:
         raw = read_table(data, filename, sheet=sheet or None, amounts=amount_headers)
     except TableError as error:
-        check.problems = [Problem(None, None, error.message, code=error.code, params=error.params)]
-        return check
+        return ImportCheck(filename=filename, sha256=sha256,
+                           problems=[Problem(None, None, error.message, code=error.code, params=error.params)])
+    return check_table(raw, filename, sha256)
+
+
+def check_table(raw: pd.DataFrame, filename: str, sha256: str) -> ImportCheck:
+    """Validate a read table (text cells, the columns as a file names them, ``__row__``) with the
+    import's rules; the file upload and the HTTP API's batch of values both come through here."""
+    check = ImportCheck(filename=filename, sha256=sha256)
     parsed = parse_customer_values(raw)
     check.problems = list(parsed.problems) + _formula_names(raw, parsed.frame) + _too_long(raw)
     check.summary = dict(parsed.summary)
@@ -408,6 +415,7 @@ def import_customer_values(
     check: ImportCheck,
     user_id: int | None = None,
     progress: Callable[[float, str], None] | None = None,
+    external_id: str | None = None,
 ) -> dict:
     """Write a clean check in one transaction and log it; returns the counts.
 
@@ -416,7 +424,8 @@ def import_customer_values(
     between the comparison and the write, the unique constraints stop this
     write; it is rolled back and done once more against the new state (which
     is what an upsert would have done). A second collision raises
-    :class:`ImportConflict` with a message for the user.
+    :class:`ImportConflict` with a message for the user. ``external_id`` (a batch of the HTTP
+    API) is stored on the log, whose unique key makes a second write of the same batch collide.
     """
 
     if not check.ok:
@@ -439,7 +448,7 @@ def import_customer_values(
                 rows=changes["rows"], customers_new=changes["customers_new"],
                 customers_updated=changes["customers_known"], values_new=changes["values_new"],
                 values_changed=changes["values_changed"], first_period=changes["first_period"],
-                last_period=changes["last_period"],
+                last_period=changes["last_period"], external_id=external_id,
             )
             db.session.add(log)
             db.session.commit()
@@ -466,6 +475,6 @@ def problem_rows(problems: list[Problem], limit: int = 500) -> list[Problem]:
 
 
 __all__ = [
-    "ImportCheck", "ImportConflict", "ImportPlan", "check_upload", "import_customer_values", "parse_upload",
+    "ImportCheck", "ImportConflict", "ImportPlan", "check_table", "check_upload", "import_customer_values", "parse_upload",
     "plan_import", "previous_import", "problem_rows", "write_plan",
 ]

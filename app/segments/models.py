@@ -220,7 +220,8 @@ class ChecklistEntry(db.Model):
 
 
 class ImportLog(db.Model):
-    """Who imported which customer-value file when, and what it changed."""
+    """Who imported which file or API batch when, and what it changed (``kind``: customer_values or
+    aftersales)."""
 
     __tablename__ = "import_logs"
 
@@ -237,3 +238,7 @@ class ImportLog(db.Model):
     values_changed: so.Mapped[int] = so.mapped_column(default=0)
     first_period: so.Mapped[str | None] = so.mapped_column(sa.String(7))
     last_period: so.Mapped[str | None] = so.mapped_column(sa.String(7))
+    # A batch of the HTTP API: the sender's id, unique per kind (sha256 is then the batch's content).
+    external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    __table_args__ = (sa.UniqueConstraint("kind", "external_id", name="uq_import_logs_kind_external_id"),)

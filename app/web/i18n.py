@@ -15,7 +15,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
@@ -29,10 +29,14 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
-    """The user's saved choice, else the session's, else the browser's."""
+    """A language the request itself fixed (``g.request_locale``: the HTTP API answers in the
+    language of Accept-Language, whatever the token user chose for the pages), else the user's
+    saved choice, else the session's, else the browser's."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, jobs: German unless force_locale says otherwise
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if g.get("request_locale") in languages:
+        return g.request_locale
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:

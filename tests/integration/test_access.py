@@ -210,4 +210,8 @@ EXPECTED.update({
     "api.get_finding": {"manager", "leadership", "service"},
     "api.patch_finding": {"manager"},
     "api.report_pdf": {"manager", "leadership"},
+    "api.list_comparisons": {"manager", "leadership"},
+    "api.list_customers": ALL,
+    "api.post_customer_values": {"manager"},
+    "api.post_outcomes": {"manager"},
 })
