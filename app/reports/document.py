@@ -33,6 +33,7 @@ from app.reports.charts import comparison_chart, segment_count_chart
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import CustomerSegment, SegmentationRun
+from app.touchpoint_audit.analysis import flags_on_observed
 from app.touchpoint_audit.labels import (
     FINDING_STATUS_LABELS,
     KIND_LABELS,
@@ -51,6 +52,7 @@ from app.touchpoint_audit.labels import (
     segment_label,
     unit_of,
 )
+from app.touchpoint_audit.loaders import evidence_summary
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.i18n import fmt_number
 from app.web.models import utcnow
@@ -348,6 +350,8 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "finding_status_labels": FINDING_STATUS_LABELS, "segment_kind_labels": SEGMENT_KIND_LABELS,
         "sections": SECTIONS, "aftersales_window": as_window, "pvalue": pvalue,
         "breakable": breakable,
+        "observed_flags": flags_on_observed(comparisons, snapshot.by_grade) if snapshot else [],
+        "evidence": evidence_summary(audit.id),
     }
 
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
-from app.touchpoint_audit.models import Metric, Observation, Touchpoint
+from app.touchpoint_audit.models import Evidence, Metric, Observation, Touchpoint
 
 
 def latest_segmentation_run_id() -> int | None:
@@ -57,8 +57,9 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
 
     Columns: observation_id, touchpoint, metric, value, customer_status, customer_id
     (the customer number, text; missing for anonymous new customers), product_key, channel,
-    observed_at, tenure_years (from customer_since, existing customers only), abc,
-    potential, tier (from segmentation run ``run_id``, default the latest).
+    observed_at, evidence_grade (observed, system, self_reported), tenure_years (from
+    customer_since, existing customers only), abc, potential, tier (from segmentation run
+    ``run_id``, default the latest).
     """
     query = (
         sa.select(
@@ -66,6 +67,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
             Metric.key.label("metric"), Observation.value, Observation.customer_status,
             Observation.customer_id.label("customer_pk"), Customer.customer_no.label("customer_id"),
             Customer.customer_since, Observation.product_key, Observation.channel, Observation.observed_at,
+            Observation.evidence_grade,
         )
         .join(Metric, Observation.metric_id == Metric.id)
         .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
@@ -75,7 +77,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     )
     frame = pd.DataFrame(db.session.execute(query).all(), columns=[
         "observation_id", "touchpoint", "metric", "value", "customer_status", "customer_pk", "customer_id",
-        "customer_since", "product_key", "channel", "observed_at",
+        "customer_since", "product_key", "channel", "observed_at", "evidence_grade",
     ])
     frame["value"] = frame["value"].astype("float64")
     frame["observed_at"] = pd.to_datetime(frame["observed_at"])
@@ -107,3 +109,16 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     frame["channel"] = frame["channel"].map(
         {word: channels.key_of(word) or str(word).strip() for word in frame["channel"].dropna().unique()})
     return frame.drop(columns=["customer_since"])
+
+
+def evidence_summary(audit_id: int) -> dict:
+    """The audit's observations per evidence grade and how many of them carry a photo or file:
+    {"n": all, "with_evidence": k, "files": photos and files, "by_grade": {grade: n}}."""
+    by_grade = dict(db.session.execute(
+        sa.select(Observation.evidence_grade, sa.func.count(Observation.id))
+        .where(Observation.audit_id == audit_id).group_by(Observation.evidence_grade)).all())
+    with_evidence, files = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(Evidence.observation_id)), sa.func.count(Evidence.id))
+        .join(Observation, Evidence.observation_id == Observation.id).where(Observation.audit_id == audit_id)).one()
+    return {"n": int(sum(by_grade.values())), "with_evidence": int(with_evidence or 0), "files": int(files or 0),
+            "by_grade": {grade: int(n) for grade, n in by_grade.items()}}
