@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
 from app.touchpoint_audit.models import Evidence, Observation
@@ -32,6 +33,9 @@ _FORMATS = {  # what the content is -> (Pillow's format name, the type we store,
     "webp": ("WEBP", "image/webp", "webp"),
     "heic": ("HEIF", "image/jpeg", "jpg"),  # stored as JPEG when Pillow can read it at all
 }
+# WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import (it fills a cut-off photo
+# with grey); a cut-off upload must be refused, so a photo is decoded with it off, one at a time.
+_STRICT_DECODING = threading.Lock()
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 
 
@@ -92,7 +96,7 @@ def clean_file(data: bytes, filename: str) -> CleanFile:
         raise EvidenceRefused(_("“%(name)s” is larger than %(mb)s MB; nothing was saved.", name=shown,
                                 mb=MAX_BYTES // (1024 * 1024)), 413)
     if not data:
-        raise EvidenceRefused(_("“%(name)s” is empty.", name=shown))
+        raise EvidenceRefused(_("“%(name)s” is empty; nothing was saved.", name=shown))
     kind = sniff(data[:32])
     if kind is None:
         raise EvidenceRefused(_("“%(name)s” is not a photo (JPEG, PNG, WebP) or a PDF, whatever its name says; "
@@ -112,15 +116,15 @@ def _clean_photo(data: bytes, filename: str, kind: str, shown: str) -> CleanFile
             if image.format != pillow_format:
                 raise EvidenceRefused(unreadable)
             if image.width * image.height > MAX_PIXELS:
-                raise EvidenceRefused(_("“%(name)s” has too many pixels (%(mp)s megapixels; at most %(max)s).",
+                raise EvidenceRefused(_("“%(name)s” has too many pixels (%(mp)s megapixels; at most %(max)s); nothing was saved.",
                                         name=shown, mp=image.width * image.height // 1_000_000,
                                         max=MAX_PIXELS // 1_000_000))
-            image.load()
+            _load_strictly(image)
             image = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if kind == "heic":
             raise EvidenceRefused(_("“%(name)s” is a HEIC photo, which this server cannot read; set the camera to "
-                                    "“most compatible” (JPEG) or send a JPEG.", name=shown)) from exc
+                                    "“most compatible” (JPEG) or send a JPEG; nothing was saved.", name=shown)) from exc
         raise EvidenceRefused(unreadable) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or damaged data
         if isinstance(exc, EvidenceRefused):
@@ -141,6 +145,17 @@ def _clean_photo(data: bytes, filename: str, kind: str, shown: str) -> CleanFile
         image.save(out, "WEBP", quality=88)
     return CleanFile(safe_name(filename, extension), content_type, out.getvalue(), _thumbnail(image),
                      image.width, image.height)
+
+
+def _load_strictly(image: Image.Image) -> None:
+    """Decode ``image`` completely; OSError when its data is cut off."""
+    with _STRICT_DECODING:
+        lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def _thumbnail(image: Image.Image) -> bytes:
