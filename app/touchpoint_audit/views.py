@@ -372,10 +372,10 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
         abort(404)
     grade = request.args.get("grade", "all")
     grade = grade if grade in GRADE_FILTERS else "all"
-    graded_rows = None if grade == "all" else (snapshot.by_grade or {}).get(grade)
+    # an analysis made before grades has none (None); a grade without observations has no rows
+    graded = grade == "all" or snapshot.by_grade is not None
     if grade != "all":
-        # None: no observation of this grade in the analysis, or an analysis made before grades
-        row = _matching(graded_rows, touchpoint, metric, segment_kind, segment) if graded_rows is not None else None
+        row = _matching((snapshot.by_grade or {}).get(grade), touchpoint, metric, segment_kind, segment)
     names = metric_names()
     unit = unit_of(names, touchpoint, metric)
     query = db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
@@ -419,7 +419,7 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
                                 (_("Existing customers"), distribution([o.value for o in existing]))],
                   observations=shown[:OBSERVATIONS_SHOWN], n_observations=len(shown), cases=cases, run=run,
                   settings={k: v for k, v in (snapshot.params or {}).items() if k != "findings"},
-                  grade=grade, grade_filters=GRADE_FILTERS, graded=graded_rows is not None or grade == "all",
+                  grade=grade, grade_filters=GRADE_FILTERS, graded=graded,
                   evidence=evidence, args=dict(touchpoint=touchpoint, metric=metric, segment_kind=segment_kind,
                                                segment=segment))
 
