@@ -215,4 +215,4 @@ def test_the_report_says_how_its_flags_hold_on_observed_evidence(app, users, tmp
     assert "The flags on observed evidence alone" in text and "still flagged" in text
     _html, pdf_de, _pages = render(app, audit_id, "de")
     text_de = pdf_text(pdf_de, tmp_path)
-    assert "Allein auf beobachteten Belegen" in text_de, text_de[:3000]
+    assert "Allein auf beobachteten Nachweisen (Testanrufe und Besuche, ohne Systemdatensätze und Kundenaussagen) bleiben 1 der 2 Markierungen bestehen" in text_de, text_de[:3000]
