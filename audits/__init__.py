@@ -12,7 +12,17 @@ Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook:
 * :func:`build_findings` — flags to findings with stable keys.
 """
 
-from ._common import CUSTOMER_STATUSES, STATUS_ALIASES, benjamini_hochberg, customer_status, to_python, wilson_interval
+from ._common import (
+    CUSTOMER_STATUSES,
+    EVIDENCE_GRADE_ALIASES,
+    EVIDENCE_GRADES,
+    STATUS_ALIASES,
+    benjamini_hochberg,
+    customer_status,
+    evidence_grade,
+    to_python,
+    wilson_interval,
+)
 from .aftersales import (
     QUOTED_REFERENCE,
     aftersales_effect,
@@ -58,6 +68,7 @@ __all__ = [
     "case_flags", "total_excess", "compare_groups", "tenure_gradient",
     "bootstrap_median_draws", "benjamini_hochberg", "DEFAULT_SEVERITY", "CASE_REASONS", "to_python",
     "CUSTOMER_STATUSES", "STATUS_ALIASES", "customer_status",
+    "EVIDENCE_GRADES", "EVIDENCE_GRADE_ALIASES", "evidence_grade",
     "DEFAULT_MATERIALITY", "EFFECT_UNITS", "COMPARISON_WARNINGS", "excess_observed",
     "excess_per_year", "EXCESS_ASSUMPTIONS",
     # after-sales

@@ -28,6 +28,36 @@ STATUS_ALIASES: Mapping[str, str] = {
     "stammkunde": "existing",
 }
 
+#: How strong an observation's evidence is: seen in a test call or visit, read from a
+#: company system, or a customer's own statement.
+EVIDENCE_GRADES: tuple[str, ...] = ("observed", "system", "self_reported")
+
+#: Spellings of the evidence grade accepted in observation files (matched after
+#: stripping, lower-casing and turning "-" and "_" into spaces), English and German.
+EVIDENCE_GRADE_ALIASES: Mapping[str, str] = {
+    "observed": "observed",
+    "observation": "observed",
+    "test call": "observed",
+    "visit": "observed",
+    "beobachtet": "observed",
+    "beobachtung": "observed",
+    "testanruf": "observed",
+    "besuch": "observed",
+    "system": "system",
+    "system record": "system",
+    "record": "system",
+    "systemdaten": "system",
+    "systemdatensatz": "system",
+    "systemeintrag": "system",
+    "self reported": "self_reported",
+    "customer statement": "self_reported",
+    "selbstauskunft": "self_reported",
+    "kundenaussage": "self_reported",
+    "kundenangabe": "self_reported",
+    "selbst berichtet": "self_reported",
+    "selbstberichtet": "self_reported",
+}
+
 #: Direction of a metric: which way is better for the customer.
 DIRECTIONS = ("lower", "higher")
 
@@ -66,6 +96,13 @@ def group_codes(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
 def customer_status(word) -> str | None:
     """'new' or 'existing' for one spelling of :data:`STATUS_ALIASES` ('Bestandskunde'), else None."""
     return STATUS_ALIASES.get(str(word).strip().lower())
+
+
+def evidence_grade(word) -> str | None:
+    """'observed', 'system' or 'self_reported' for one spelling of :data:`EVIDENCE_GRADE_ALIASES`
+    ('Testanruf', 'self-reported'), else None."""
+    key = " ".join(str(word).strip().lower().replace("-", " ").replace("_", " ").split())
+    return EVIDENCE_GRADE_ALIASES.get(key)
 
 
 def normalise_status(status: pd.Series) -> np.ndarray:

@@ -33,6 +33,7 @@ from app.reports.charts import comparison_chart, segment_count_chart
 from app.reports.models import CHAIN_ROLES, ChainActor, ReportDocument
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import CustomerSegment, SegmentationRun
+from app.touchpoint_audit.analysis import flags_on_observed
 from app.touchpoint_audit.labels import (
     FINDING_STATUS_LABELS,
     KIND_LABELS,
@@ -51,6 +52,7 @@ from app.touchpoint_audit.labels import (
     segment_label,
     unit_of,
 )
+from app.touchpoint_audit.loaders import evidence_summary
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
 from app.web.i18n import fmt_number
 from app.web.models import utcnow
@@ -351,6 +353,8 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         # paired test calls per touchpoint × metric, in the same Benjamini–Hochberg family
         "paired": {(r.get("touchpoint"), r.get("metric")): r for r in ((snapshot.paired if snapshot else None) or [])},
         "paired_effect": lambda r: comparison_effect(r, unit_of(names, r.get("touchpoint"), r.get("metric"))),
+        "observed_flags": flags_on_observed(comparisons, snapshot.by_grade) if snapshot else [],
+        "evidence": evidence_summary(audit.id),
     }
 
 

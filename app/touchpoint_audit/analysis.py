@@ -25,7 +25,7 @@ from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert
 from app.touchpoint_audit.quotas import shortfall
 from app.web.jobs import report
 from app.web.models import Job
-from audits import to_python
+from audits import EVIDENCE_GRADES, to_python
 from audits.findings import build_findings
 from audits.paired import adjust_jointly, compare_pairs
 from audits.penalty import (
@@ -92,28 +92,22 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     progress = progress or (lambda fraction, message: None)
-    directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
     price_metrics = [(r.touchpoint, r.metric) for r in catalog.itertuples() if r.is_price]
     kinds = [k for k in AUDIT_KINDS if k in frame.columns and frame[k].notna().any()]
     frame = frame[frame["value"].notna()]
 
     progress(0.1, "comparisons")
-    if len(frame):
-        comparisons = compare_groups(
-            frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
-            materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
-            confidence=params["confidence"], price_metrics=price_metrics or None,
-            materiality_abs=materiality_by_metric(params),
-        )
-    else:
-        comparisons = pd.DataFrame()
+    comparisons = compare_frame(frame, catalog, params, kinds)
     paired = []
     if pairs is not None and len(pairs):
+        directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
         paired_frame = compare_pairs(
             pairs, directions, min_n=params["min_n"], alpha=params["alpha"], confidence=params["confidence"],
             materiality=params["materiality"], materiality_abs=materiality_by_metric(params))
         comparisons, paired_frame = adjust_jointly(comparisons, paired_frame, alpha=params["alpha"])
         paired = records(paired_frame)
+    progress(0.45, "comparisons by evidence grade")
+    by_grade = comparisons_by_grade(frame, catalog, params, kinds, comparisons)
     progress(0.6, "cases")
     priced = frame[[(t, m) in set(price_metrics) for t, m in zip(frame["touchpoint"], frame["metric"])]] \
         if len(frame) else frame
@@ -166,10 +160,75 @@ def analyse_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict | Non
         "segment_kinds": kinds,
         "comparisons": records(comparisons) if len(comparisons) else [],
         "paired": paired,
+        "by_grade": by_grade,
         "cases": cases_summary,
         "gradient": gradient,
         "all_flagged_cases": all_flagged,  # every flagged case (a frame), for the CLI; not stored
     }
+
+
+def compare_frame(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict, kinds: list[str]) -> pd.DataFrame:
+    """Existing vs new customers on ``frame`` with the analysis settings ``params`` (the one
+    place the comparison is called: the whole audit and each evidence grade alike)."""
+    frame = frame[frame["value"].notna()]
+    if not len(frame):
+        return pd.DataFrame()
+    directions = {(r.touchpoint, r.metric): r.direction for r in catalog.itertuples()}
+    price_metrics = [(r.touchpoint, r.metric) for r in catalog.itertuples() if r.is_price]
+    return compare_groups(
+        frame, directions, kinds, min_n=params["min_n"], alpha=params["alpha"],
+        materiality=params["materiality"], n_boot=params["n_boot"], seed=params["seed"],
+        confidence=params["confidence"], price_metrics=price_metrics or None,
+        materiality_abs=materiality_by_metric(params),
+    )
+
+
+def comparisons_by_grade(frame: pd.DataFrame, catalog: pd.DataFrame, params: dict, kinds: list[str],
+                         comparisons: pd.DataFrame | None = None) -> dict[str, list[dict]]:
+    """{grade: comparison records} of the comparison run again on the observations of each
+    evidence grade alone (Benjamini–Hochberg within that grade's comparisons); a grade that
+    holds every observation reuses ``comparisons``, a grade without observations is left out."""
+    if "evidence_grade" not in frame.columns or not len(frame):
+        return {}
+    out = {}
+    for grade in EVIDENCE_GRADES:
+        subset = frame[frame["evidence_grade"] == grade]
+        if not len(subset):
+            continue
+        if len(subset) == len(frame) and comparisons is not None:
+            result = comparisons
+        else:
+            result = compare_frame(subset, catalog, params, kinds)
+        out[grade] = records(result) if len(result) else []
+    return out
+
+
+#: What a flag of the whole audit becomes on observed evidence alone.
+HOLDS_VERDICTS = ("still_flagged", "not_flagged", "insufficient")
+
+
+def flags_on_observed(comparisons: list[dict], by_grade: dict | None) -> list[dict] | None:
+    """Each flagged comparison with its verdict on observed evidence alone: still_flagged,
+    not_flagged or insufficient (too few customers, or no observed evidence); None when the
+    analysis was made before evidence grades existed."""
+    if by_grade is None:
+        return None
+    observed = {_comparison_key(r): r for r in by_grade.get("observed") or []}
+    out = []
+    for row in comparisons or []:
+        if not row.get("flagged"):
+            continue
+        alone = observed.get(_comparison_key(row))
+        if alone is None or alone.get("status") != "ok":
+            verdict = "insufficient"
+        else:
+            verdict = "still_flagged" if alone.get("flagged") else "not_flagged"
+        out.append({"row": row, "observed": alone, "verdict": verdict})
+    return out
+
+
+def _comparison_key(row: dict) -> tuple:
+    return (row.get("touchpoint"), row.get("metric"), row.get("segment_kind"), str(row.get("segment")))
 
 
 def _gradient_series(priced: pd.DataFrame, rows: pd.DataFrame, seed: int) -> list[dict]:
@@ -248,6 +307,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
                 "shortfall": shortfall_records(audit, result["params"]["min_n"])},
         comparisons=result["comparisons"], cases=result["cases"], gradient=result["gradient"],
         paired=result["paired"],
+        by_grade=result["by_grade"],
     )
     db.session.add(snapshot)
     counts = upsert_findings(audit, FINDING_SOURCE, result["findings"])

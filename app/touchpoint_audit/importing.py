@@ -17,6 +17,7 @@ from app.extensions import db
 from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer
 from app.touchpoint_audit.channels import vocabulary
+from app.touchpoint_audit.labels import EVIDENCE_GRADE_LABELS
 from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint
 from app.touchpoint_audit.rules import check_row, status_from_tenure
 from app.web.bulk import write_once_more_on_collision
@@ -36,6 +37,7 @@ COLUMNS = {
     "channel": ["Kanal", "Vertriebskanal"],
     "observed_at": ["date", "observed_on", "Datum", "Beobachtet am", "Zeitpunkt"],
     "note": ["Notiz", "Bemerkung", "Kommentar", "comment"],
+    "evidence_grade": ["grade", "evidence", "Evidenzgrad", "Nachweisart", "Nachweis", "Beleg", "Belegart"],
 }
 REQUIRED = ("touchpoint", "metric", "value")
 MAX_PROBLEMS = 200
@@ -165,7 +167,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         customer = customers.get(cells["customer_id"]) if cells["customer_id"] else None
         if cells["customer_id"] and customer is None:
             found["customer_id"] = _("There is no customer with the number “%(no)s”.", no=cells["customer_id"][:40])
-        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when, channels)
+        checked = check_row(audit, metric, cells, customer, found["customer_id"] is not None, when, channels,
+                            default_grade="system")
         found.update(checked.errors)
         for column, message in found.items():
             if message:
@@ -173,7 +176,9 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
         for column, message in _row_warnings(audit, cells, customer, when, dated=not pd.isna(dates.iloc[i])):
             problem(row, column, message, "warning")
         content = "\x1f".join([str(metric.id), cells["value"], cells["customer_status"], cells["customer_id"],
-                               cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]])
+                               cells["product_key"], cells["channel"], cells["observed_at"], cells["note"]]
+                              # a grade only when given: a file without the column keeps its old fingerprints
+                              + ([cells["evidence_grade"]] if cells["evidence_grade"] else []))
         occurrence = seen.get(content, 0)
         seen[content] = occurrence + 1
         fingerprint = hashlib.sha256(f"{content}\x1e{occurrence}".encode()).hexdigest()
@@ -186,7 +191,8 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
             sample.append({**checked.values, ROW_COLUMN: row, "touchpoint": metric.touchpoint.name(locale),
                            "metric": metric.name(locale), "observed_at": when,
                            "customer_id": customer.customer_no if customer else cells["customer_id"] or None,
-                           "customer_status": _status_label(checked.values.get("customer_status"))})
+                           "customer_status": _status_label(checked.values.get("customer_status")),
+                           "evidence_grade": _grade_label(checked.values.get("evidence_grade"))})
         label = f"{metric.touchpoint.name(locale)} · {metric.name(locale)}"
         report.per_metric[label] = report.per_metric.get(label, 0) + 1
     report.read = build_preview(header, sample, _PREVIEW_FIELDS, ROW_COLUMN, always=("touchpoint", "metric", "value"))
@@ -202,12 +208,17 @@ def check_file(audit: Audit, data: bytes, filename: str, created_by_id: int | No
 
 _PREVIEW_FIELDS = [("touchpoint", "text"), ("metric", "text"), ("value", "number"), ("customer_status", "text"),
                    ("customer_id", "text"), ("product_key", "text"), ("channel", "text"), ("observed_at", "date"),
-                   ("note", "text")]
+                   ("note", "text"), ("evidence_grade", "text")]
 
 
 def _status_label(status: str | None) -> str | None:
     """A customer status in the user's language."""
     return {"new": _("new customer"), "existing": _("existing customer")}.get(status or "", status)
+
+
+def _grade_label(grade: str | None) -> str | None:
+    """An evidence grade in the user's language."""
+    return str(EVIDENCE_GRADE_LABELS[grade]) if grade in EVIDENCE_GRADE_LABELS else grade
 
 
 def _unknown_metric(cells: dict, lookup: dict) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import AnalysisSnapshot, Metric, Touchpoint
 from app.web.i18n import fmt_money, fmt_number, fmt_percent, lang
-from audits import CUSTOMER_STATUSES
+from audits import CUSTOMER_STATUSES, EVIDENCE_GRADES
 
 AUDIT_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "review": _l("In review"),
                        "published": _l("Published")}
@@ -26,6 +26,8 @@ KIND_LABELS = {"case": _l("Cases above new-business price"), "aggregate": _l("Ex
 HEATMAP_KIND_LABELS = {"overall": "", **{kind.key: kind.short_label for kind in KINDS if kind.compared}}
 SEGMENT_KIND_LABELS = {"overall": _l("All existing customers"),
                        **{kind.key: kind.label for kind in KINDS if kind.compared}, "product": _l("Product")}
+EVIDENCE_GRADE_LABELS = dict(zip(EVIDENCE_GRADES, (_l("observed"), _l("system record"), _l("self-reported")),
+                                 strict=True))
 CUSTOMER_STATUS_LABELS = dict(zip(CUSTOMER_STATUSES, (_l("New customer"), _l("Existing customer")), strict=True))
 
 
@@ -342,6 +344,7 @@ def template_helpers() -> dict:
         "audit_status_labels": AUDIT_STATUS_LABELS, "finding_status_labels": FINDING_STATUS_LABELS,
         "severity_labels": SEVERITY_LABELS, "severity_badge": SEVERITY_BADGE, "kind_labels": KIND_LABELS,
         "segment_kind_labels": SEGMENT_KIND_LABELS, "customer_status_labels": CUSTOMER_STATUS_LABELS,
+        "evidence_grade_labels": EVIDENCE_GRADE_LABELS,
         "segment_label": segment_label, "metric_label": metric_label, "finding_title": finding_title,
         "default_action": default_action, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n, "effect_units": effect_units,

@@ -11,11 +11,11 @@ from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
-from app.touchpoint_audit.models import Metric, Observation, ObservationPair, Scenario, Touchpoint
+from app.touchpoint_audit.models import Evidence, Metric, Observation, ObservationPair, Scenario, Touchpoint
 from app.touchpoint_audit.quotas import due_for
 
 __all__ = ["latest_segmentation_run_id", "customer_segments", "metric_catalog", "observation_frame", "pair_frame",
-           "due_for"]
+           "due_for", "evidence_summary"]
 
 
 def latest_segmentation_run_id() -> int | None:
@@ -62,8 +62,9 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
 
     Columns: observation_id, touchpoint, metric, value, customer_status, customer_id
     (the customer number, text; missing for anonymous new customers), product_key, channel,
-    observed_at, tenure_years (from customer_since, existing customers only), abc,
-    potential, tier (from segmentation run ``run_id``, default the latest).
+    observed_at, evidence_grade (observed, system, self_reported), tenure_years (from
+    customer_since, existing customers only), abc, potential, tier (from segmentation run
+    ``run_id``, default the latest).
     """
     query = (
         sa.select(
@@ -71,6 +72,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
             Metric.key.label("metric"), Observation.value, Observation.customer_status,
             Observation.customer_id.label("customer_pk"), Customer.customer_no.label("customer_id"),
             Customer.customer_since, Observation.product_key, Observation.channel, Observation.observed_at,
+            Observation.evidence_grade,
         )
         .join(Metric, Observation.metric_id == Metric.id)
         .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
@@ -80,7 +82,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     )
     frame = pd.DataFrame(db.session.execute(query).all(), columns=[
         "observation_id", "touchpoint", "metric", "value", "customer_status", "customer_pk", "customer_id",
-        "customer_since", "product_key", "channel", "observed_at",
+        "customer_since", "product_key", "channel", "observed_at", "evidence_grade",
     ])
     frame["value"] = frame["value"].astype("float64")
     frame["observed_at"] = pd.to_datetime(frame["observed_at"])
@@ -136,3 +138,14 @@ def pair_frame(audit_id: int) -> pd.DataFrame:
     for column in ("value_new", "value_existing"):
         frame[column] = frame[column].astype("float64")
     return frame
+def evidence_summary(audit_id: int) -> dict:
+    """The audit's observations per evidence grade and how many of them carry a photo or file:
+    {"n": all, "with_evidence": k, "files": photos and files, "by_grade": {grade: n}}."""
+    by_grade = dict(db.session.execute(
+        sa.select(Observation.evidence_grade, sa.func.count(Observation.id))
+        .where(Observation.audit_id == audit_id).group_by(Observation.evidence_grade)).all())
+    with_evidence, files = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(Evidence.observation_id)), sa.func.count(Evidence.id))
+        .join(Observation, Evidence.observation_id == Observation.id).where(Observation.audit_id == audit_id)).one()
+    return {"n": int(sum(by_grade.values())), "with_evidence": int(with_evidence or 0), "files": int(files or 0),
+            "by_grade": {grade: int(n) for grade, n in by_grade.items()}}

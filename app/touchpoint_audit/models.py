@@ -105,6 +105,9 @@ AUDIT_TRANSITIONS = {
 FINDING_KINDS = ("case", "aggregate", "price_walking", "aftersales", "manual")
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "wont_fix")
 SEVERITIES = ("critical", "high", "medium", "low")
+# How strong an observation's evidence is: seen in a test call or visit, read from a
+# company system, or a customer's own statement. The words for each are in audits.EVIDENCE_GRADE_ALIASES.
+EVIDENCE_GRADES = ("observed", "system", "self_reported")
 
 audit_metrics = sa.Table(
     "audit_metrics",
@@ -190,18 +193,54 @@ class Observation(db.Model):
     # The sending system's id of an observation that came through the HTTP API: sending
     # the same batch again stores nothing twice.
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # observed (a test call or visit), system (a system's record), self_reported (a customer's statement)
+    evidence_grade: so.Mapped[str] = so.mapped_column(sa.String(14), default="observed", server_default="observed")
 
     metric: so.Mapped[Metric] = so.relationship()
     customer: so.Mapped[Customer | None] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()
+    evidence: so.Mapped[list[Evidence]] = so.relationship(
+        back_populates="observation", cascade="all, delete-orphan", passive_deletes=True, order_by="Evidence.id")
 
     __table_args__ = (
         sa.UniqueConstraint("audit_id", "import_fingerprint", name="uq_observations_audit_fingerprint"),
         sa.UniqueConstraint("audit_id", "external_id", name="uq_observations_audit_external_id"),
         sa.CheckConstraint("customer_status IN ('new', 'existing')", name="customer_status_known"),
+        sa.CheckConstraint("evidence_grade IN ('observed', 'system', 'self_reported')", name="evidence_grade_known"),
         sa.Index("ix_observations_audit_metric", "audit_id", "metric_id"),
         sa.Index("ix_observations_audit_author", "audit_id", "created_by_id", "id"),
     )
+
+
+class Evidence(db.Model):
+    """A photo or file that backs an observation, kept in the database so every app server sees it.
+
+    Photos are stored re-encoded (no EXIF, no location, orientation applied) with a small JPEG
+    thumbnail; a PDF is stored as sent and has no thumbnail. The bytes are deferred: lists read
+    only the metadata."""
+
+    __tablename__ = "observation_evidence"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    observation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("observations.id", ondelete="CASCADE"), index=True)
+    # image/jpeg, image/png, image/webp, application/pdf: what the content is, never what the name says
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(120))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    width: so.Mapped[int | None]
+    height: so.Mapped[int | None]
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    thumbnail: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    observation: so.Mapped[Observation] = so.relationship(back_populates="evidence")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class Finding(db.Model):
@@ -465,3 +504,6 @@ class ScheduledRound(db.Model):
     quota_observations: so.Mapped[int] = so.mapped_column(default=0)
     quota_pairs: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # The comparisons run again on the observations of one evidence grade each:
+    # {grade: [comparison records]}; None for analyses made before grades existed.
+    by_grade: so.Mapped[dict | None] = so.mapped_column(sa.JSON)

@@ -6,12 +6,22 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.accounts.models import User
 from app.extensions import db
 from app.segments.kinds import value_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
+from app.touchpoint_audit.evidence_files import (
+    MAX_BYTES,
+    MAX_PER_OBSERVATION,
+    EvidenceRefused,
+    attach,
+    check_uploads,
+    too_large_message,
+    uploaded_files,
+)
 from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit, Metric, Observation
 from app.touchpoint_audit.rules import (
@@ -32,7 +42,14 @@ from segmentation.definitions import PROFIT_TIERS
 
 bp = Blueprint("observations", __name__, template_folder="templates")
 bp.context_processor(template_helpers)
-bp.context_processor(lambda: {"unit_labels": UNIT_LABELS, "channels": lambda: vocabulary().choices(lang())})
+bp.context_processor(lambda: {"unit_labels": UNIT_LABELS, "channels": lambda: vocabulary().choices(lang()),
+                              "evidence_limits": {"max_mb": MAX_BYTES // (1024 * 1024), "max_files": MAX_PER_OBSERVATION}})
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """Photos over the request limit: a clear 413, nothing saved."""
+    return refused(too_large_message(), 413)
 
 RECENT = 10
 
@@ -105,17 +122,26 @@ def create(audit_id: int):
     if refusal is not None:
         return refusal
     checked = check_observation(audit, request.form)
+    cleaned = []
+    if checked.ok:
+        try:
+            cleaned = check_uploads(uploaded_files())
+        except EvidenceRefused as exc:
+            if exc.status == 413:
+                return refused(exc.message, 413)
+            checked.errors["evidence"] = exc.message
     if not checked.ok:
         context = _context(audit, dict(request.form), checked.errors)
         return render("observations/log.html", block="panel", status=422, audits=[], **context)
     observation = Observation(audit_id=audit.id, created_by_id=current_user.id, **checked.values)
+    attach(observation, cleaned)
     db.session.add(observation)
     db.session.commit()
     if not wants_fragment():
         flash(_("Observation saved."), "success")
         return redirect(url_for("observations.log", audit_id=audit.id, metric_id=observation.metric_id), code=303)
     # Keep touchpoint+metric (and product/channel) for the next entry; the value field gets the focus.
-    keep = {k: request.form.get(k, "") for k in ("metric_id", "product_key", "channel", "observed_on")}
+    keep = {k: request.form.get(k, "") for k in ("metric_id", "product_key", "channel", "observed_on", "evidence_grade")}
     return render("observations/log.html", block="panel", audits=[], **_context(audit, keep, saved=observation))
 
 
@@ -247,6 +273,7 @@ def edit(observation_id: int):
             "customer_q": observation.customer.customer_no if observation.customer else "",
             "customer_status": observation.customer_status,
             "observed_on": observation.observed_at.date().isoformat(),
+            "evidence_grade": observation.evidence_grade,
             **{name: getattr(observation, name) or "" for name in TEXT_FIELDS},
         }
         errors = {}

@@ -19,7 +19,7 @@ from app.touchpoint_audit.models import Audit, Metric, Observation, Touchpoint, 
 from app.web.args import db_int
 from app.web.i18n import lang
 from app.web.security import has_role
-from audits import customer_status
+from audits import customer_status, evidence_grade
 from tabular import BOOLEAN_WORDS, parse_amount
 
 # The longest texts an observation holds; a longer one is refused, never cut (two
@@ -168,7 +168,7 @@ def check_channel(word: str, channels: Vocabulary) -> tuple[str | None, str | No
 
 def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Customer | None,
               customer_problem: bool, observed_at: dt.datetime | None,
-              channels: Vocabulary | None = None) -> Checked:
+              channels: Vocabulary | None = None, default_grade: str = "observed") -> Checked:
     """The rule of an observation's fields, however it comes in (the log form, its inline check,
     the bulk import): the value for the metric, the customer status (a spelling of the status
     vocabulary, else from the customer's tenure at ``observed_at``), the product key the metric
@@ -176,7 +176,9 @@ def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Cu
     (``channels``; read when not given); the text fields trimmed to their length.
 
     ``customer`` is the customer the row names, ``customer_problem`` says it named one that does
-    not exist (then a missing status is not reported as well). Problems are keyed by field.
+    not exist (then a missing status is not reported as well). The evidence grade is a spelling
+    of the grade vocabulary, else ``default_grade`` (the log form: observed; a file import: a
+    system record). Problems are keyed by field.
     """
     checked = Checked()
     if metric is not None:
@@ -193,6 +195,14 @@ def check_row(audit: Audit, metric: Metric | None, fields: Mapping, customer: Cu
     elif status is None and not customer_problem:
         checked.errors["customer_status"] = _("Choose new or existing customer.")
     checked.values["customer_status"] = status
+
+    grade_word = str(fields.get("evidence_grade") or "").strip()
+    grade = evidence_grade(grade_word) if grade_word else default_grade
+    if grade is None:
+        checked.errors["evidence_grade"] = _("“%(value)s” is not an evidence grade (observed, system record, "
+                                             "self-reported; beobachtet, Systemdatensatz, Selbstauskunft).",
+                                             value=grade_word[:40])
+    checked.values["evidence_grade"] = grade
 
     texts = {name: str(fields.get(name) or "").strip() for name in TEXT_FIELDS}
     product = texts["product_key"]

@@ -19,6 +19,7 @@ from app.segments.models import SegmentationRun
 from app.touchpoint_audit import analysis, charts, importing
 from app.touchpoint_audit.analysis import DEFAULT_PARAMS, audit_params, latest_snapshot, run_analysis
 from app.touchpoint_audit.charts import comparison_tooltip
+from app.touchpoint_audit.evidence_files import evidence_of
 from app.touchpoint_audit.forms import AuditForm, ObservationUploadForm
 from app.touchpoint_audit.labels import (
     AUDIT_STATUS_LABELS,
@@ -43,6 +44,7 @@ from app.web.i18n import fmt_number, fmt_percent, lang
 from app.web.jobs import enqueue
 from app.web.rendering import render
 from app.web.security import allow, any_user, has_role, require
+from audits import EVIDENCE_GRADES
 
 bp = Blueprint("audits", __name__, url_prefix="/audits", template_folder="templates")
 bp.context_processor(template_helpers)
@@ -348,28 +350,45 @@ def round_changes(audit: Audit, snapshot, names: dict) -> dict | None:
 OBSERVATIONS_SHOWN = 200
 
 
+#: The comparison page's evidence filter: all observations, or those of one grade.
+GRADE_FILTERS = ("all", *EVIDENCE_GRADES)
+
+
+def _matching(rows, touchpoint: str, metric: str, segment_kind: str, segment: str) -> dict | None:
+    return next((r for r in rows or [] if r.get("touchpoint") == touchpoint and r.get("metric") == metric
+                 and r.get("segment_kind") == segment_kind and str(r.get("segment")) == segment), None)
+
+
 @bp.route("/<int:audit_id>/comparisons/<touchpoint>/<metric>/<segment_kind>/<segment>")
 @allow("manager", "leadership")
 def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, segment: str):
     """One comparison of the latest analysis: its figures, the distribution of its
-    observations per group, the observations, its cases and the settings used."""
+    observations per group, the observations with their evidence, its cases and the settings
+    used; ``?grade=`` shows it on the observations of one evidence grade (the comparison the
+    analysis ran again on that grade alone)."""
     audit = audit_for(audit_id)
 
     snapshot = latest_snapshot(audit.id)
     if snapshot is None:
         abort(404)
-    row = next((r for r in snapshot.comparisons or [] if r.get("touchpoint") == touchpoint
-                and r.get("metric") == metric and r.get("segment_kind") == segment_kind
-                and str(r.get("segment")) == segment), None)
+    row = _matching(snapshot.comparisons, touchpoint, metric, segment_kind, segment)
     found = db.session.execute(
         db.select(Metric).join(Touchpoint).where(Touchpoint.key == touchpoint, Metric.key == metric)).scalar()
     if row is None or found is None:
         abort(404)
+    grade = request.args.get("grade", "all")
+    grade = grade if grade in GRADE_FILTERS else "all"
+    # an analysis made before grades has none (None); a grade without observations has no rows
+    graded = grade == "all" or snapshot.by_grade is not None
+    if grade != "all":
+        row = _matching((snapshot.by_grade or {}).get(grade), touchpoint, metric, segment_kind, segment)
     names = metric_names()
     unit = unit_of(names, touchpoint, metric)
+    query = db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
+    if grade != "all":
+        query = query.where(Observation.evidence_grade == grade)
     observations = db.session.scalars(
-        db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
-        .options(selectinload(Observation.customer))
+        query.options(selectinload(Observation.customer))
         .order_by(Observation.observed_at.desc(), Observation.id.desc())).all()
     existing = [o for o in observations if o.customer_status == "existing"]
     if segment_kind == "product":
@@ -386,22 +405,30 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
         new = [o for o in new if o.product_key == segment]
     shown = sorted(new + existing, key=lambda o: (o.observed_at, o.id), reverse=True)
     customer_numbers = {o.customer.customer_no for o in existing if o.customer is not None}
+    in_grade = {o.id for o in observations}
     cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}
              for c in (snapshot.cases or {}).get("flagged") or []
              if c.get("touchpoint") == touchpoint and c.get("metric") == metric
-             and (segment_kind == "overall" or c.get("customer_id") in customer_numbers)]
+             and (segment_kind == "overall" or c.get("customer_id") in customer_numbers)
+             and (grade == "all" or c.get("observation_id") in in_grade)]
+    evidence = evidence_of([o.id for o in shown[:OBSERVATIONS_SHOWN]]
+                           + [c["observation_id"] for c in cases if c.get("observation_id") is not None])
     run = None
     if snapshot.segmentation_run_id is not None:
 
         run = db.session.get(SegmentationRun, snapshot.segmentation_run_id)
     return render("audits/comparison.html", audit=audit, snapshot=snapshot, row=row, names=names, unit=unit,
-                  effect=comparison_effect(row, unit), where=metric_label_of(names, touchpoint, metric),
+                  effect=comparison_effect(row, unit) if row else None,
+                  where=metric_label_of(names, touchpoint, metric),
                   segment_name=segment_label(segment_kind, segment),
                   distribution=[(_("New customers"), distribution([o.value for o in new])),
                                 (_("Existing customers"), distribution([o.value for o in existing]))],
                   observations=shown[:OBSERVATIONS_SHOWN], n_observations=len(shown), cases=cases, run=run,
                   settings={k: v for k, v in (snapshot.params or {}).items() if k not in ("findings", "shortfall")},
-                  paired=snapshot.paired or [])
+                  paired=snapshot.paired or [],
+                  grade=grade, grade_filters=GRADE_FILTERS, graded=graded,
+                  evidence=evidence, args=dict(touchpoint=touchpoint, metric=metric, segment_kind=segment_kind,
+                                               segment=segment))
 
 
 def metric_label_of(names: dict, touchpoint: str, metric: str) -> str:

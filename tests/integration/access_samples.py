@@ -58,6 +58,20 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
         db.session.flush()
         observations[role] = obs.id
     observations["default"] = observations["manager"]
+    # evidence: a photo on each role's own observation (the service user's is in its assigned audit)
+    from app.touchpoint_audit.models import Evidence
+    from tests.integration.evidence_samples import jpeg_bytes
+
+    evidence = {}
+    for role, user in users.items():
+        photo = jpeg_bytes()
+        item = Evidence(observation_id=observations[role], content_type="image/jpeg", filename="foto.jpg",
+                        size=len(photo), sha256="0" * 64, width=8, height=8, data=photo, thumbnail=photo,
+                        created_by_id=user.id)
+        db.session.add(item)
+        db.session.flush()
+        evidence[role] = item.id
+    evidence["default"] = evidence["manager"]
     finding = Finding(audit_id=audit.id, key="manual:sample", kind="manual", source="manual", title="Sample")
     # Service staff see only the actions they own: their sample is one.
     owned = Finding(audit_id=audit.id, key="manual:owned", kind="manual", source="manual", title="Owned",
@@ -66,6 +80,7 @@ def _audit_samples(users, customer_id: int) -> dict[str, object]:
     db.session.flush()
     return {"audit_id": audit.id, "observation_id": observations,
             "finding_id": {"service": owned.id, "default": finding.id},
+            "evidence_id": evidence,
             "touchpoint_id": db.session.scalar(db.select(Touchpoint.id).limit(1)), "metric_id": metric.id,
             "channel_id": db.session.scalar(db.select(Channel.id).limit(1)),
             # a comparison's page (404 for every allowed role: the sample audit has no analysis)
