@@ -49,6 +49,8 @@ from app.touchpoint_audit.labels import (
     metric_label,
     metric_names,
     segment_label,
+    trajectory_risk,
+    trajectory_risk_text,
     unit_of,
 )
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding
@@ -338,6 +340,7 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "brief_actions": BRIEF_ACTIONS, "trend_both": trend_both, "trend_listed": trend_listed, "trend_effect": trend_effect,
         "trend_interval": trend_interval, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n,
+        "trajectory_risk": trajectory_risk, "trajectory_risk_text": trajectory_risk_text,
         "chain": chain, "chain_roles": CHAIN_ROLES, "previous": previous, "trend": trend,
         "generated_by": generated_by, "generated_at": generated_at, "names": names,
         "segment_label": segment_label, "metric_label": metric_label,

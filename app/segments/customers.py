@@ -23,12 +23,17 @@ from app.segments.kinds import BY_KEY, class_label
 from app.segments.models import ChecklistEntry, Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
 from app.segments.search import fold
+from app.touchpoint_audit.labels import finding_title, metric_names, trajectory_risk, trajectory_risk_definition
+from app.touchpoint_audit.loaders import PENALISED_KINDS, penalised_condition
+from app.touchpoint_audit.models import Finding
+from app.touchpoint_audit.rules import may_see_finding
 from app.web import uploads
+from app.web.args import optional_id
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
 from app.web.jobs import enqueue
 from app.web.rendering import htmx_response, render
-from app.web.security import allow, any_user, has_role
+from app.web.security import allow, any_user, has_role, require
 from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
 
 bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="templates")
@@ -69,6 +74,7 @@ class Listing:
     ranked: sa.Select | None = None
     column: sa.ColumnElement | None = None  # the sort key
     counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
+    finding: Finding | None = None  # the finding whose penalised customers the list is limited to
 
     def total(self) -> int:
         """How many customers the list holds."""
@@ -126,6 +132,22 @@ class Listing:
         return {**self.active, **({"q": self.q} if self.q else {}), "sort": self.sort, "dir": self.direction}
 
 
+def finding_filter(args) -> Finding | None:
+    """The finding named by ``?finding=`` whose penalised customers the list shows (None: no such filter).
+
+    404 for anything that names no finding with penalised customers (not a number, unknown, too
+    large, another kind), 403 for a finding the user may not see: never the list instead."""
+    raw = args.get("finding", "")
+    if raw == "":
+        return None
+    finding_id = optional_id(raw)
+    finding = db.session.get(Finding, finding_id) if finding_id is not None else None
+    if finding is None or finding.kind not in PENALISED_KINDS:
+        abort(404)
+    require(may_see_finding(finding))
+    return finding
+
+
 def customer_listing(args) -> Listing:
     """The filtered, searched and sorted customers of the latest run, as the list and its export show them."""
     show_money = has_role("manager", "leadership")
@@ -146,6 +168,11 @@ def customer_listing(args) -> Listing:
         classes.append(CustomerSegment.burr.is_(True))
         active["burr"] = "1"
     query = query.where(*classes)
+    finding = finding_filter(args)
+    if finding is not None:
+        # the penalised customers as the list's run places them (its segment row is the one joined)
+        query = query.where(penalised_condition(finding))
+        active["finding"] = str(finding.id)
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
@@ -169,13 +196,14 @@ def customer_listing(args) -> Listing:
     # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
     query = query.order_by(order if column.class_ is Customer else order.nulls_last(), Customer.customer_no)
     # How many: without a search, counted from one table (each run's row has its customer).
+    # (A finding's customers are counted over the filtered query itself.)
     counted = None
-    if not term and not classes:
+    if not term and not classes and finding is None:
         counted = sa.select(sa.func.count()).select_from(Customer)
-    elif not term and run is not None:
+    elif not term and run is not None and finding is None:
         counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
             CustomerSegment.run_id == run.id, *classes)
-    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)
+    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted, finding)
 
 
 @bp.route("/")
@@ -195,8 +223,23 @@ def index():
         params=listing.params, next_params=next_params, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
-        label=lambda kind, key: class_label(kind, key, lang()),
+        label=lambda kind, key: class_label(kind, key, lang()), **_finding_context(listing),
     )
+
+
+def _finding_context(listing: Listing) -> dict:
+    """What the list says about a finding it is limited to: its title, what "penalised" means,
+    the run its figure was counted in, and the list without that filter."""
+    finding = listing.finding
+    if finding is None:
+        return {"finding": None}
+    risk = trajectory_risk(finding)
+    return {
+        "finding": finding, "finding_title": finding_title(finding, metric_names()),
+        "finding_definition": trajectory_risk_definition(finding, listing.show_money),
+        "finding_run_id": risk["run_id"] if risk else None,
+        "without_finding": {k: v for k, v in listing.params.items() if k != "finding"},
+    }
 
 
 LIST_COLUMNS = (

@@ -14,11 +14,15 @@ from flask import current_app, url_for
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS
+from app.segments.models import SegmentationRun
 from app.touchpoint_audit.loaders import (
+    PENALISED_KINDS,
     customer_segments,
     latest_segmentation_run_id,
     metric_catalog,
     observation_frame,
+    penalised_segments,
+    trajectory_risk,
 )
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert_findings
 from app.web.jobs import report
@@ -226,6 +230,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     catalog = metric_catalog()
     params = audit_params(audit) if params is None else params
     result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id))
+    add_trajectory_risk(audit.id, result["findings"], db.session.get(SegmentationRun, run_id) if run_id else None)
     if keep is not None:
         flagged = result["all_flagged_cases"]
         keep["flagged_cases"] = records(flagged) if len(flagged) else []
@@ -239,6 +244,17 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     snapshot.params = {**snapshot.params, "findings": counts}
     db.session.flush()
     return snapshot
+
+
+def add_trajectory_risk(audit_id: int, specs: list[dict], run: SegmentationRun | None) -> None:
+    """Store on each root-cause finding how many of its penalised customers shrink and the
+    contribution a year at risk (``figures['trajectory']``; one query per finding)."""
+    for spec in specs:
+        if spec["kind"] in PENALISED_KINDS:
+            risk = trajectory_risk(audit_id, spec["touchpoint_key"], spec["metric_key"],
+                                   penalised_segments(spec["figures"]), run)
+            if risk is not None:
+                spec["figures"]["trajectory"] = risk
 
 
 def segment_sizes(run_id: int | None) -> dict:
