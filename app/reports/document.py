@@ -50,6 +50,8 @@ from app.touchpoint_audit.labels import (
     metric_label,
     metric_names,
     segment_label,
+    trajectory_risk,
+    trajectory_risk_text,
     unit_of,
 )
 from app.touchpoint_audit.loaders import evidence_summary
@@ -228,6 +230,18 @@ def segmentation_run(run_id: int | None):
     return db.session.get(SegmentationRun, run_id)
 
 
+def has_an_effect(block) -> bool:
+    """Whether a segment's outcomes are enough for at least one after-sales effect (the report
+    gives it a row; every flagged effect has one)."""
+    return any(e.get("status") != "insufficient_data" and e.get("difference") is not None for e in block.effects)
+
+
+def split_by_data(kinds: dict) -> dict:
+    """Per segment kind: (segments with an after-sales effect, segments with too few outcomes)."""
+    return {kind: ([b for b in blocks if has_an_effect(b)], [b for b in blocks if not has_an_effect(b)])
+            for kind, blocks in kinds.items()}
+
+
 # The axis label of the report's charts: the metric's unit in the report's language.
 def unit_word(unit: str) -> str:
     """'Sekunden', 'Stunden', '€', 'Punkte' … for a metric's unit key."""
@@ -280,9 +294,10 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
     progress(0.35, _("After-sales"))
     as_window = window_for(audit)
     aftersales = analyse(start=as_window[0], end=as_window[1], lang=lang)
+    # the chart of all customers only: per segment the report gives one table row each
     aftersales_charts = {
-        kind: chart(blocks, str(AS_KINDS[kind]), with_reference=(kind == "overall"))
-        for kind, blocks in aftersales.kinds.items()
+        kind: chart(blocks, str(AS_KINDS[kind]), with_reference=True)
+        for kind, blocks in aftersales.kinds.items() if kind == "overall"
     }
     progress(0.5, _("Segments and trend"))
     run_id = snapshot.segmentation_run_id if snapshot else None
@@ -331,7 +346,8 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "audit": audit, "lang": lang, "snapshot": snapshot, "params": params, "findings": findings,
         "top_findings": top_findings(findings), "cases": cases, "touchpoints": touchpoints,
         "flagged": flagged, "insufficient": insufficient, "aftersales": aftersales,
-        "aftersales_charts": aftersales_charts, "aftersales_kinds": AS_KINDS, "cell_label": cell_label,
+        "aftersales_charts": aftersales_charts, "aftersales_split": split_by_data(aftersales.kinds),
+        "aftersales_kinds": AS_KINDS, "cell_label": cell_label,
         "reference_label": reference_label(lang), "segment_counts": segment_counts,
         "segment_charts": segment_charts, "segments_seen": segments_seen, "heat": heat,
         "segment_figures": segment_figures, "run": run,
@@ -340,6 +356,7 @@ def report_context(audit: Audit, lang: str, generated_by: User | None, generated
         "brief_actions": BRIEF_ACTIONS, "trend_both": trend_both, "trend_listed": trend_listed, "trend_effect": trend_effect,
         "trend_interval": trend_interval, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n,
+        "trajectory_risk": trajectory_risk, "trajectory_risk_text": trajectory_risk_text,
         "chain": chain, "chain_roles": CHAIN_ROLES, "previous": previous, "trend": trend,
         "generated_by": generated_by, "generated_at": generated_at, "names": names,
         "segment_label": segment_label, "metric_label": metric_label,

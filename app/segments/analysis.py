@@ -49,6 +49,7 @@ class Listing:
     ranked: sa.Select | None = None
     column: sa.ColumnElement | None = None  # the sort key
     counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
+    limited_by: object | None = None  # the record ``limited_to`` came from (e.g. a finding), for the page
 
     def total(self) -> int:
         """How many customers the list holds."""
@@ -111,9 +112,11 @@ def may_see_money() -> bool:
     return has_role("manager", "leadership")
 
 
-def customer_listing(args, run: SegmentationRun | None = None) -> Listing:
+def customer_listing(args, run: SegmentationRun | None = None,
+                     limited_to: tuple[str, str, sa.ColumnElement] | None = None) -> Listing:
     """The filtered, searched and sorted customers of ``run`` (default: the latest), as the list,
-    its export and the HTTP API show them."""
+    its export and the HTTP API show them. ``limited_to`` = (argument, value, condition on
+    ``Customer``/``CustomerSegment``) narrows the list further, e.g. to a finding's penalised customers."""
     show_money = may_see_money()
     run = run if run is not None else latest_run()
     query = sa.select(Customer, CustomerSegment)
@@ -132,6 +135,10 @@ def customer_listing(args, run: SegmentationRun | None = None) -> Listing:
         classes.append(CustomerSegment.burr.is_(True))
         active["burr"] = "1"
     query = query.where(*classes)
+    if limited_to is not None:
+        name, value, condition = limited_to
+        query = query.where(condition)
+        active[name] = value
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
@@ -155,10 +162,11 @@ def customer_listing(args, run: SegmentationRun | None = None) -> Listing:
     # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
     query = query.order_by(order if column.class_ is Customer else order.nulls_last(), Customer.customer_no)
     # How many: without a search, counted from one table (each run's row has its customer).
+    # (A limited list is counted over the filtered query itself.)
     counted = None
-    if not term and not classes:
+    if not term and not classes and limited_to is None:
         counted = sa.select(sa.func.count()).select_from(Customer)
-    elif not term and run is not None:
+    elif not term and run is not None and limited_to is None:
         counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
             CustomerSegment.run_id == run.id, *classes)
     return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)

@@ -14,19 +14,24 @@ from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.segments import charts, loaders
-from app.segments.analysis import FILTERS, customer_listing, may_see_money
+from app.segments.analysis import FILTERS, Listing, customer_listing, may_see_money
 from app.segments.exports import Column, table_bytes
 from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
 from app.segments.kinds import class_label
 from app.segments.models import ChecklistEntry, Customer, CustomerSegment
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
+from app.touchpoint_audit.labels import finding_title, metric_names, trajectory_risk, trajectory_risk_definition
+from app.touchpoint_audit.loaders import PENALISED_KINDS, penalised_condition
+from app.touchpoint_audit.models import Finding
+from app.touchpoint_audit.rules import may_see_finding
 from app.web import uploads
+from app.web.args import optional_id
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
 from app.web.jobs import enqueue
 from app.web.rendering import htmx_response, render
-from app.web.security import allow, any_user
+from app.web.security import allow, any_user, require
 from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_SEGMENTS, PROFIT_TIERS, TRAJECTORIES
 
 bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="templates")
@@ -37,11 +42,37 @@ def _options(kind: str, keys) -> list[tuple[str, str]]:
     return [(key, class_label(kind, key, lang())) for key in keys]
 
 
+def finding_filter(args) -> Finding | None:
+    """The finding named by ``?finding=`` whose penalised customers the list shows (None: no such filter).
+
+    404 for anything that names no finding with penalised customers (not a number, unknown, too
+    large, another kind), 403 for a finding the user may not see: never the list instead."""
+    raw = args.get("finding", "")
+    if raw == "":
+        return None
+    finding_id = optional_id(raw)
+    finding = db.session.get(Finding, finding_id) if finding_id is not None else None
+    if finding is None or finding.kind not in PENALISED_KINDS:
+        abort(404)
+    require(may_see_finding(finding))
+    return finding
+
+
+def listing_of(args) -> Listing:
+    """The customer list a request asks for, limited to a finding's penalised customers when
+    ``?finding=`` names one (as the list's run places them: its segment row is the one joined)."""
+    finding = finding_filter(args)
+    limited = None if finding is None else ("finding", str(finding.id), penalised_condition(finding))
+    listing = customer_listing(args, limited_to=limited)
+    listing.limited_by = finding
+    return listing
+
+
 @bp.route("/")
 @any_user
 def index():
     """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
-    listing = customer_listing(request.args)
+    listing = listing_of(request.args)
     total = listing.total()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -54,8 +85,23 @@ def index():
         params=listing.params, next_params=next_params, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
-        label=lambda kind, key: class_label(kind, key, lang()),
+        label=lambda kind, key: class_label(kind, key, lang()), **_finding_context(listing),
     )
+
+
+def _finding_context(listing: Listing) -> dict:
+    """What the list says about a finding it is limited to: its title, what "penalised" means,
+    the run its figure was counted in, and the list without that filter."""
+    finding = listing.limited_by
+    if finding is None:
+        return {"finding": None}
+    risk = trajectory_risk(finding)
+    return {
+        "finding": finding, "finding_title": finding_title(finding, metric_names()),
+        "finding_definition": trajectory_risk_definition(finding, listing.show_money),
+        "finding_run_id": risk["run_id"] if risk else None,
+        "without_finding": {k: v for k, v in listing.params.items() if k != "finding"},
+    }
 
 
 LIST_COLUMNS = (
@@ -81,7 +127,7 @@ def export(fmt: str):
     """The customers the list shows with its current filters, search and sort (all pages), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    listing = customer_listing(request.args)
+    listing = listing_of(request.args)
     columns = LIST_COLUMNS + (MONEY_COLUMNS if listing.show_money else ())
     fields = [Customer.customer_no, Customer.name, Customer.customer_since, CustomerSegment.abc_class,
               CustomerSegment.potential_segment, CustomerSegment.profit_tier, CustomerSegment.trajectory,

@@ -14,12 +14,16 @@ from flask import current_app, url_for
 
 from app.extensions import db
 from app.segments.kinds import AUDIT_KINDS
+from app.segments.models import SegmentationRun
 from app.touchpoint_audit.loaders import (
+    PENALISED_KINDS,
     customer_segments,
     latest_segmentation_run_id,
     metric_catalog,
     observation_frame,
     pair_frame,
+    penalised_segments,
+    trajectory_risk,
 )
 from app.touchpoint_audit.models import AnalysisSnapshot, Audit, Finding, upsert_findings
 from app.touchpoint_audit.quotas import shortfall
@@ -298,6 +302,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     catalog = metric_catalog()
     params = audit_params(audit) if params is None else params
     result = analyse_frame(frame, catalog, params, progress, segment_sizes(run_id), pair_frame(audit.id))
+    add_trajectory_risk(audit.id, result["findings"], db.session.get(SegmentationRun, run_id) if run_id else None)
     if keep is not None:
         flagged = result["all_flagged_cases"]
         keep["flagged_cases"] = records(flagged) if len(flagged) else []
@@ -321,6 +326,15 @@ def shortfall_records(audit: Audit, min_n: int) -> list[dict]:
     return [{"kind": row["kind"], "touchpoint": row["metric"].touchpoint.key, "metric": row["metric"].key,
              **{k: row[k] for k in ("new", "existing", "pairs", "min_n") if k in row}}
             for row in shortfall(audit, min_n)]
+def add_trajectory_risk(audit_id: int, specs: list[dict], run: SegmentationRun | None) -> None:
+    """Store on each root-cause finding how many of its penalised customers shrink and the
+    contribution a year at risk (``figures['trajectory']``; one query per finding)."""
+    for spec in specs:
+        if spec["kind"] in PENALISED_KINDS:
+            risk = trajectory_risk(audit_id, spec["touchpoint_key"], spec["metric_key"],
+                                   penalised_segments(spec["figures"]), run)
+            if risk is not None:
+                spec["figures"]["trajectory"] = risk
 
 
 def segment_sizes(run_id: int | None) -> dict:

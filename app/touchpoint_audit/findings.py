@@ -22,12 +22,13 @@ from app.touchpoint_audit.labels import (
     template_helpers,
 )
 from app.touchpoint_audit.models import FINDING_STATUSES, SEVERITIES, Audit, Finding, FindingComment, Metric, Touchpoint
+from app.touchpoint_audit.rules import may_see_finding
 from app.touchpoint_audit.views import audit_for, frozen_refusal
 from app.web.args import optional_id
 from app.web.i18n import lang
 from app.web.models import utcnow
 from app.web.rendering import render
-from app.web.security import allow, has_role, require
+from app.web.security import allow, require
 
 bp = Blueprint("findings", __name__, url_prefix="/findings", template_folder="templates")
 bp.context_processor(template_helpers)
@@ -103,10 +104,7 @@ def index():
 def _finding_or_404(finding_id: int) -> Finding:
     """The finding, 404 when it does not exist; service staff see only the ones they own."""
     finding = db.get_or_404(Finding, finding_id)
-    if has_role("manager", "leadership"):
-        audit_for(finding.audit_id)
-    else:
-        require(finding.owner_id is not None and finding.owner_id == current_user.id)
+    require(may_see_finding(finding))
     return finding
 
 

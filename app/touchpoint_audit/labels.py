@@ -2,17 +2,19 @@
 finding titles and default recommended actions (German and English via gettext)."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.aftersales.analysis import finding_title as aftersales_title
 from app.extensions import db
 from app.segments.kinds import KINDS, value_label
 from app.touchpoint_audit.models import AnalysisSnapshot, Metric, Touchpoint
-from app.web.i18n import fmt_money, fmt_number, fmt_percent, lang
+from app.web.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, lang
 from audits import CUSTOMER_STATUSES, EVIDENCE_GRADES
 
 AUDIT_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "review": _l("In review"),
@@ -284,6 +286,82 @@ def effect_units(effect: Effect | None) -> str:
     return _("≈ %(amount)s a year of tenure", amount=amount) if effect.kind == "slope" else _("≈ %(amount)s", amount=amount)
 
 
+# ------------------------------------------------------------------ penalised customers on a shrinking trajectory
+
+def trajectory_risk(finding) -> dict | None:
+    """A finding's stored trajectory context (how many of its penalised customers shrink, the
+    contribution a year at risk, the segmentation run), or None when it has none."""
+    risk = (finding.figures or {}).get("trajectory") if finding is not None else None
+    return risk if isinstance(risk, dict) and risk.get("penalised") is not None else None
+
+
+def _run_words(risk: dict) -> str:
+    try:
+        date = fmt_date(dt.date.fromisoformat(str(risk.get("run_date"))))
+    except ValueError:
+        date = "–"
+    return _("segmentation run %(id)s of %(date)s", id=risk.get("run_id"), date=date)
+
+
+def trajectory_risk_text(finding, show_money: bool) -> str:
+    """'12 of the 48 penalised customers are shrinking; €84,000 contribution a year at risk
+    (segmentation run 3 of 02.11.2026).' — the money only for roles that may see it."""
+    risk = trajectory_risk(finding)
+    if risk is None:
+        return ""
+    n, shrinking, run = fmt_number(risk["penalised"]), risk["shrinking"], _run_words(risk)
+    if not risk["penalised"]:
+        return _("No penalised customer of this finding is in %(run)s.", run=run)
+    if not shrinking:
+        return _("None of the %(n)s penalised customers is shrinking (%(run)s).", n=n, run=run)
+    amount = risk.get("contribution_year")
+    if show_money and amount is not None:
+        return ngettext("%(count)s of the %(n)s penalised customers is shrinking; %(amount)s contribution a year at "
+                        "risk (%(run)s).",
+                        "%(count)s of the %(n)s penalised customers are shrinking; %(amount)s contribution a year at "
+                        "risk (%(run)s).", shrinking, count=fmt_number(shrinking), n=n, amount=fmt_money(amount, 0),
+                        run=run)
+    return ngettext("%(count)s of the %(n)s penalised customers is shrinking (%(run)s).",
+                    "%(count)s of the %(n)s penalised customers are shrinking (%(run)s).", shrinking,
+                    count=fmt_number(shrinking), n=n, run=run)
+
+
+def trajectory_risk_short(finding, show_money: bool) -> str:
+    """The compact form for lists: '5 of 65 penalised customers shrinking · €18,741 contribution a
+    year at risk'; empty when none of them shrinks."""
+    risk = trajectory_risk(finding)
+    if risk is None or not risk["shrinking"]:
+        return ""
+    text = _("%(num)s of %(n)s penalised customers shrinking", num=fmt_number(risk["shrinking"]),
+             n=fmt_number(risk["penalised"]))
+    if show_money and risk.get("contribution_year") is not None:
+        text += " · " + _("%(amount)s contribution a year at risk", amount=fmt_money(risk["contribution_year"], 0))
+    return text
+
+
+def trajectory_risk_definition(finding, show_money: bool) -> str:
+    """What the figure counts, in words: who is penalised, in which run, and what the money is."""
+    risk = trajectory_risk(finding)
+    if risk is None:
+        return ""
+    run = _run_words(risk)
+    if risk.get("basis") == "segments":
+        segments = ", ".join(segment_label(kind, value) for kind, value in risk.get("segments") or [])
+        text = _("Penalised customers: the existing customers observed at this touchpoint and metric in this round "
+                 "who belong to a segment in which the gap holds (%(segments)s) in %(run)s.", segments=segments,
+                 run=run)
+    else:
+        text = _("Penalised customers: every existing customer observed at this touchpoint and metric in this round "
+                 "(the gap holds for all existing customers), with the trajectory of %(run)s.", run=run)
+    text += " " + _("Shrinking: a significant falling trend of the customer's value in that run.")
+    if show_money:
+        start, end = (risk.get("window") or [None, None])[:2]
+        text += " " + _("Contribution a year: their contribution margin in the run's window %(start)s – %(end)s, "
+                        "divided by its %(years)s years.", start=start, end=end,
+                        years=fmt_number(risk.get("window_years"), 1))
+    return text
+
+
 # ------------------------------------------------------------------ the answer
 
 SENTENCE_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -349,4 +427,6 @@ def template_helpers() -> dict:
         "default_action": default_action, "finding_effect": finding_effect, "effect_value": effect_value,
         "effect_interval": effect_interval, "effect_n": effect_n, "effect_units": effect_units,
         "unit_amount": unit_amount, "comparison_effect": comparison_effect, "unit_of": unit_of,
+        "trajectory_risk": trajectory_risk, "trajectory_risk_text": trajectory_risk_text,
+        "trajectory_risk_short": trajectory_risk_short, "trajectory_risk_definition": trajectory_risk_definition,
     }

@@ -13,9 +13,11 @@ from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
 from app.touchpoint_audit.models import Evidence, Metric, Observation, ObservationPair, Scenario, Touchpoint
 from app.touchpoint_audit.quotas import due_for
+from segmentation.windows import period_range
 
 __all__ = ["latest_segmentation_run_id", "customer_segments", "metric_catalog", "observation_frame", "pair_frame",
-           "due_for", "evidence_summary"]
+           "due_for", "evidence_summary", "PENALISED_KINDS", "penalised_segments", "penalised_condition",
+           "trajectory_risk", "window_years"]
 
 
 def latest_segmentation_run_id() -> int | None:
@@ -138,6 +140,8 @@ def pair_frame(audit_id: int) -> pd.DataFrame:
     for column in ("value_new", "value_existing"):
         frame[column] = frame[column].astype("float64")
     return frame
+
+
 def evidence_summary(audit_id: int) -> dict:
     """The audit's observations per evidence grade and how many of them carry a photo or file:
     {"n": all, "with_evidence": k, "files": photos and files, "by_grade": {grade: n}}."""
@@ -149,3 +153,83 @@ def evidence_summary(audit_id: int) -> dict:
         .join(Observation, Evidence.observation_id == Observation.id).where(Observation.audit_id == audit_id)).one()
     return {"n": int(sum(by_grade.values())), "with_evidence": int(with_evidence or 0), "files": int(files or 0),
             "by_grade": {grade: int(n) for grade, n in by_grade.items()}}
+
+
+# ------------------------------------------------------------------ a finding's penalised customers
+
+#: The finding kinds whose penalised customers are defined: the root-cause comparisons of a
+#: touchpoint × metric (they name the segments in which the gap holds).
+PENALISED_KINDS = ("aggregate",)
+
+
+def penalised_segments(figures: dict | None) -> list[tuple[str, str]]:
+    """The (kind, class) segments in which a finding's gap holds, from its ``segments`` list;
+    empty when it holds overall only (then every observed existing customer counts)."""
+    return [(s["segment_kind"], str(s["segment"])) for s in (figures or {}).get("segments") or []
+            if s.get("segment_kind") in COLUMNS and s.get("segment") is not None]
+
+
+def observed_existing(audit_id: int, touchpoint_key: str | None, metric_key: str | None) -> sa.Select:
+    """The ids of the existing customers observed at a touchpoint × metric in an audit round."""
+    return (sa.select(Observation.customer_id)
+            .join(Metric, Observation.metric_id == Metric.id)
+            .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+            .where(Observation.audit_id == audit_id, Touchpoint.key == touchpoint_key, Metric.key == metric_key,
+                   Observation.customer_status == "existing", Observation.customer_id.is_not(None))
+            .distinct())
+
+
+def in_segments(segments: list[tuple[str, str]], segment=CustomerSegment) -> sa.ColumnElement | None:
+    """The condition "in one of these segments" on a customer's segment row (None: no condition)."""
+    if not segments:
+        return None
+    return sa.or_(*(getattr(segment, COLUMNS[kind]) == value for kind, value in segments))
+
+
+def penalised_condition(finding, segment=CustomerSegment) -> sa.ColumnElement:
+    """The condition on ``Customer``/``segment`` (the segment row of the run in question) that
+    selects a finding's penalised customers: observed as existing customers at its touchpoint ×
+    metric in its round, and in a segment where its gap holds (any, when it holds overall only)."""
+    observed = Customer.id.in_(observed_existing(finding.audit_id, finding.touchpoint_key, finding.metric_key))
+    where = in_segments(penalised_segments(finding.figures), segment)
+    return observed if where is None else sa.and_(observed, where)
+
+
+def trajectory_risk(audit_id: int, touchpoint_key: str | None, metric_key: str | None,
+                    segments: list[tuple[str, str]], run: SegmentationRun | None) -> dict | None:
+    """How many penalised customers a finding has, how many of them shrink, and their contribution.
+
+    One query over the distinct observed customers, joined with segmentation run ``run``.
+    The contribution a year is the run's stored contribution (over its window) divided by the
+    window's length in years. None without a run."""
+    if run is None:
+        return None
+    observed = observed_existing(audit_id, touchpoint_key, metric_key).subquery()
+    segment = so.aliased(CustomerSegment)
+    shrinking = segment.trajectory == "shrinking"
+    query = (sa.select(sa.func.count(observed.c.customer_id),
+                       sa.func.count(sa.case((shrinking, 1))),
+                       sa.func.sum(sa.case((shrinking, segment.contribution))))
+             .select_from(observed)
+             .outerjoin(segment, sa.and_(segment.customer_id == observed.c.customer_id, segment.run_id == run.id)))
+    where = in_segments(segments, segment)
+    if where is not None:
+        query = query.where(where)
+    penalised, n_shrinking, contribution = db.session.execute(query).one()
+    years = window_years(run)
+    return {
+        "run_id": run.id, "run_date": run.created_at.date().isoformat(),
+        "window": [run.window_start, run.window_end], "window_years": years,
+        "basis": "segments" if segments else "overall", "segments": [list(s) for s in segments],
+        "penalised": int(penalised), "shrinking": int(n_shrinking),
+        "contribution_year": None if contribution is None or not years else float(contribution) / years,
+    }
+
+
+def window_years(run: SegmentationRun) -> float | None:
+    """The length of a run's window in years (24 months = 2.0)."""
+    try:
+        periods = period_range(run.window_start, run.window_end)
+    except ValueError:
+        return None
+    return len(periods) / (4 if "Q" in periods[0] else 12) if periods else None

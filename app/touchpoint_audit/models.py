@@ -413,6 +413,9 @@ class AnalysisSnapshot(db.Model):
     # The paired test calls' comparisons (one row per touchpoint × metric), in the same
     # Benjamini–Hochberg family as ``comparisons``; None for analyses made before pairs existed.
     paired: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+    # The comparisons run again on the observations of one evidence grade each:
+    # {grade: [comparison records]}; None for analyses made before grades existed.
+    by_grade: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
 
 class Scenario(db.Model):
@@ -504,6 +507,3 @@ class ScheduledRound(db.Model):
     quota_observations: so.Mapped[int] = so.mapped_column(default=0)
     quota_pairs: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
-    # The comparisons run again on the observations of one evidence grade each:
-    # {grade: [comparison records]}; None for analyses made before grades existed.
-    by_grade: so.Mapped[dict | None] = so.mapped_column(sa.JSON)

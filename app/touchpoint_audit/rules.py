@@ -40,6 +40,13 @@ def may_see(audit: Audit) -> bool:
     return current_user.role == "service" and audit.has_staff(current_user.id)
 
 
+def may_see_finding(finding) -> bool:
+    """Managers and leadership see the findings of the audits they see; service staff the ones they own."""
+    if has_role("manager", "leadership"):
+        return may_see(finding.audit)
+    return finding.owner_id is not None and finding.owner_id == current_user.id
+
+
 def may_log(audit: Audit) -> bool:
     """Managers log into any open audit, service staff into the ones they are assigned to."""
     return has_role("manager") or audit.has_staff(current_user.id)

@@ -5,7 +5,7 @@ Observations typed in are graded "observed"; those that came from a file import 
 API (they carry an import fingerprint or an external id) are "system" records.
 
 Revision ID: f17b01c0ffee
-Revises: e20a01c0ffee
+Revises: f19a01c0ffee
 Create Date: 2026-12-04 20:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f17b01c0ffee"
-down_revision = "e20a01c0ffee"
+down_revision = "f19a01c0ffee"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """scenarios and paired test calls, repeating rounds with quotas, the paired comparisons of an analysis
 
 Revision ID: f17c01c0ffee
-Revises: e20a01c0ffee
+Revises: f17b01c0ffee
 Create Date: 2026-12-04 20:10:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f17c01c0ffee"
-down_revision = "e20a01c0ffee"
+down_revision = "f17b01c0ffee"
 branch_labels = None
 depends_on = None
 

@@ -216,7 +216,8 @@ def test_the_demo_report_opens_with_a_two_page_brief_and_is_shorter(app, users, 
     audit_id = build_demo_rounds(app)
     html, pdf, pages = render(app, audit_id, "en")
     texts = pdf_pages(pdf)
-    assert pages == len(texts) and pages < 29  # 29 pages before the brief and the shorter detail
+    # 29 pages before the brief and the shorter detail, 25 before the shorter after-sales and action plan
+    assert pages == len(texts) and pages <= 21
     brief, second = texts[1], texts[2]
     assert "Executive summary" in brief and "The answer" in brief
     assert "Top findings and what they cost" in brief and "Excess a year, estimated" in brief
@@ -237,6 +238,43 @@ def test_the_demo_report_opens_with_a_two_page_brief_and_is_shorter(app, users, 
     for sentence in sentences:
         assert squeeze(sentence) in squeeze(brief), sentence
         assert "95% interval" in sentence and "n = " in sentence
+    assert_every_flagged_result_in_the_detail(app, audit_id, html, texts)
+    # the root-cause findings whose penalised customers include shrinking ones say so in the brief
+    assert re.search(r"\d+ of the \d+ penalised customers (is|are) shrinking; €[\d,]+ contribution a year at risk "
+                     r"\(segmentation run \d+ of", brief), brief
+
+
+def assert_every_flagged_result_in_the_detail(app, audit_id, html, texts):
+    """Every current finding in the action plan, every flagged after-sales effect in the after-sales
+    section (one "gap" mark each per segment, "after-sales gap" for all customers), read from the PDF."""
+    from flask_babel import force_locale
+
+    from app.aftersales.analysis import analyse, window_for
+    from app.reports.document import report_context
+    from app.touchpoint_audit.models import Audit
+
+    squeeze = lambda t: re.sub(r"\s+", "", t)  # noqa: E731
+    start = next(i for i, t in enumerate(texts) if t.lstrip().startswith("After-sales and repurchase"))
+    plan = next(i for i, t in enumerate(texts) if t.lstrip().startswith("Action plan"))
+    after = next(i for i, t in enumerate(texts) if i > plan and not t.lstrip().startswith("Finding Owner"))
+    aftersales_text, plan_text = squeeze(" ".join(texts[start:plan])), squeeze(" ".join(texts[plan:after]))
+    with app.test_request_context(), force_locale("en"):
+        audit = db.session.get(Audit, audit_id)
+        context = report_context(audit, "en", None, dt.datetime(2025, 5, 1))
+        titles = [context["finding_title"](f, context["names"]) for f in context["findings"]]
+        result = analyse(*window_for(audit), lang="en")
+        flagged = {(b.kind, b.label): sum(1 for e in b.effects if e["flagged"])
+                   for blocks in result.kinds.values() for b in blocks}
+        db.session.remove()
+    assert titles and all(squeeze(title) in plan_text for title in titles)
+    assert sum(flagged.values()) > 0
+    for (_kind, label), n in flagged.items():
+        if n:
+            assert squeeze(label) in aftersales_text, label
+    marks = html.count('<span class="flag-mark">gap</span>')
+    overall = html.count('<span class="badge bad">after-sales gap</span>')
+    assert marks == sum(n for (kind, _label), n in flagged.items() if kind != "overall")
+    assert overall == sum(n for (kind, _label), n in flagged.items() if kind == "overall")
 
 
 def test_the_detail_draws_no_bars_for_insufficient_data_and_lists_the_trend_measured_in_both(app, users):
