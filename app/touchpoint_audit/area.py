@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.touchpoint_audit import findings, observations, settings, touchpoints, views
+from app.touchpoint_audit import findings, observations, offline, settings, touchpoints, views
 from app.touchpoint_audit.cli import audits
 from app.touchpoint_audit.cli import findings as findings_cli
 from app.touchpoint_audit.cli import touchpoints as touchpoints_cli
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(touchpoints.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(observations.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(findings.bp)
     app.register_blueprint(settings.bp)
     app.cli.add_command(touchpoints_cli)
