@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.touchpoint_audit import evidence, findings, observations, pairs, schedules, settings, touchpoints, views
+from app.touchpoint_audit import (
+    evidence,
+    findings,
+    observations,
+    offline,
+    pairs,
+    schedules,
+    settings,
+    touchpoints,
+    views,
+)
 from app.touchpoint_audit.cli import audits
 from app.touchpoint_audit.cli import findings as findings_cli
 from app.touchpoint_audit.cli import touchpoints as touchpoints_cli
@@ -15,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(observations.bp)
     app.register_blueprint(evidence.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(findings.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(pairs.bp)

@@ -195,6 +195,10 @@ class Observation(db.Model):
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     # observed (a test call or visit), system (a system's record), self_reported (a customer's statement)
     evidence_grade: so.Mapped[str] = so.mapped_column(sa.String(14), default="observed", server_default="observed")
+    # The id a device gave an entry logged on the log page (a UUID, made there, also offline) and
+    # the SHA-256 of the fields it sent: sending it again stores nothing twice (offline.py).
+    client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
+    client_digest: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     metric: so.Mapped[Metric] = so.relationship()
     customer: so.Mapped[Customer | None] = so.relationship()
@@ -205,6 +209,7 @@ class Observation(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("audit_id", "import_fingerprint", name="uq_observations_audit_fingerprint"),
         sa.UniqueConstraint("audit_id", "external_id", name="uq_observations_audit_external_id"),
+        sa.UniqueConstraint("audit_id", "client_id", name="uq_observations_audit_client_id"),
         sa.CheckConstraint("customer_status IN ('new', 'existing')", name="customer_status_known"),
         sa.CheckConstraint("evidence_grade IN ('observed', 'system', 'self_reported')", name="evidence_grade_known"),
         sa.Index("ix_observations_audit_metric", "audit_id", "metric_id"),

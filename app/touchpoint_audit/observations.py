@@ -24,6 +24,7 @@ from app.touchpoint_audit.evidence_files import (
 )
 from app.touchpoint_audit.labels import template_helpers
 from app.touchpoint_audit.models import Audit, Metric, Observation
+from app.touchpoint_audit.offline import fields_digest, known_entry, offline_settings, store
 from app.touchpoint_audit.rules import (
     TEXT_FIELDS,
     UNIT_LABELS,
@@ -87,7 +88,7 @@ def _context(audit: Audit, values: dict | None = None, errors: dict | None = Non
     metrics = [m for m in audit.metrics if m.touchpoint.active]
     metric = audit_metric(audit, values.get("metric_id")) or (metrics[0] if metrics else None)
     return dict(audit=audit, metrics=metrics, metric=metric, values=values, errors=errors or {}, saved=saved,
-                recent=recent_entries(audit), customer=_customer_of(values))
+                recent=recent_entries(audit), customer=_customer_of(values), offline=offline_settings(audit))
 
 
 def _customer_of(values: dict) -> Customer | None:
@@ -121,22 +122,28 @@ def create(audit_id: int):
     audit, refusal = writable_audit(audit_id)
     if refusal is not None:
         return refusal
-    checked = check_observation(audit, request.form)
-    cleaned = []
-    if checked.ok:
-        try:
-            cleaned = check_uploads(uploaded_files())
-        except EvidenceRefused as exc:
-            if exc.status == 413:
-                return refused(exc.message, 413)
-            checked.errors["evidence"] = exc.message
-    if not checked.ok:
-        context = _context(audit, dict(request.form), checked.errors)
-        return render("observations/log.html", block="panel", status=422, audits=[], **context)
-    observation = Observation(audit_id=audit.id, created_by_id=current_user.id, **checked.values)
-    attach(observation, cleaned)
-    db.session.add(observation)
-    db.session.commit()
+    # The entry's id made on the device: sent again (its answer was lost), it is stored once.
+    client_id, observation, conflict = known_entry(audit, request.form)
+    if observation is None:
+        checked = check_observation(audit, request.form)
+        cleaned = []
+        if checked.ok:
+            try:
+                cleaned = check_uploads(uploaded_files())
+            except EvidenceRefused as exc:
+                if exc.status == 413:
+                    return refused(exc.message, 413)
+                checked.errors["evidence"] = exc.message
+        if not checked.ok:
+            context = _context(audit, dict(request.form), checked.errors)
+            return render("observations/log.html", block="panel", status=422, audits=[], **context)
+        observation = Observation(
+            audit_id=audit.id, created_by_id=current_user.id, client_id=client_id,
+            client_digest=fields_digest(request.form) if client_id else None, **checked.values)
+        attach(observation, cleaned)
+        observation, conflict = store(audit, observation)
+    if conflict is not None:
+        return refused(conflict, 409)
     if not wants_fragment():
         flash(_("Observation saved."), "success")
         return redirect(url_for("observations.log", audit_id=audit.id, metric_id=observation.metric_id), code=303)
