@@ -17,6 +17,10 @@ test client: each one once to warm up, then five times; it prints the median and
 static file as the floor. The database is dropped at the end.
 
 Usage: BENCH_CUSTOMERS=100000 python bench/bench_pages.py
+
+BENCH_KEEP_DATABASE=name fills a database of that name once and keeps it: a later run with the
+same name skips the fill (which takes about half an hour at a million customers on two cores)
+and only brings the schema up to date (new tables and indexes) before timing.
 """
 from __future__ import annotations
 
@@ -136,9 +140,14 @@ def main() -> None:
     periods = [str(p) for p in pd.period_range("2025-01", periods=PERIODS, freq="M")]
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     admin_url = server.replace("postgresql+psycopg://", "postgresql://")
-    dbname = f"bench_h11_{uuid.uuid4().hex[:8]}"
+    keep = os.environ.get("BENCH_KEEP_DATABASE", "")
+    if keep and not keep.replace("_", "").isalnum():
+        raise SystemExit("BENCH_KEEP_DATABASE: letters, digits and _ only")
+    dbname = keep or f"bench_h11_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {dbname}")
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            admin.execute(f"CREATE DATABASE {dbname}")
     url = f"{admin_url.rsplit('/', 1)[0]}/{dbname}".replace("postgresql://", "postgresql+psycopg://", 1)
     tmpdir = tempfile.mkdtemp(prefix="bench-pages-")
     os.environ.setdefault("INSTANCE_PATH", tmpdir)
@@ -152,14 +161,18 @@ def main() -> None:
     try:
         with app.app_context():
             db.create_all()
-            started = time.perf_counter()
-            fill(db, customers, periods)
-            manager = User(username="manager", display_name="Manager", role="manager", password_hash="-")
-            db.session.add(manager)
-            db.session.commit()
+            manager = db.session.scalar(db.select(User).where(User.username == "manager"))
+            if manager is None:
+                started = time.perf_counter()
+                fill(db, customers, periods)
+                manager = User(username="manager", display_name="Manager", role="manager", password_hash="-")
+                db.session.add(manager)
+                db.session.commit()
+                print(f"filled {customers:,} customers × {PERIODS} months, one run, {OBSERVATIONS:,} observations "
+                      f"in {time.perf_counter() - started:.0f} s (not measured)", flush=True)
+            else:
+                print(f"reusing the filled database {dbname}", flush=True)
             user_id = manager.get_id()
-            print(f"filled {customers:,} customers × {PERIODS} months, one run, {OBSERVATIONS:,} observations "
-                  f"in {time.perf_counter() - started:.0f} s (not measured)")
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
             targets = requests_to_time(db)
@@ -178,8 +191,9 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        if not keep:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         for path in Path(tmpdir).glob("*"):
             path.unlink()
         os.rmdir(tmpdir)

@@ -22,7 +22,7 @@ from app.segments.importing import ImportConflict, check_upload, import_customer
 from app.segments.kinds import BY_KEY, class_label
 from app.segments.models import ChecklistEntry, Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
-from app.segments.search import fold
+from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web import uploads
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
@@ -52,6 +52,21 @@ SORTS = {
 
 def _options(kind: str, keys) -> list[tuple[str, str]]:
     return [(key, class_label(kind, key, lang())) for key in keys]
+
+
+def search_filter(term: str) -> list[sa.ColumnElement]:
+    """The conditions that find ``term`` (folded) in the customers' search keys.
+
+    The ``LIKE`` decides; on SQLite the trigram table narrows the candidates first (PostgreSQL's
+    trigram index serves the ``LIKE`` itself). See :mod:`app.segments.search`.
+    """
+    conditions = [Customer.search_key.like(like_pattern(term), escape="\\")]
+    phrase = fts_phrase(term)
+    if phrase is not None and db.session.get_bind().dialect.name == "sqlite":
+        found = sa.select(sa.column("rowid")).select_from(sa.table(SQLITE_SEARCH_TABLE)).where(
+            sa.text(f"{SQLITE_SEARCH_TABLE} MATCH :phrase").bindparams(phrase=phrase))
+        conditions.insert(0, Customer.id.in_(found))
+    return conditions
 
 
 @dataclass
@@ -149,8 +164,7 @@ def customer_listing(args) -> Listing:
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Customer.search_key.like(pattern, escape="\\"))
+        query = query.where(*search_filter(term))
     sort = args.get("sort", "revenue" if show_money else "customer_no")
     if sort not in SORTS or (SORTS[sort][1] and not show_money):
         sort = "customer_no"

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.segments.search import POSTGRESQL_SEARCH_DDL, SQLITE_SEARCH_DDL, SQLITE_SEARCH_DROP, SQLITE_SEARCH_TABLE
 from app.segments.search import search_key as folded_key
 from app.web.models import utcnow
 
@@ -48,6 +49,19 @@ class Customer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Customer {self.customer_no}>"
+
+
+# The search's trigram index (app.segments.search): not a model of its own, made with the table
+# (and by migration f20a01c0ffee); Alembic's comparison leaves these names alone (app.models).
+SEARCH_INDEX_OBJECTS = frozenset({
+    "ix_customers_search_key_trgm", SQLITE_SEARCH_TABLE,
+    *(f"{SQLITE_SEARCH_TABLE}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
+})
+for _statement in SQLITE_SEARCH_DDL:
+    sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
+sa.event.listen(Customer.__table__, "before_drop", sa.DDL(SQLITE_SEARCH_DROP).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_SEARCH_DDL:
+    sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class CustomerValue(db.Model):

@@ -1,0 +1,63 @@
+"""A trigram index for the customer search (pg_trgm GIN on PostgreSQL, an FTS5 trigram table
+kept by triggers on SQLite); indexes that serve the start page's observation counts
+
+Revision ID: f20a01c0ffee
+Revises: e20a01c0ffee
+Create Date: 2026-12-04 20:00:00.000000
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "f20a01c0ffee"
+down_revision = "e20a01c0ffee"
+branch_labels = None
+depends_on = None
+
+# As app.segments.search has them today (a migration keeps its own copy).
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS customers_search USING fts5(search_key, content='customers', "
+    "content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_insert AFTER INSERT ON customers BEGIN "
+    "INSERT INTO customers_search (rowid, search_key) VALUES (new.id, new.search_key); END",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_delete AFTER DELETE ON customers BEGIN "
+    "INSERT INTO customers_search (customers_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_update AFTER UPDATE OF id, search_key ON customers BEGIN "
+    "INSERT INTO customers_search (customers_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); "
+    "INSERT INTO customers_search (rowid, search_key) VALUES (new.id, new.search_key); END",
+    "INSERT INTO customers_search (customers_search) VALUES ('rebuild')",
+)
+POSTGRESQL_SEARCH_DDL = (
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+    "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'pg_trgm unavailable: the customer search reads the table'; END $$",
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN "
+    "CREATE INDEX IF NOT EXISTS ix_customers_search_key_trgm ON customers USING gin (search_key gin_trgm_ops); "
+    "END IF; END $$",
+)
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": SQLITE_SEARCH_DDL, "postgresql": POSTGRESQL_SEARCH_DDL}.get(dialect, ()):
+        op.execute(sa.text(statement))
+    with op.batch_alter_table("observations", schema=None) as batch_op:
+        batch_op.create_index("ix_observations_audit_metric_status", ["audit_id", "metric_id", "customer_status"],
+                              unique=False)
+        batch_op.create_index("ix_observations_audit_created", ["audit_id", "created_at"], unique=False)
+        batch_op.drop_index("ix_observations_audit_metric")  # the one above begins with its columns
+
+
+def downgrade():
+    with op.batch_alter_table("observations", schema=None) as batch_op:
+        batch_op.create_index("ix_observations_audit_metric", ["audit_id", "metric_id"], unique=False)
+        batch_op.drop_index("ix_observations_audit_created")
+        batch_op.drop_index("ix_observations_audit_metric_status")
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for name in ("insert", "delete", "update"):
+            op.execute(sa.text(f"DROP TRIGGER IF EXISTS customers_search_{name}"))
+        op.execute(sa.text("DROP TABLE IF EXISTS customers_search"))
+    elif dialect == "postgresql":
+        op.execute(sa.text("DROP INDEX IF EXISTS ix_customers_search_key_trgm"))
