@@ -155,7 +155,8 @@ class SegmentationRun(db.Model):
         return f"<SegmentationRun {self.id} {self.window_start}–{self.window_end}>"
 
 
-LIST_SORT_COLUMNS = ("revenue", "contribution", "untapped", "potential_segment", "profit_tier", "trajectory")
+LIST_SORT_COLUMNS = ("abc_class", "revenue", "contribution", "untapped", "potential_segment", "profit_tier",
+                     "trajectory")
 
 
 class CustomerSegment(db.Model):
@@ -206,9 +207,9 @@ class CustomerSegment(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "customer_id", name="uq_customer_segments_run_customer"),
-        sa.Index("ix_customer_segments_run_abc", "run_id", "abc_class"),
-        # One per sort the customer list offers on a run's column (the list reads a page along it).
-        *(sa.Index(f"ix_customer_segments_run_{column}", "run_id", column)
+        # One per sort the customer list offers on a run's column: the list reads a page along it,
+        # the customer (the tie-break) included, so a page after a cursor is one index range.
+        *(sa.Index(f"ix_customer_segments_run_{column}", "run_id", column, "customer_id")
           for column in LIST_SORT_COLUMNS),
     )
 

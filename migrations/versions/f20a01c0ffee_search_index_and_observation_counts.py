@@ -38,7 +38,21 @@ POSTGRESQL_SEARCH_DDL = (
 )
 
 
+# The customer list's sorts on a run's column: (run, key) became (run, key, customer), the
+# keyset pages' tie-break, so a page after a cursor is one index range.
+LIST_SORT_COLUMNS = ("abc_class", "revenue", "contribution", "untapped", "potential_segment", "profit_tier",
+                     "trajectory")
+
+
+def _old_name(column: str) -> str:
+    return "ix_customer_segments_run_abc" if column == "abc_class" else f"ix_customer_segments_run_{column}"
+
+
 def upgrade():
+    for column in LIST_SORT_COLUMNS:
+        op.drop_index(_old_name(column), table_name="customer_segments")
+        op.create_index(f"ix_customer_segments_run_{column}", "customer_segments", ["run_id", column, "customer_id"],
+                        unique=False)
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_SEARCH_DDL, "postgresql": POSTGRESQL_SEARCH_DDL}.get(dialect, ()):
         op.execute(sa.text(statement))
@@ -50,6 +64,9 @@ def upgrade():
 
 
 def downgrade():
+    for column in LIST_SORT_COLUMNS:
+        op.drop_index(f"ix_customer_segments_run_{column}", table_name="customer_segments")
+        op.create_index(_old_name(column), "customer_segments", ["run_id", column], unique=False)
     with op.batch_alter_table("observations", schema=None) as batch_op:
         batch_op.create_index("ix_observations_audit_metric", ["audit_id", "metric_id"], unique=False)
         batch_op.drop_index("ix_observations_audit_created")
