@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import math
+import zlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +27,7 @@ from app.segments.models import ChecklistEntry, Customer, CustomerSegment, Segme
 from app.segments.runs import checklist_score, explain, latest_run, newer_import
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web import uploads
+from app.web.charts import cached_svg
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
 from app.web.jobs import enqueue
@@ -402,14 +404,27 @@ def detail(customer_id: int):
     history = None
     if show_money:
         history = loaders.customer_history(customer.id)
-        history_svg = charts.history_chart(list(history["period"]), history["revenue"].to_numpy(dtype=float),
-                                           history["contribution"].to_numpy(dtype=float))
+        history_svg = history_chart(customer.id, history)
     entries = db.session.scalars(sa.select(ChecklistEntry).where(ChecklistEntry.customer_id == customer.id)
                                  .order_by(ChecklistEntry.created_at.desc(), ChecklistEntry.id.desc())).all()
 
     form = ChecklistForm()
     return render("customers/detail.html", **_detail_context(customer, run, segment, reasons, show_money,
                                                              history_svg, history, entries, form))
+
+
+def history_chart(customer_id: int, history: pd.DataFrame):
+    """The customer's value-history chart, drawn once per version of its values and language.
+
+    Kept in the chart cache (scope per customer, owner = a checksum of the values): new values
+    give a new version, and storing it drops the customer's older ones."""
+    periods = [str(period) for period in history["period"]]
+    revenue = history["revenue"].to_numpy(dtype=float)
+    contribution = history["contribution"].to_numpy(dtype=float)
+    values = (tuple(periods), tuple(revenue.tolist()), tuple(contribution.tolist()))
+    version = zlib.crc32(repr(values).encode()) & 0x7FFFFFFF
+    return cached_svg(f"customers/history/{customer_id}", version, ("history", lang(), values),
+                      lambda: charts.history_chart(periods, revenue, contribution))
 
 
 def _detail_context(customer, run, segment, reasons, show_money, history_svg, history, entries, form) -> dict:

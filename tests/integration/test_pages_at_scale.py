@@ -225,6 +225,36 @@ def test_dashboard_charts_are_stored_per_analysis_and_replaced_by_a_new_one(app,
     assert owner != stored[0][1]
 
 
+def test_a_customers_history_chart_is_stored_per_version_of_its_values(app, as_role, monkeypatch):
+    from app.segments import charts
+    from app.segments.models import Customer
+
+    _values(app, {"0001": [100.0] * 12, "0002": [50.0] * 12})
+    with app.app_context():
+        ids = {c.customer_no: c.id for c in db.session.scalars(db.select(Customer))}
+        db.session.remove()
+    client = as_role("manager")
+    first = _svgs(client.get(f"/customers/{ids['0001']}"))
+    assert len(first) == 1
+    other = _svgs(client.get(f"/customers/{ids['0002']}"))
+    assert other != first
+    assert [scope for scope, _owner in _cached(app)] == [f"customers/history/{ids['0001']}",
+                                                         f"customers/history/{ids['0002']}"]
+    with monkeypatch.context() as patched:
+        _refuse_drawing(patched, charts, "history_chart")
+        assert _svgs(client.get(f"/customers/{ids['0001']}")) == first
+    german = client.get(f"/customers/{ids['0001']}", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Umsatz" in german and len(_cached(app)) == 3  # another language: drawn and stored beside
+    _empty_cache(app)
+    assert _svgs(client.get(f"/customers/{ids['0001']}")) == first  # the stored chart is the drawn one
+
+    _values(app, {"0001": [100.0] * 11 + [900.0]})  # new values: a new version replaces the old ones
+    changed = _svgs(client.get(f"/customers/{ids['0001']}"))
+    assert changed != first
+    assert len([scope for scope, _owner in _cached(app) if scope.endswith(f"/{ids['0001']}")]) == 1
+    assert not _svgs(as_role("service").get(f"/customers/{ids['0001']}"))  # no money figures for service
+
+
 # ------------------------------------------------------------------ the start page's revenue
 
 def _values(app, rows):
