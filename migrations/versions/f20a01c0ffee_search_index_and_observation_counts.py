@@ -49,6 +49,18 @@ def _old_name(column: str) -> str:
 
 
 def upgrade():
+    op.create_table(
+        "job_files",
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("mimetype", sa.String(length=100), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_job_files_job_id_jobs"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("job_id", name=op.f("pk_job_files")),
+    )
+    with op.batch_alter_table("job_files", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_job_files_created_at"), ["created_at"], unique=False)
     for column in LIST_SORT_COLUMNS:
         op.drop_index(_old_name(column), table_name="customer_segments")
         op.create_index(f"ix_customer_segments_run_{column}", "customer_segments", ["run_id", column, "customer_id"],
@@ -78,3 +90,6 @@ def downgrade():
         op.execute(sa.text("DROP TABLE IF EXISTS customers_search"))
     elif dialect == "postgresql":
         op.execute(sa.text("DROP INDEX IF EXISTS ix_customers_search_key_trgm"))
+    with op.batch_alter_table("job_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_job_files_created_at"))
+    op.drop_table("job_files")
