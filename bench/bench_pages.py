@@ -87,6 +87,28 @@ def fill(db, customers: int, periods: list[str]) -> None:
     db.session.commit()
 
 
+def bring_up_to_date(db) -> None:
+    """A kept database filled by an older version: the indexes the models have now (an index whose
+    columns changed is made again) and the search's trigram index."""
+    import sqlalchemy as sa
+
+    from app.segments.search import POSTGRESQL_SEARCH_DDL
+
+    with db.engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in db.metadata.sorted_tables:
+            present = {index["name"]: index["column_names"] for index in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                columns = [column.name for column in index.columns]
+                if index.name in present and present[index.name] != columns:
+                    conn.exec_driver_sql(f"DROP INDEX {index.name}")
+                    present.pop(index.name)
+                if index.name not in present:
+                    index.create(conn)
+        for statement in POSTGRESQL_SEARCH_DDL:
+            conn.exec_driver_sql(statement)
+
+
 def requests_to_time(db) -> list[tuple[str, str, dict]]:
     """(name, url, headers) of the pages and htmx requests a manager uses."""
     from app.segments.models import SegmentationRun
@@ -97,11 +119,21 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
     total = db.session.scalar(db.text("SELECT count(*) FROM customers"))
     deep = max(1, min(2000, total // 50))
     hx = {"HX-Request": "true"}
+    # The Next link of page deep - 1 (a keyset cursor after its last row; there is no OFFSET any more).
+    from app.segments.customers import encode_cursor
+
+    revenue, customer = db.session.execute(db.text(
+        "SELECT revenue, customer_id FROM customer_segments WHERE run_id = :run AND revenue IS NOT NULL "
+        "ORDER BY revenue DESC, customer_id DESC OFFSET :skip LIMIT 1"), {"run": run_id, "skip": (deep - 1) * 50 - 1}
+    ).one()
+    cursor = encode_cursor(["revenue", "desc", "k", revenue, customer])
     return [
         ("static file (floor)", "/static/app.js", {}),
         ("start page", "/", {}),
         ("customer list, first page", "/customers/", {}),
-        (f"customer list, page {deep}", f"/customers/?page={deep}", {}),
+        (f"customer list, page {deep} (Next)", f"/customers/?after={cursor}&page={deep}", {}),
+        ("htmx customer list, Last page", "/customers/?last=1", hx),
+        (f"htmx Previous from page {deep}", f"/customers/?before={cursor}&page={deep}", hx),
         ("htmx search 'kunde 12'", "/customers/?q=kunde+12", hx),
         ("htmx filter ABC = A", "/customers/?abc=A", hx),
         ("htmx filter potential = star", "/customers/?segment=star", hx),
@@ -161,6 +193,7 @@ def main() -> None:
     try:
         with app.app_context():
             db.create_all()
+            bring_up_to_date(db)
             manager = db.session.scalar(db.select(User).where(User.username == "manager"))
             if manager is None:
                 started = time.perf_counter()
