@@ -126,7 +126,7 @@ def register_extensions(app: Flask) -> None:
     _engine_options(app)
     db.init_app(app)
     _sqlite_connections()
-    migrate.init_app(app, db, directory=str(migrations_directory(app)))
+    migrate.init_app(app, db, directory=str(migrations_directory(app)), include_object=models.in_models)
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

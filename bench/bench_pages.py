@@ -17,6 +17,10 @@ test client: each one once to warm up, then five times; it prints the median and
 static file as the floor. The database is dropped at the end.
 
 Usage: BENCH_CUSTOMERS=100000 python bench/bench_pages.py
+
+BENCH_SKIP_EXPORT=1 leaves the run's CSV export out. BENCH_KEEP_DATABASE=name fills a database of that name once and keeps it: a later run with the
+same name skips the fill (which takes about half an hour at a million customers on two cores)
+and only brings the schema up to date (new tables and indexes) before timing.
 """
 from __future__ import annotations
 
@@ -83,6 +87,28 @@ def fill(db, customers: int, periods: list[str]) -> None:
     db.session.commit()
 
 
+def bring_up_to_date(db) -> None:
+    """A kept database filled by an older version: the indexes the models have now (an index whose
+    columns changed is made again) and the search's trigram index."""
+    import sqlalchemy as sa
+
+    from app.segments.search import POSTGRESQL_SEARCH_DDL
+
+    with db.engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in db.metadata.sorted_tables:
+            present = {index["name"]: index["column_names"] for index in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                columns = [column.name for column in index.columns]
+                if index.name in present and present[index.name] != columns:
+                    conn.exec_driver_sql(f"DROP INDEX {index.name}")
+                    present.pop(index.name)
+                if index.name not in present:
+                    index.create(conn)
+        for statement in POSTGRESQL_SEARCH_DDL:
+            conn.exec_driver_sql(statement)
+
+
 def requests_to_time(db) -> list[tuple[str, str, dict]]:
     """(name, url, headers) of the pages and htmx requests a manager uses."""
     from app.segments.models import SegmentationRun
@@ -93,11 +119,21 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
     total = db.session.scalar(db.text("SELECT count(*) FROM customers"))
     deep = max(1, min(2000, total // 50))
     hx = {"HX-Request": "true"}
+    # The Next link of page deep - 1 (a keyset cursor after its last row; there is no OFFSET any more).
+    from app.segments.analysis import encode_cursor
+
+    revenue, customer = db.session.execute(db.text(
+        "SELECT revenue, customer_id FROM customer_segments WHERE run_id = :run AND revenue IS NOT NULL "
+        "ORDER BY revenue DESC, customer_id DESC OFFSET :skip LIMIT 1"), {"run": run_id, "skip": (deep - 1) * 50 - 1}
+    ).one()
+    cursor = encode_cursor(["revenue", "desc", "k", revenue, customer])
     return [
         ("static file (floor)", "/static/app.js", {}),
         ("start page", "/", {}),
         ("customer list, first page", "/customers/", {}),
-        (f"customer list, page {deep}", f"/customers/?page={deep}", {}),
+        (f"customer list, page {deep} (Next)", f"/customers/?after={cursor}&page={deep}", {}),
+        ("htmx customer list, Last page", "/customers/?last=1", hx),
+        (f"htmx Previous from page {deep}", f"/customers/?before={cursor}&page={deep}", hx),
         ("htmx search 'kunde 12'", "/customers/?q=kunde+12", hx),
         ("htmx filter ABC = A", "/customers/?abc=A", hx),
         ("htmx filter potential = star", "/customers/?segment=star", hx),
@@ -136,9 +172,14 @@ def main() -> None:
     periods = [str(p) for p in pd.period_range("2025-01", periods=PERIODS, freq="M")]
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     admin_url = server.replace("postgresql+psycopg://", "postgresql://")
-    dbname = f"bench_h11_{uuid.uuid4().hex[:8]}"
+    keep = os.environ.get("BENCH_KEEP_DATABASE", "")
+    if keep and not keep.replace("_", "").isalnum():
+        raise SystemExit("BENCH_KEEP_DATABASE: letters, digits and _ only")
+    dbname = keep or f"bench_h11_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {dbname}")
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            admin.execute(f"CREATE DATABASE {dbname}")
     url = f"{admin_url.rsplit('/', 1)[0]}/{dbname}".replace("postgresql://", "postgresql+psycopg://", 1)
     tmpdir = tempfile.mkdtemp(prefix="bench-pages-")
     os.environ.setdefault("INSTANCE_PATH", tmpdir)
@@ -152,17 +193,24 @@ def main() -> None:
     try:
         with app.app_context():
             db.create_all()
-            started = time.perf_counter()
-            fill(db, customers, periods)
-            manager = User(username="manager", display_name="Manager", role="manager", password_hash="-")
-            db.session.add(manager)
-            db.session.commit()
+            bring_up_to_date(db)
+            manager = db.session.scalar(db.select(User).where(User.username == "manager"))
+            if manager is None:
+                started = time.perf_counter()
+                fill(db, customers, periods)
+                manager = User(username="manager", display_name="Manager", role="manager", password_hash="-")
+                db.session.add(manager)
+                db.session.commit()
+                print(f"filled {customers:,} customers × {PERIODS} months, one run, {OBSERVATIONS:,} observations "
+                      f"in {time.perf_counter() - started:.0f} s (not measured)", flush=True)
+            else:
+                print(f"reusing the filled database {dbname}", flush=True)
             user_id = manager.get_id()
-            print(f"filled {customers:,} customers × {PERIODS} months, one run, {OBSERVATIONS:,} observations "
-                  f"in {time.perf_counter() - started:.0f} s (not measured)")
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
             targets = requests_to_time(db)
+            if os.environ.get("BENCH_SKIP_EXPORT"):  # the 170 MB CSV takes minutes at a million customers
+                targets = [target for target in targets if "export" not in target[1]]
             db.session.remove()
         client = app.test_client()
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -178,8 +226,9 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        if not keep:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         for path in Path(tmpdir).glob("*"):
             path.unlink()
         os.rmdir(tmpdir)

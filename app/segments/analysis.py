@@ -5,6 +5,8 @@ The customer list (``customers.py``), its export and the HTTP API (``app/api``) 
 so a filter, the search or the money rule for service staff has one owner."""
 from __future__ import annotations
 
+import base64
+import json
 import math
 from dataclasses import dataclass
 
@@ -14,10 +16,12 @@ from app.extensions import db
 from app.segments.kinds import BY_KEY
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import explain, latest_run
-from app.segments.search import fold
+from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "Listing", "customer_listing", "explain", "latest_run", "may_see_money"]
+__all__ = ["FILTERS", "SORTS", "BadCursor", "Listing", "Window", "customer_listing", "explain", "latest_run",
+           "may_see_money", "search_filter"]
+MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
 
 # query parameter -> (CustomerSegment column, its classes)
 FILTERS = {
@@ -34,77 +38,203 @@ SORTS = {
 }
 
 
+def search_filter(term: str) -> list[sa.ColumnElement]:
+    """The conditions that find ``term`` (folded) in the customers' search keys.
+
+    The ``LIKE`` decides; on SQLite the trigram table narrows the candidates first (PostgreSQL's
+    trigram index serves the ``LIKE`` itself). See :mod:`app.segments.search`.
+    """
+    conditions = [Customer.search_key.like(like_pattern(term), escape="\\")]
+    phrase = fts_phrase(term)
+    if phrase is not None and db.session.get_bind().dialect.name == "sqlite":
+        found = sa.select(sa.column("rowid")).select_from(sa.table(SQLITE_SEARCH_TABLE)).where(
+            sa.text(f"{SQLITE_SEARCH_TABLE} MATCH :phrase").bindparams(phrase=phrase))
+        conditions.insert(0, Customer.id.in_(found))
+    return conditions
+
+
+class BadCursor(ValueError):
+    """A page link whose cursor this list cannot read (edited, truncated, or of another sort)."""
+
+
+@dataclass
+class Window:
+    """One page of the list: its rows, whether rows come before and after it, and the
+    cursors of its first and last row (for the Previous and Next links)."""
+
+    rows: list
+    has_before: bool
+    has_after: bool
+    first: str | None
+    last: str | None
+
+
 @dataclass
 class Listing:
-    """The customers a list request asks for: its query (sorted), the run it shows and its settings."""
+    """The customers a list request asks for, in the list's order, and pages of them.
 
-    query: sa.Select
+    The order is the sort key (empty keys last), then a tie-break in the same direction:
+    the customer's id for a run's column, the customer number for the customer's own
+    columns. A page is read by *keyset*: the rows after (or before) a cursor, i.e. the key
+    and tie-break of a row, along the index of the sort (``ix_customer_segments_run_<key>``
+    on (run, key, customer), ``ix_customers_name_customer_no``, the customer number's
+    unique index), so page 20,000 costs what page 1 costs. Rows whose key is empty (a
+    customer the run does not hold, or a figure the run left empty) form the list's tail,
+    ordered by customer id.
+    """
+
+    query: sa.Select  # every row in the list's order (the export reads it)
     run: SegmentationRun | None
     active: dict
     q: str
     sort: str
     direction: str
     show_money: bool
-    # The same rows as ``query`` up to where the sort key is empty (None: no such shortcut).
-    ranked: sa.Select | None = None
-    column: sa.ColumnElement | None = None  # the sort key
+    column: sa.ColumnElement  # the sort key
+    base: sa.Select  # the rows, unordered
     counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
+    filtered: bool = False  # a class filter is set: customers outside the run cannot match
     limited_by: object | None = None  # the record ``limited_to`` came from (e.g. a finding), for the page
 
     def total(self) -> int:
         """How many customers the list holds."""
         counting = self.counted if self.counted is not None else sa.select(sa.func.count()).select_from(
-            self.query.order_by(None).subquery())
+            self.base.subquery())
         return db.session.scalar(counting) or 0
 
-    def _seekable(self) -> sa.Select | None:
-        """The query a page can be sought in by its sort key (a key that is never empty)."""
-        if self.ranked is not None:
-            return self.ranked
-        return self.query if self.column is not None and self.column.class_ is Customer else None
+    # ---------------------------------------------------------------- the order's parts
 
-    def after(self, row) -> dict:
-        """Arguments that let the next page start right after ``row`` (a seek, not an offset)."""
+    @property
+    def _of_run(self) -> bool:
+        return self.column.class_ is CustomerSegment
+
+    @property
+    def _tie(self) -> sa.ColumnElement:
+        return CustomerSegment.customer_id if self._of_run else Customer.customer_no
+
+    def _keyed(self, cursor, forward: bool, limit: int) -> list:
+        """Rows with a key, after (forward) or before the cursor's (value, tie), nearest first."""
+        query = self.base.where(self.column.is_not(None)) if self._of_run else self.base
+        ascending = (self.direction == "asc") == forward
+        if cursor is not None:
+            row, bound = sa.tuple_(self.column, self._tie), sa.tuple_(sa.literal(cursor[0]), sa.literal(cursor[1]))
+            query = query.where(row > bound if ascending else row < bound)
+        order = (self.column.asc(), self._tie.asc()) if ascending else (self.column.desc(), self._tie.desc())
+        return db.session.execute(query.order_by(*order).limit(limit)).all()
+
+    def _unkeyed(self, after_id, forward: bool, limit: int) -> list:
+        """Rows without a key (a run's column only), after or before customer ``after_id``, nearest first.
+
+        Two index-served parts merged by id: the run's rows whose figure is empty, and the
+        customers the run does not hold (only looked for when there can be any)."""
+        if not self._of_run:
+            return []
+        ascending = (self.direction == "asc") == forward
+
+        def part(query, number):
+            seek = [] if after_id is None else [number > after_id if ascending else number < after_id]
+            ordered = query.where(*seek).order_by(number.asc() if ascending else number.desc())
+            return db.session.execute(ordered.limit(limit)).all()
+
+        rows = part(self.base.where(CustomerSegment.customer_id.is_not(None), self.column.is_(None)),
+                    CustomerSegment.customer_id)
+        if self.run is None or (not self.filtered and self._outside_run()):
+            rows += part(self.base.where(CustomerSegment.customer_id.is_(None)), Customer.id)
+            rows.sort(key=lambda row: row[0].id, reverse=not ascending)
+        return rows[:limit]
+
+    def _outside_run(self) -> bool:
+        """Whether some customer has no row in the run (customers imported after it)."""
+        if self.run is None:
+            return True
+        held = db.session.scalar(sa.select(sa.func.count()).select_from(CustomerSegment).where(
+            CustomerSegment.run_id == self.run.id)) or 0
+        return (db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) or 0) > held
+
+    def _cursor(self, row) -> str:
+        """The cursor of ``row``: where a page after or before it starts."""
         customer, segment = row
-        source = customer if self.column.class_ is Customer else segment
-        value = None if source is None else getattr(source, self.column.key)
-        if value is None or self._seekable() is None:
-            return {}
-        return {"after": repr(float(value)) if isinstance(value, float) else str(value),
-                "after_no": customer.customer_no}
+        if self._of_run:
+            value = None if segment is None else getattr(segment, self.column.key)
+        else:
+            value = getattr(customer, self.column.key)
+        if value is None:
+            return encode_cursor([self.sort, self.direction, "u", None, customer.id])
+        tie = segment.customer_id if self._of_run else customer.customer_no
+        return encode_cursor([self.sort, self.direction, "k", value, tie])
 
-    def _beyond(self, args) -> sa.ColumnElement | None:
-        value, number = args.get("after"), args.get("after_no")
-        if value is None or number is None or len(value) > 600 or len(number) > 64:
-            return None
+    def _read(self, token: str) -> tuple[str, object, object]:
+        """``(part, value, tie)`` of a cursor made by :meth:`_cursor` for this sort, else :class:`BadCursor`."""
+        parts = decode_cursor(token)
+        if len(parts) != 5 or parts[:2] != [self.sort, self.direction] or parts[2] not in ("k", "u"):
+            raise BadCursor(token)
+        part, value, tie = parts[2:]
+        if part == "u":
+            if value is not None or not self._of_run or not _is_id(tie):
+                raise BadCursor(token)
+            return part, None, tie
         if isinstance(self.column.type, sa.Float):
-            try:
-                value = float(value)
-            except ValueError:
-                return None
-            if not math.isfinite(value):
-                return None
-        beyond = self.column < value if self.direction == "desc" else self.column > value
-        return sa.or_(beyond, sa.and_(self.column == value, Customer.customer_no > number))
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            value = float(value) if ok else None
+        else:
+            ok = isinstance(value, str) and len(value) <= 600
+        tie_ok = _is_id(tie) if self._of_run else isinstance(tie, str) and len(tie) <= 64
+        if not ok or not tie_ok:
+            raise BadCursor(token)
+        return part, value, tie
 
-    def page(self, number: int, size: int, args=None) -> list:
-        """The rows of page ``number`` (from 1) of ``query``; ``args`` with ``after``/``after_no``
-        (from :meth:`after` of the previous page's last row) seek instead of skipping rows."""
-        offset = (number - 1) * size
-        seekable = self._seekable()
-        if seekable is not None:
-            beyond = self._beyond(args or {}) if number > 1 else None
-            page = seekable.where(beyond) if beyond is not None else seekable.offset(offset)
-            rows = db.session.execute(page.limit(size)).all()
-            # a full page before the empty keys is the whole query's page; so is any page by customer
-            if len(rows) == size or seekable is self.query:
-                return rows
-        return db.session.execute(self.query.limit(size).offset(offset)).all()
+    # ---------------------------------------------------------------- pages
+
+    def window(self, size: int, after: str | None = None, before: str | None = None, last: bool = False) -> Window:
+        """The page of ``size`` rows after the cursor ``after``, before the cursor ``before``,
+        the last page (``last``), or else the first; :class:`BadCursor` for a cursor it cannot read."""
+        forward = before is None and not last
+        token = after if forward else before
+        part, value, tie = self._read(token) if token else (None, None, None)
+        want = size + 1  # one more tells whether there is a further page
+        if forward:
+            rows = [] if part == "u" else self._keyed(None if part is None else (value, tie), True, want)
+            if len(rows) < want:
+                rows += self._unkeyed(tie if part == "u" else None, True, want - len(rows))
+        else:
+            rows = self._unkeyed(tie, False, want) if part in (None, "u") else []
+            if len(rows) < want:
+                rows += self._keyed(None if part in (None, "u") else (value, tie), False, want - len(rows))
+        further = len(rows) > size
+        rows = rows[:size]
+        if not forward:
+            rows.reverse()
+        has_before, has_after = (bool(token), further) if forward else (further, bool(token))
+        return Window(rows, has_before, has_after, self._cursor(rows[0]) if rows else None,
+                      self._cursor(rows[-1]) if rows else None)
 
     @property
     def params(self) -> dict:
         """The request arguments that reproduce this list (for pages, sort links and the export)."""
         return {**self.active, **({"q": self.q} if self.q else {}), "sort": self.sort, "dir": self.direction}
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def encode_cursor(parts: list) -> str:
+    """A cursor for the URL: the JSON of its parts, base64url without padding."""
+    return base64.urlsafe_b64encode(json.dumps(parts, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> list:
+    """The parts of a cursor made by :func:`encode_cursor`; :class:`BadCursor` for anything else."""
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_CURSOR:
+        raise BadCursor(token)
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    except (ValueError, UnicodeDecodeError) as error:  # binascii.Error is a ValueError
+        raise BadCursor(token) from error
+    if not isinstance(parts, list):
+        raise BadCursor(token)
+    return parts
+
 
 
 def may_see_money() -> bool:
@@ -142,25 +272,20 @@ def customer_listing(args, run: SegmentationRun | None = None,
     q = (args.get("q") or "").strip()[:100]
     term = fold(q)
     if term:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Customer.search_key.like(pattern, escape="\\"))
+        query = query.where(*search_filter(term))
     sort = args.get("sort", "revenue" if show_money else "customer_no")
     if sort not in SORTS or (SORTS[sort][1] and not show_money):
         sort = "customer_no"
     direction = "asc" if args.get("dir") == "asc" else "desc" if args.get("dir") == "desc" else (
         "desc" if SORTS[sort][1] else "asc")
     column = SORTS[sort][0]
-    order = column.desc() if direction == "desc" else column.asc()
-    ranked = None
-    if run is not None and column.class_ is CustomerSegment and not term:
-        # The customers whose sort key is set come first (nulls last), in the order of the
-        # run's own rows: this part is read from customer_segments along an index
-        # (ix_customer_segments_run_<key>) instead of sorting the join of every customer.
-        # Not for a search: the few customers it finds are found first, then sorted.
-        ranked = (query.where(column.is_not(None)).order_by(None)
-                  .order_by(order, Customer.customer_no))
-    # A customer's number and name are never empty: no NULLS LAST, so a backward index scan serves "desc".
-    query = query.order_by(order if column.class_ is Customer else order.nulls_last(), Customer.customer_no)
+    # The whole list in the order its pages have (see Listing): key, then the tie-break.
+    if column.class_ is Customer:
+        order = (column, Customer.customer_no)
+        ordered = query.order_by(*(c.desc() if direction == "desc" else c.asc() for c in order))
+    else:
+        ordered = query.order_by((column.desc() if direction == "desc" else column.asc()).nulls_last(),
+                                 Customer.id.desc() if direction == "desc" else Customer.id.asc())
     # How many: without a search, counted from one table (each run's row has its customer).
     # (A limited list is counted over the filtered query itself.)
     counted = None
@@ -169,4 +294,6 @@ def customer_listing(args, run: SegmentationRun | None = None,
     elif not term and run is not None and limited_to is None:
         counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
             CustomerSegment.run_id == run.id, *classes)
-    return Listing(query, run, active, q, sort, direction, show_money, ranked, column, counted)
+    return Listing(ordered, run, active, q, sort, direction, show_money, column, query, counted, bool(classes))
+
+

@@ -3,6 +3,7 @@ classes, reasons and checklist, and the customer-value import."""
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import pandas as pd
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.segments import charts, loaders
-from app.segments.analysis import FILTERS, Listing, customer_listing, may_see_money
+from app.segments.analysis import FILTERS, BadCursor, Listing, customer_listing, may_see_money
 from app.segments.exports import Column, table_bytes
 from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
@@ -27,6 +28,7 @@ from app.touchpoint_audit.models import Finding
 from app.touchpoint_audit.rules import may_see_finding
 from app.web import uploads
 from app.web.args import optional_id
+from app.web.charts import cached_svg
 from app.web.i18n import fmt_number, lang
 from app.web.import_messages import reason_text
 from app.web.jobs import enqueue
@@ -68,21 +70,46 @@ def listing_of(args) -> Listing:
     return listing
 
 
+def _page_label(value, pages: int) -> int:
+    """The page number a link carries (a label only: the cursor says where the page is)."""
+    try:
+        return min(max(1, int(value or 1)), pages)
+    except (TypeError, ValueError, OverflowError):
+        return 1
+
+
 @bp.route("/")
 @any_user
 def index():
-    """Customer list: filters by every class, sorting, active search, pages; htmx gets the results block."""
+    """Customer list: filters by every class, sorting, active search, pages (First, Previous,
+    Next, Last by keyset cursors); htmx gets the results block."""
     listing = listing_of(request.args)
     total = listing.total()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    rows = listing.page(page, PAGE_SIZE, request.args)
-    next_params = dict(listing.params, page=page + 1, **(listing.after(rows[-1]) if rows else {}))
+    after, before = request.args.get("after"), request.args.get("before")
+    last = request.args.get("last") == "1"
+    bad_link = False
+    try:
+        window = listing.window(PAGE_SIZE, after=after or None, before=before or None, last=last)
+    except BadCursor:
+        bad_link = True
+        window = listing.window(PAGE_SIZE)
+    if not window.rows and (after or before):  # past either end (rows deleted meanwhile): the end's page
+        window = listing.window(PAGE_SIZE, last=bool(after))
+    page = 1 if bad_link or not window.has_before else pages if not window.has_after else _page_label(
+        request.args.get("page"), pages)
+    base = listing.params
+    links = {}
+    if window.has_before:
+        links["first"] = base
+        links["prev"] = dict(base, before=window.first, page=max(1, page - 1))
+    if window.has_after:
+        links["next"] = dict(base, after=window.last, page=min(pages, page + 1))
+        links["last"] = dict(base, last=1, page=pages)
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
-        rows=rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
-        params=listing.params, next_params=next_params, q=listing.q,
+        rows=window.rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
+        params=base, links=links, bad_link=bad_link, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()), **_finding_context(listing),
@@ -159,14 +186,27 @@ def detail(customer_id: int):
     history = None
     if show_money:
         history = loaders.customer_history(customer.id)
-        history_svg = charts.history_chart(list(history["period"]), history["revenue"].to_numpy(dtype=float),
-                                           history["contribution"].to_numpy(dtype=float))
+        history_svg = history_chart(customer.id, history)
     entries = db.session.scalars(sa.select(ChecklistEntry).where(ChecklistEntry.customer_id == customer.id)
                                  .order_by(ChecklistEntry.created_at.desc(), ChecklistEntry.id.desc())).all()
 
     form = ChecklistForm()
     return render("customers/detail.html", **_detail_context(customer, run, segment, reasons, show_money,
                                                              history_svg, history, entries, form))
+
+
+def history_chart(customer_id: int, history: pd.DataFrame):
+    """The customer's value-history chart, drawn once per version of its values and language.
+
+    Kept in the chart cache (scope per customer, owner = a checksum of the values): new values
+    give a new version, and storing it drops the customer's older ones."""
+    periods = [str(period) for period in history["period"]]
+    revenue = history["revenue"].to_numpy(dtype=float)
+    contribution = history["contribution"].to_numpy(dtype=float)
+    values = (tuple(periods), tuple(revenue.tolist()), tuple(contribution.tolist()))
+    version = zlib.crc32(repr(values).encode()) & 0x7FFFFFFF
+    return cached_svg(f"customers/history/{customer_id}", version, ("history", lang(), values),
+                      lambda: charts.history_chart(periods, revenue, contribution))
 
 
 def _detail_context(customer, run, segment, reasons, show_money, history_svg, history, entries, form) -> dict:

@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -172,10 +172,51 @@ def _width(title: str, values: list) -> float:
 
 
 def _xlsx(frame: pd.DataFrame, columns, language: str, sheet: str) -> bytes:
-    rows = _cells(frame.iloc[:XLSX_MAX_ROWS], columns, language)
-    titles = [_text(column.title, language) for column in columns]
+    buffer = io.BytesIO()
+    kept = frame.iloc[:XLSX_MAX_ROWS]
+    write_xlsx([kept], columns, language, sheet, buffer, len(kept))
+    return buffer.getvalue()
+
+
+def write_xlsx(frames: Iterable[pd.DataFrame], columns, language: str, sheet: str, target, total: int,
+               progress: Callable[[int], None] | None = None) -> int:
+    """The frames' ``columns`` as one XLSX sheet in ``language``, written to the file object
+    ``target`` with openpyxl's write-only mode: one frame's rows in memory at a time.
+
+    ``total`` is the number of rows the frames hold (the filter's range needs it before the
+    first row); rows beyond Excel's limit are left out. ``progress(rows written)`` is called
+    after each frame. Returns the number of rows written."""
     book = Workbook(write_only=True)
     sheet_ = book.create_sheet(sheet)
+    titles = [_text(column.title, language) for column in columns]
+    formats = [DATE_FORMATS[language] if column.kind == "date" else NUMBER_FORMATS.get(column.kind)
+               for column in columns]
+    written, started = 0, False
+    for frame in frames:
+        rows = _cells(frame.iloc[:max(0, XLSX_MAX_ROWS - written)], columns, language)
+        if not started:  # widths, panes and filter go before the first row in write-only mode
+            _xlsx_head(sheet_, columns, titles, rows, min(total, XLSX_MAX_ROWS))
+            started = True
+        for row in rows:
+            cells = []
+            for value, number_format in zip(row, formats):
+                if number_format is None or value is None:
+                    cells.append(value)
+                else:
+                    cell = WriteOnlyCell(sheet_, value=value)
+                    cell.number_format = number_format
+                    cells.append(cell)
+            sheet_.append(cells)
+        written += len(rows)
+        if progress is not None:
+            progress(written)
+    if not started:
+        _xlsx_head(sheet_, columns, titles, [], 0)
+    book.save(target)
+    return written
+
+
+def _xlsx_head(sheet_, columns, titles: list[str], rows: list[list], total: int) -> None:
     for number, (column, title) in enumerate(zip(columns, titles), start=1):
         sample = [row[number - 1] for row in rows[:1000]]
         if column.kind in NUMBER_FORMATS or column.kind in ("integer", "date"):
@@ -183,7 +224,7 @@ def _xlsx(frame: pd.DataFrame, columns, language: str, sheet: str) -> bytes:
         sheet_.column_dimensions[get_column_letter(number)].width = _width(title, sample)
     sheet_.freeze_panes = "A2"
     last = get_column_letter(max(len(columns), 1))
-    sheet_.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    sheet_.auto_filter.ref = f"A1:{last}{total + 1}"
     bold = Font(bold=True)
     header = []
     for title in titles:
@@ -191,21 +232,6 @@ def _xlsx(frame: pd.DataFrame, columns, language: str, sheet: str) -> bytes:
         cell.font = bold
         header.append(cell)
     sheet_.append(header)
-    formats = [DATE_FORMATS[language] if column.kind == "date" else NUMBER_FORMATS.get(column.kind)
-               for column in columns]
-    for row in rows:
-        cells = []
-        for value, number_format in zip(row, formats):
-            if number_format is None or value is None:
-                cells.append(value)
-            else:
-                cell = WriteOnlyCell(sheet_, value=value)
-                cell.number_format = number_format
-                cells.append(cell)
-        sheet_.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def table_bytes(frame: pd.DataFrame, columns, fmt: str, language: str, sheet: str = "export") -> tuple[bytes, str]:
@@ -224,6 +250,13 @@ def run_export(run_id: int, fmt: str, language: str) -> tuple[bytes, str]:
     if fmt == "json":  # data for programs, not a spreadsheet: codes and exact texts
         return frame.to_json(orient="records", force_ascii=False, indent=1).encode(), JSON_MIMETYPE
     return table_bytes(frame, RUN_COLUMNS, fmt, language, sheet="segments")
+
+
+def run_xlsx(run_id: int, language: str, target, total: int, progress: Callable[[int], None] | None = None) -> int:
+    """A run's per-customer results as XLSX in ``language`` (the same sheet as :func:`run_export`'s),
+    written to ``target`` ten thousand customers at a time; ``total``: the run's customers."""
+    language = language if language in SEPARATORS else "en"
+    return write_xlsx(export_chunks(run_id), RUN_COLUMNS, language, "segments", target, total, progress)
 
 
 def run_csv(run_id: int, language: str) -> Iterator[bytes]:

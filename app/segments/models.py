@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.segments.search import POSTGRESQL_SEARCH_DDL, SQLITE_SEARCH_DDL, SQLITE_SEARCH_DROP, SQLITE_SEARCH_TABLE
 from app.segments.search import search_key as folded_key
 from app.web.models import utcnow
 
@@ -48,6 +49,19 @@ class Customer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Customer {self.customer_no}>"
+
+
+# The search's trigram index (app.segments.search): not a model of its own, made with the table
+# (and by migration f20a01c0ffee); Alembic's comparison leaves these names alone (app.models).
+SEARCH_INDEX_OBJECTS = frozenset({
+    "ix_customers_search_key_trgm", SQLITE_SEARCH_TABLE,
+    *(f"{SQLITE_SEARCH_TABLE}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
+})
+for _statement in SQLITE_SEARCH_DDL:
+    sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
+sa.event.listen(Customer.__table__, "before_drop", sa.DDL(SQLITE_SEARCH_DROP).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_SEARCH_DDL:
+    sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class CustomerValue(db.Model):
@@ -141,7 +155,8 @@ class SegmentationRun(db.Model):
         return f"<SegmentationRun {self.id} {self.window_start}–{self.window_end}>"
 
 
-LIST_SORT_COLUMNS = ("revenue", "contribution", "untapped", "potential_segment", "profit_tier", "trajectory")
+LIST_SORT_COLUMNS = ("abc_class", "revenue", "contribution", "untapped", "potential_segment", "profit_tier",
+                     "trajectory")
 
 
 class CustomerSegment(db.Model):
@@ -192,9 +207,9 @@ class CustomerSegment(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "customer_id", name="uq_customer_segments_run_customer"),
-        sa.Index("ix_customer_segments_run_abc", "run_id", "abc_class"),
-        # One per sort the customer list offers on a run's column (the list reads a page along it).
-        *(sa.Index(f"ix_customer_segments_run_{column}", "run_id", column)
+        # One per sort the customer list offers on a run's column: the list reads a page along it,
+        # the customer (the tie-break) included, so a page after a cursor is one index range.
+        *(sa.Index(f"ix_customer_segments_run_{column}", "run_id", column, "customer_id")
           for column in LIST_SORT_COLUMNS),
     )
 

@@ -5,13 +5,52 @@ The key is stored on every customer (``customers.search_key``) and the user's te
 is folded by the same :func:`fold` before a ``LIKE``, so SQLite and PostgreSQL
 answer alike (neither folds accents on its own, and SQLite's ``LIKE`` ignores case
 for ASCII letters only).
+
+A ``LIKE '%term%'`` cannot use a B-tree index, so each database gets a trigram index
+that finds the candidates without reading every customer; the ``LIKE`` still decides, so
+the answer is the same with or without it:
+
+* PostgreSQL: a GIN index with ``gin_trgm_ops`` (extension ``pg_trgm``), which serves the
+  ``LIKE`` itself. Where the extension cannot be created the index is left out and the
+  search reads the table (slower, same result).
+* SQLite: an FTS5 table with the trigram tokenizer (``customers_search``) over
+  ``customers.search_key``, kept in step by triggers; a term of three or more characters
+  is looked up there first (FTS5's trigrams match nothing shorter).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["fold", "search_key"]
+__all__ = ["fold", "search_key", "like_pattern", "fts_phrase", "POSTGRESQL_SEARCH_DDL", "SQLITE_SEARCH_DDL",
+           "SQLITE_SEARCH_DROP", "SQLITE_SEARCH_TABLE"]
+
+SQLITE_SEARCH_TABLE = "customers_search"
+# Created with the customers table (and by migration f20a01c0ffee). A migration that rebuilds
+# the customers table on SQLite (batch_alter_table) drops these triggers with it: it must run
+# SQLITE_SEARCH_DDL again and rebuild the index ('rebuild').
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS customers_search USING fts5(search_key, content='customers', "
+    "content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_insert AFTER INSERT ON customers BEGIN "
+    "INSERT INTO customers_search (rowid, search_key) VALUES (new.id, new.search_key); END",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_delete AFTER DELETE ON customers BEGIN "
+    "INSERT INTO customers_search (customers_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS customers_search_update AFTER UPDATE OF id, search_key ON customers BEGIN "
+    "INSERT INTO customers_search (customers_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); "
+    "INSERT INTO customers_search (rowid, search_key) VALUES (new.id, new.search_key); END",
+    "INSERT INTO customers_search (customers_search) VALUES ('rebuild')",
+)
+SQLITE_SEARCH_DROP = "DROP TABLE IF EXISTS customers_search"
+# pg_trgm may be refused (no right to create extensions): then no index, and no error.
+POSTGRESQL_SEARCH_DDL = (
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+    "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'pg_trgm unavailable: the customer search reads the table'; END $$",
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN "
+    "CREATE INDEX IF NOT EXISTS ix_customers_search_key_trgm ON customers USING gin (search_key gin_trgm_ops); "
+    "END IF; END $$",
+)
 
 # Letters that do not decompose into a base letter and a mark.
 _LETTERS = str.maketrans({"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
@@ -38,3 +77,15 @@ def fold(text: str | None) -> str:
 def search_key(customer_no: str | None, name: str | None) -> str:
     """The stored key of a customer: its folded number and name, separated by a space."""
     return f"{fold(customer_no)} {fold(name)}".strip()
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` for a ``LIKE … ESCAPE '\\'``, with the term's own ``%``, ``_`` and ``\\`` taken literally."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def fts_phrase(term: str) -> str | None:
+    """The FTS5 query that finds ``term`` as a substring with the trigram tokenizer (None: too short)."""
+    if len(term) < 3:
+        return None
+    return '"' + term.replace('"', '""') + '"'

@@ -1,10 +1,15 @@
-"""Background jobs of the segmentation area: large imports and large runs."""
+"""Background jobs of the segmentation area: large imports, large runs and their XLSX exports."""
 from __future__ import annotations
 
+import tempfile
+
+from app.extensions import db
+from app.segments.exports import XLSX_MIMETYPE, run_xlsx
 from app.segments.importing import import_customer_values, parse_upload
+from app.segments.models import SegmentationRun
 from app.segments.runs import run_segmentation
 from app.web import uploads
-from app.web.jobs import report
+from app.web.jobs import report, store_file
 
 
 def customer_import_job(job_id: int, token: str, user_id: int, redirect: str, sheet: str | None = None) -> dict:
@@ -27,3 +32,21 @@ def segmentation_run_job(job_id: int, window_start: str, window_end: str, parame
     result = run_segmentation(window_start, window_end, parameters, user_id=user_id,
                               progress=lambda f, m: report(job_id, f, m))
     return {"redirect": redirect, "run_id": result.id}
+
+
+def run_xlsx_job(job_id: int, run_id: int, language: str, filename: str) -> dict:
+    """A large run's XLSX export, written in openpyxl's write-only mode into a temporary file
+    (ten thousand customers in memory at a time) and kept for download, with progress."""
+    run = db.session.get(SegmentationRun, run_id)
+    if run is None or run.status != "done":
+        raise ValueError("This segmentation run no longer exists.")
+    total = max(run.n_customers, 1)
+    report(job_id, 0.01, "Writing the spreadsheet")
+    with tempfile.TemporaryFile() as target:
+        rows = run_xlsx(run_id, language, target, run.n_customers,
+                        progress=lambda written: report(job_id, 0.01 + 0.9 * written / total, "Writing the spreadsheet"))
+        db.session.rollback()  # the reading transaction ends before the file is stored
+        report(job_id, 0.93, "Storing the file")
+        target.seek(0)
+        store_file(job_id, filename, XLSX_MIMETYPE, target.read())
+    return {"file": filename, "rows": rows}

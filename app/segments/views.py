@@ -25,6 +25,8 @@ from segmentation.definitions import DEFINITIONS, POTENTIAL_SEGMENTS, PROFIT_TIE
 
 bp = Blueprint("segments", __name__, url_prefix="/segments", template_folder="templates")
 BACKGROUND_CUSTOMERS = 50_000
+# A run's XLSX of more customers is written by a background job (about 2 s per 10,000 rows).
+XLSX_DIRECT_CUSTOMERS = 20_000
 # the classifications the comparison offers, the potential matrix first (the default)
 DIMENSIONS = ("potential_segment", *(column for column in CLASS_COLUMNS if column != "potential_segment"))
 
@@ -226,5 +228,11 @@ def export(run_id: int, fmt: str):
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":  # streamed: the first bytes leave at once, a million rows never sit in memory
         return Response(run_csv(run.id, lang()), mimetype=CSV_MIMETYPE, headers=headers)
+    if fmt == "xlsx" and run.n_customers > XLSX_DIRECT_CUSTOMERS:
+        # A large spreadsheet takes a while (zipped XML): a background job writes it, its page
+        # shows the progress and then the download.
+        job = enqueue("run_xlsx_export", created_by_id=current_user.id, run_id=run.id, language=lang(),
+                      filename=filename)
+        return redirect(url_for("jobs.status", job_id=job.id), code=303)
     data, mimetype = run_export(run.id, fmt, lang())
     return Response(data, mimetype=mimetype, headers=headers)

@@ -35,7 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.web import i18n
-from app.web.models import Job, utcnow
+from app.web.models import Job, JobFile, utcnow
 
 # kind -> "module:function". Dotted paths, not imports: the shell knows no area's code.
 TASKS: dict[str, str] = {
@@ -46,6 +46,7 @@ TASKS: dict[str, str] = {
     "report_publish": "app.reports.tasks:publish_report",
     "observation_import": "app.touchpoint_audit.tasks:observation_import_job",
     "outcome_import": "app.aftersales.tasks:outcome_import_job",
+    "run_xlsx_export": "app.segments.tasks:run_xlsx_job",
 }
 # What the job page calls a job of each kind.
 TITLES = {
@@ -56,6 +57,7 @@ TITLES = {
     "report_publish": _l("Publishing the report"),
     "observation_import": _l("Importing observations"),
     "outcome_import": _l("Importing after-sales outcomes"),
+    "run_xlsx_export": _l("Writing the spreadsheet"),
 }
 QUEUE_NAME = "reports"
 UNFINISHED = ("queued", "running")
@@ -232,6 +234,19 @@ def report(job_id: int, fraction: float, message: str = "") -> None:
                 progress=fraction, message=message, heartbeat_at=utcnow()))
     except OperationalError:
         current_app.logger.warning("job %s: progress not recorded (database busy)", job_id)
+
+
+FILE_MAX_AGE = dt.timedelta(days=1)
+
+
+def store_file(job_id: int, filename: str, mimetype: str, data: bytes) -> None:
+    """Keep the file a job made for its starter's download (``/jobs/<id>/download``), in a
+    transaction of its own; files older than a day, anybody's, are removed on the way."""
+    with db.engine.begin() as conn:
+        conn.execute(db.delete(JobFile).where(JobFile.created_at < utcnow() - FILE_MAX_AGE))
+        conn.execute(db.delete(JobFile).where(JobFile.job_id == job_id))
+        conn.execute(db.insert(JobFile).values(job_id=job_id, filename=filename[:255], mimetype=mimetype[:100],
+                                               data=data, created_at=utcnow()))
 
 
 def _holds_sqlite_write_lock() -> bool:

@@ -61,6 +61,19 @@ class StagedUpload(db.Model):
     expires: so.Mapped[dt.datetime] = so.mapped_column(index=True)
 
 
+class JobFile(db.Model):
+    """The file a background job made (a large export), kept in the database so that every app
+    server can hand it out; for its job's starter only, removed a day later."""
+
+    __tablename__ = "job_files"
+
+    job_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(255))
+    mimetype: so.Mapped[str] = so.mapped_column(sa.String(100))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
 class CachedChart(db.Model):
     """A drawn chart (SVG) kept so that a page does not run matplotlib on every request.
 

@@ -1,13 +1,13 @@
 """Progress of a background job, polled by htmx until it ends; a failed job can run again."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, Response, abort, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.web.jobs import TASKS, expire_stale_jobs, progress_here, retry, title
-from app.web.models import Job
+from app.web.models import Job, JobFile
 from app.web.rendering import htmx_response, render
 from app.web.security import any_user, require
 
@@ -53,7 +53,21 @@ def status(job_id: int):
     return render("jobs/progress.html", block="progress", job=record, title=title(record.kind),
                   progress=progress, message=_(message) if message else "",
                   error=error_text(record) if record.status == "failed" else "",
-                  back=record.return_to or url_for("main.index"), may_retry=_may_retry(record))
+                  back=record.return_to or url_for("main.index"), may_retry=_may_retry(record),
+                  download=url_for("jobs.download", job_id=record.id)
+                  if record.status == "done" and (record.result or {}).get("file") else None)
+
+
+@bp.route("/<int:job_id>/download")
+@any_user
+def download(job_id: int):
+    """The file a finished job made (a large export), for the person who started it."""
+    record = _job_for_viewer(job_id)
+    stored = db.session.get(JobFile, record.id)
+    if stored is None:
+        abort(404)  # not made yet, or older than a day and removed
+    return Response(stored.data, mimetype=stored.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{stored.filename}"'})
 
 
 @bp.route("/<int:job_id>/retry", methods=["POST"])

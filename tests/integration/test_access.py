@@ -26,6 +26,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "admin.reset_password": {"admin"},
     "jobs.status": ALL,
     "jobs.retry_job": ALL,
+    "jobs.download": ALL,
 }
 
 # segments area

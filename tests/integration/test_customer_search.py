@@ -90,3 +90,36 @@ def test_the_list_export_follows_the_search_before_any_run(as_role):
     assert lines[0].startswith("Customer no.,Name,Customer since,ABC class")
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["0070001", "0070002", "0070003"]
     assert all(line.split(",")[3:8] == ["", "", "", "", ""] for line in lines[1:])  # no classes yet
+
+
+NAMES = ("Müller", "MUELLER & Söhne", "Straßenbau Öztürk", "Feuer Bauer", "José García", "50% Rabatt_GmbH",
+         'Der "Laden"', "Weiß\\Schwarz", "Ab", "Quelle Kühne", "Bäckerei Baecker")
+TERMS = ("mul", "mu", "m", "muller", "bau", "strasse", "ozturk", "50%", "_", "ab", "garcia",
+         '"laden"', "weiss\\sch", "kuhne", "back", "ller ", "zzz", "0000")
+
+
+def test_the_trigram_search_finds_exactly_what_like_finds(app):
+    """With the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL) the search returns the same
+    customers as a LIKE over every key: short terms, LIKE's own characters, quotes, backslashes."""
+    from app.segments.analysis import search_filter
+    from app.segments.models import Customer
+    from app.segments.search import like_pattern
+
+    with app.app_context():
+        db.session.execute(db.insert(Customer), [
+            {"customer_no": f"{n:07d}", "name": f"{NAMES[n % len(NAMES)]} {n}"} for n in range(1, 400)])
+        db.session.commit()
+        Customer.query.filter(Customer.customer_no == "0000007").one().name = "Umbenannt Köhler"
+        db.session.execute(db.delete(Customer).where(Customer.customer_no == "0000008"))
+        db.session.commit()
+        for term in TERMS:
+            folded = fold(term)
+            indexed = set(db.session.scalars(db.select(Customer.customer_no).where(*search_filter(folded))))
+            plain = {number for number, key in db.session.execute(db.select(Customer.customer_no, Customer.search_key))
+                     if folded in key}
+            assert indexed == plain, term
+            like = set(db.session.scalars(db.select(Customer.customer_no).where(
+                Customer.search_key.like(like_pattern(folded), escape="\\"))))
+            assert like == plain, term
+        assert set(db.session.scalars(db.select(Customer.customer_no).where(*search_filter("kohler")))) == {"0000007"}
+        assert not db.session.scalars(db.select(Customer.customer_no).where(*search_filter("0000008"))).all()

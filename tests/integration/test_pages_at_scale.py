@@ -225,6 +225,36 @@ def test_dashboard_charts_are_stored_per_analysis_and_replaced_by_a_new_one(app,
     assert owner != stored[0][1]
 
 
+def test_a_customers_history_chart_is_stored_per_version_of_its_values(app, as_role, monkeypatch):
+    from app.segments import charts
+    from app.segments.models import Customer
+
+    _values(app, {"0001": [100.0] * 12, "0002": [50.0] * 12})
+    with app.app_context():
+        ids = {c.customer_no: c.id for c in db.session.scalars(db.select(Customer))}
+        db.session.remove()
+    client = as_role("manager")
+    first = _svgs(client.get(f"/customers/{ids['0001']}"))
+    assert len(first) == 1
+    other = _svgs(client.get(f"/customers/{ids['0002']}"))
+    assert other != first
+    assert [scope for scope, _owner in _cached(app)] == [f"customers/history/{ids['0001']}",
+                                                         f"customers/history/{ids['0002']}"]
+    with monkeypatch.context() as patched:
+        _refuse_drawing(patched, charts, "history_chart")
+        assert _svgs(client.get(f"/customers/{ids['0001']}")) == first
+    german = client.get(f"/customers/{ids['0001']}", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Umsatz" in german and len(_cached(app)) == 3  # another language: drawn and stored beside
+    _empty_cache(app)
+    assert _svgs(client.get(f"/customers/{ids['0001']}")) == first  # the stored chart is the drawn one
+
+    _values(app, {"0001": [100.0] * 11 + [900.0]})  # new values: a new version replaces the old ones
+    changed = _svgs(client.get(f"/customers/{ids['0001']}"))
+    assert changed != first
+    assert len([scope for scope, _owner in _cached(app) if scope.endswith(f"/{ids['0001']}")]) == 1
+    assert not _svgs(as_role("service").get(f"/customers/{ids['0001']}"))  # no money figures for service
+
+
 # ------------------------------------------------------------------ the start page's revenue
 
 def _values(app, rows):
@@ -310,15 +340,41 @@ def listed(app):
         db.session.remove()
 
 
-@pytest.mark.parametrize("args", [
-    {}, {"dir": "asc"}, {"sort": "untapped"}, {"sort": "untapped", "dir": "asc"}, {"sort": "segment"},
-    {"sort": "trajectory", "dir": "desc"}, {"sort": "contribution", "abc": "B"}, {"sort": "tier", "burr": "1"},
-    {"sort": "name"}, {"sort": "customer_no", "dir": "desc"}, {"q": "kunde 3", "sort": "revenue"},
-    {"segment": "star", "tier": "A", "sort": "name"}, {"q": "kunde 3", "abc": "A"},
+SORTS = ("customer_no", "name", "abc", "segment", "tier", "trajectory", "revenue", "contribution", "untapped")
+
+
+def _walk(listing, size):
+    """Every page forward from the first (Next) and backward from the last (Previous), as row tuples."""
+    forward, window, pages = [], listing.window(size), 0
+    assert not window.has_before
+    while True:
+        forward.append([tuple(row) for row in window.rows])
+        pages += 1
+        assert pages < 100
+        if not window.has_after:
+            break
+        window = listing.window(size, after=window.last)
+        assert window.has_before
+    backward, window = [], listing.window(size, last=True)
+    assert not window.has_after
+    while True:
+        backward.insert(0, [tuple(row) for row in window.rows])
+        if not window.has_before:
+            break
+        window = listing.window(size, before=window.first)
+        assert window.has_after
+    return forward, backward
+
+
+@pytest.mark.parametrize("extra", [
+    {}, {"abc": "B"}, {"burr": "1"}, {"q": "kunde 3"}, {"segment": "star", "tier": "A"}, {"q": "kunde 3", "abc": "A"},
 ])
-@pytest.mark.parametrize("size", [4, 7])
-def test_customer_list_pages_hold_the_rows_the_whole_query_gives(app, users, listed, args, size):
-    from app.segments.customers import customer_listing
+@pytest.mark.parametrize("size", [4, 50])
+def test_customer_list_keyset_pages_walk_every_row_once_in_order(app, users, listed, extra, size):
+    """Forward by Next and backward from Last by Previous, for every offered sort in both
+    directions (ties, empty keys, customers outside the run): every row exactly once, in the order
+    of the whole query; full pages except the last one forward and the first one backward."""
+    from app.segments.analysis import customer_listing
 
     with app.test_request_context("/customers/"):
         from flask_login import login_user
@@ -326,51 +382,101 @@ def test_customer_list_pages_hold_the_rows_the_whole_query_gives(app, users, lis
         from app.accounts.models import User
 
         login_user(db.session.get(User, users["manager"].id))
-        listing = customer_listing(args)
-        everything = [tuple(row) for row in db.session.execute(listing.query).all()]
-        paged, sought, after = [], [], {}
-        for number in range(1, len(everything) // size + 2):
-            page = [tuple(row) for row in listing.page(number, size)]
-            assert page == [tuple(row) for row in db.session.execute(
-                listing.query.limit(size).offset((number - 1) * size)).all()]
-            paged.extend(page)
-            rows = listing.page(number, size, after)  # the next link's seek after the last row
-            sought.extend(tuple(row) for row in rows)
-            after = listing.after(rows[-1]) if rows else {}
-        assert sought == everything
-        assert listing.total() == len(everything)
+        for sort in SORTS:
+            for direction in ("asc", "desc"):
+                listing = customer_listing({**extra, "sort": sort, "dir": direction})
+                everything = [tuple(row) for row in db.session.execute(listing.query).all()]
+                forward, backward = _walk(listing, size)
+                case = (sort, direction, extra)
+                assert [row for page in forward for row in page] == everything, case
+                assert [row for page in backward for row in page] == everything, case
+                assert all(len(page) == size for page in forward[:-1]), case
+                assert all(len(page) == size for page in backward[1:]), case
+                assert len({row[0].id for row in everything}) == len(everything) == listing.total(), case
         db.session.remove()
-    assert paged == everything and len(everything) >= 2
 
 
-def test_customer_list_pages_in_the_browser_cross_the_empty_keys(as_role, listed, monkeypatch):
+def test_customer_list_keyset_pages_on_the_page_follow_their_links(as_role, listed, monkeypatch):
     from app.segments import customers
 
     monkeypatch.setattr(customers, "PAGE_SIZE", 10)
     client = as_role("manager")
-    for sort in ("untapped", "revenue&dir=asc", "name"):
-        seen, followed, url = [], [], f"/customers/?sort={sort}"
-        for number in range(1, 5):
-            html = client.get(f"/customers/?sort={sort}&page={number}", headers={"HX-Request": "true"}).get_data(
-                as_text=True)
-            seen.extend(re.findall(r'href="/customers/(\d+)"', html))
+
+    def follow(url, rel):
+        seen, labels = [], []
+        while url:
             html = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
-            followed.extend(re.findall(r'href="/customers/(\d+)"', html))
-            link = re.search(r'href="([^"]+)"[^>]*rel="next"', html)
+            page = re.findall(r'href="/customers/(\d+)"', html)
+            seen = seen + page if rel == "next" else page + seen
+            label = re.search(r"Page (\d+) of (\d+)", html)
+            labels.append(label.groups() if label else ("1", "1"))  # one page: no pager
+            link = re.search(rf'href="([^"]+)"[^>]*rel="{rel}"', html)
             url = link.group(1).replace("&amp;", "&") if link else None
-            assert (url is None) == (number == 4)
-        assert len(seen) == len(set(seen)) == 37  # every customer once, none twice, across four pages of ten
-        assert followed == seen  # the next links (seeking after the last row) give the same pages
-    assert "after=" in client.get("/customers/?sort=name", headers={"HX-Request": "true"}).get_data(as_text=True)
-    bad = client.get("/customers/?sort=revenue&page=2&after=nan&after_no=x", headers={"HX-Request": "true"})
-    assert bad.status_code == 200
+            assert len(labels) < 10
+        return seen, labels
+
+    for sort in ("untapped", "revenue&dir=asc", "name", "segment&abc=A"):
+        forward, labels = follow(f"/customers/?sort={sort}", "next")
+        assert labels == [(str(n), str(len(labels))) for n in range(1, len(labels) + 1)]
+        html = client.get(f"/customers/?sort={sort}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        last = re.search(r'href="([^"]+)"[^>]*rel="last"', html)
+        backward, back_labels = follow(last.group(1).replace("&amp;", "&"), "prev") if last else (forward, labels)
+        assert len(forward) == len(set(forward)) and backward == forward
+        assert back_labels == list(reversed(labels))
+        if "abc" not in sort:
+            assert len(forward) == 37  # every customer once, across four pages of ten
+
+
+@pytest.mark.parametrize("cursor", [
+    "nan", "x", "%%%", "A" * 5000, "bnVsbA", "WzFd", "e30", "WyJyZXZlbnVlIiwiZGVzYyIsImsiLCJ4IiwxXQ",
+    "WyJuYW1lIiwiYXNjIiwiayIsIkEiLDFd", "WyJyZXZlbnVlIiwiZGVzYyIsImsiLDFlOTk5LDFd",
+    "WyJyZXZlbnVlIiwiZGVzYyIsInUiLG51bGwsLTFd", "WyJyZXZlbnVlIiwiZGVzYyIsImsiLDEsMTAwMDAwMDAwMDAwMDAwMDAwMDAwMF0",
+    "\u00e4\u00f6", "W10=",
+])
+@pytest.mark.parametrize("which", ["after", "before"])
+def test_a_malformed_page_cursor_gives_the_first_page_and_says_so(as_role, listed, cursor, which, monkeypatch):
+    """Edited, cut-off or foreign cursors (wrong sort, wrong types, huge numbers, not base64, not
+    JSON) give the first page with a notice, never a 500."""
+    from app.segments import customers
+
+    monkeypatch.setattr(customers, "PAGE_SIZE", 10)
+    client = as_role("manager")
+    first = client.get("/customers/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    response = client.get("/customers/", query_string={which: cursor, "page": "99999999999999999999"},
+                          headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "That page link could not be read" in html
+    assert re.findall(r'href="/customers/(\d+)"', html) == re.findall(r'href="/customers/(\d+)"', first)
+    assert "Page 1 of" in html
+
+
+def test_a_cursor_of_a_deleted_row_still_finds_its_neighbours(app, as_role, listed, monkeypatch):
+    """A cursor is a key, not a row: the row it names may be gone, the next page is still right."""
+    from app.segments import customers
+    from app.segments.models import Customer
+
+    monkeypatch.setattr(customers, "PAGE_SIZE", 10)
+    client = as_role("manager")
+    html = client.get("/customers/?sort=name", headers={"HX-Request": "true"}).get_data(as_text=True)
+    following = re.search(r'href="([^"]+)"[^>]*rel="next"', html).group(1).replace("&amp;", "&")
+    before = re.findall(r'href="/customers/(\d+)"', client.get(following, headers={"HX-Request": "true"})
+                        .get_data(as_text=True))
+    last_id = int(re.findall(r'href="/customers/(\d+)"', html)[-1])
+    with app.app_context():
+        db.session.delete(db.session.get(Customer, last_id))
+        db.session.commit()
+        db.session.remove()
+    after = re.findall(r'href="/customers/(\d+)"', client.get(following, headers={"HX-Request": "true"})
+                       .get_data(as_text=True))
+    assert after[:len(before)] == before
 
 
 def test_customer_list_total_without_a_run(app, users):
     from flask_login import login_user
 
     from app.accounts.models import User
-    from app.segments.customers import customer_listing
+    from app.segments.analysis import customer_listing
     from app.segments.models import Customer
 
     with app.test_request_context("/customers/"):

@@ -135,9 +135,12 @@ def test_customer_list_filters_sorts_searches_and_renders_a_fragment(app, as_rol
     number = client.get("/customers/?q=004711", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert re.search(r"\b1 customer\b", number) and "1 customers" not in number and "004711" in number
     assert "hx-trigger=\"input changed delay:300ms, search\"" in full.get_data(as_text=True)
-    # pagination
-    page2 = client.get("/customers/?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Page 2 of" in page2
+    # pagination: the Next link (a cursor after the first page's last row) leads to page 2
+    page1 = client.get("/customers/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Page 1 of" in page1 and 'rel="prev"' not in page1
+    following = re.search(r'href="([^"]+)"[^>]*rel="next"', page1).group(1).replace("&amp;", "&")
+    page2 = client.get(following, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Page 2 of" in page2 and 'rel="prev"' in page2 and 'rel="first"' in page2
 
 
 def test_checklist_is_dated_and_kept_as_history(app, as_role, segmented):
