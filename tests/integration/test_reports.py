@@ -262,7 +262,8 @@ def assert_every_flagged_result_in_the_detail(app, audit_id, html, texts):
         audit = db.session.get(Audit, audit_id)
         context = report_context(audit, "en", None, dt.datetime(2025, 5, 1))
         titles = [context["finding_title"](f, context["names"]) for f in context["findings"]]
-        result = analyse(*window_for(audit), lang="en")
+        start_date, end_date = window_for(audit)
+        result = analyse(start=start_date, end=end_date, lang="en")
         flagged = {(b.kind, b.label): sum(1 for e in b.effects if e["flagged"])
                    for blocks in result.kinds.values() for b in blocks}
         db.session.remove()
