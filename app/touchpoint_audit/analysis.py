@@ -309,7 +309,7 @@ def run_analysis(audit: Audit, user_id: int | None = None, params: dict | None =
     snapshot = AnalysisSnapshot(
         audit_id=audit.id, created_by_id=user_id, segmentation_run_id=run_id, n_observations=len(frame),
         params={**result["params"], "segment_kinds": result["segment_kinds"],
-                "shortfall": shortfall_records(audit, result["params"]["min_n"])},
+                "shortfall": shortfall_records(audit, {**DEFAULT_PARAMS, **params}["min_n"])},
         comparisons=result["comparisons"], cases=result["cases"], gradient=result["gradient"],
         paired=result["paired"],
         by_grade=result["by_grade"],

@@ -176,7 +176,7 @@ def test_the_analysis_stores_it_on_the_findings_it_writes(app, world, monkeypatc
             "figures": {"segments": [{"segment_kind": k, "segment": v} for k, v in HOLDS_IN]}}
     monkeypatch.setattr(analysis, "analyse_frame", lambda *a, **k: {
         "findings": [spec], "params": {}, "segment_kinds": [], "comparisons": [], "cases": {}, "gradient": {},
-        "all_flagged_cases": []})
+        "all_flagged_cases": [], "paired": [], "by_grade": {}})
     with app.app_context():
         analysis.run_analysis(db.session.get(Audit, world["base"].audit_id))
         db.session.commit()
