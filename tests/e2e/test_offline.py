@@ -128,8 +128,6 @@ def test_offline_entries_survive_reload_and_closed_tab_and_are_sent_once(browser
         assert page.locator("#offline-entries li").count() == 0
         new = {k: v for k, v in _rows(live_app).items() if k not in before}
         assert sorted(new.values()) == [40.0, 95.0, 190.0]
-        assert page.console_errors == [] or all("Failed to load" in e or "ERR_INTERNET_DISCONNECTED" in e
-                                                for e in page.console_errors)
     finally:
         context.close()
 
