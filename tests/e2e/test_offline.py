@@ -63,10 +63,13 @@ def test_offline_entries_survive_reload_and_closed_tab_and_are_sent_once(browser
         sign_in(page, base, "service")
         page.goto(f"{base}/log")
         _until(page, "#offline-log[data-ready]")
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
         before = _rows(live_app)
 
+        # Offline twice over: the browser's network emulation (navigator.onLine, the offline event)
+        # and every request of the page or its worker that would reach the network aborted.
         context.set_offline(True)
+        context.route("**/*", lambda route: route.abort("internetdisconnected"))
         seen.clear()
         assert page.evaluate("navigator.onLine") is False
         # the metric's own fields come from the worker's copy
@@ -97,9 +100,13 @@ def test_offline_entries_survive_reload_and_closed_tab_and_are_sent_once(browser
         assert page.evaluate(SIDEWAYS) == []
         assert on_screen(page, "#offline-entries li") == []
 
-        assert seen == [], f"requests reached the server while offline: {seen}"
+        # Nothing of the page or its worker reached the server: the reloads came from the worker's
+        # cache. Only the browser's own update check of the worker script is neither emulated
+        # offline nor routed in this Chromium; it changes nothing.
+        assert [r for r in seen if r != "GET /log/sw.js"] == [], f"requests reached the server while offline: {seen}"
         assert _rows(live_app) == before
 
+        context.unroute("**/*")
         context.set_offline(False)  # the online event sends them
         _until(page, "#offline-log[data-pending='0'][data-refused='1'][data-sent='2']")
         assert "2 entries sent." in page.inner_text("#offline-status")
@@ -113,7 +120,7 @@ def test_offline_entries_survive_reload_and_closed_tab_and_are_sent_once(browser
         assert on_screen(page, "#offline-entries li.refused button") == []
         refused.locator("button[data-action=correct]").focus()
         page.keyboard.press("Enter")  # by keyboard
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'value'")
+        page.wait_for_selector("#value:focus")
         assert page.input_value("#value") == "-5"
         _log(page, "40")
         page.wait_for_selector("#saved-msg")
@@ -121,32 +128,31 @@ def test_offline_entries_survive_reload_and_closed_tab_and_are_sent_once(browser
         assert page.locator("#offline-entries li").count() == 0
         new = {k: v for k, v in _rows(live_app).items() if k not in before}
         assert sorted(new.values()) == [40.0, 95.0, 190.0]
-        assert page.console_errors == [] or all("Failed to load" in e or "ERR_INTERNET_DISCONNECTED" in e
-                                                for e in page.console_errors)
     finally:
         context.close()
 
 
 def test_a_dropped_entry_is_never_sent(browser, counted_server, live_app):
-    base, seen = counted_server
+    base, _seen = counted_server
     context, page = _open_page(browser, viewport={"width": 1280, "height": 900})
     try:
         sign_in(page, base, "service")
         page.goto(f"{base}/log")
         _until(page, "#offline-log[data-ready]")
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
         before = _rows(live_app)
         context.set_offline(True)
+        page.select_option("#metric_id", label="Hotline · Waiting time")
+        page.wait_for_selector("label[for=value]:has-text('mm:ss')")
         _log(page, "12")
         _until(page, "#offline-log[data-pending='1']")
+        _log(page, "13")
+        _until(page, "#offline-log[data-pending='2']")
         page.once("dialog", lambda dialog: dialog.accept())
-        page.click("#offline-entries button[data-action=drop]")
-        _until(page, "#offline-log[data-pending='0']")
-        seen.clear()
+        page.locator("#offline-entries li", has_text="= 12").locator("button[data-action=drop]").click()
+        _until(page, "#offline-log[data-pending='1']")
         context.set_offline(False)
-        page.click("#offline-send")
-        page.wait_for_selector("#offline-queue[hidden]", state="attached")
-        assert not any(request.endswith("/sync") for request in seen)
-        assert _rows(live_app) == before
+        _until(page, "#offline-log[data-pending='0'][data-sent='1']")
+        new = {k: v for k, v in _rows(live_app).items() if k not in before}
+        assert list(new.values()) == [13.0]
     finally:
         context.close()

@@ -24,6 +24,8 @@
   var note = "";          // a passing remark (kept, sign in again, try again)
   var correcting = null;  // the refused entry being corrected in the form
   var syncing = false;
+  var retryDelay = 2000;
+  var retryTimer = null;
   var lang = document.documentElement.lang || "en";
 
   // ------------------------------------------------------------------ ids and texts
@@ -244,14 +246,19 @@
 
   // Without a connection, the inline value check and the customer search cannot answer: not asked.
   document.addEventListener("htmx:beforeRequest", function (evt) {
-    var elt = evt.detail && evt.detail.elt;
-    if (!navigator.onLine && elt && (elt.id === "value" || elt.id === "customer_q")) { evt.preventDefault(); }
+    var config = evt.detail && evt.detail.requestConfig;
+    var path = (config && config.path) || "";
+    if (!navigator.onLine && (/\/validate$/.test(path) || /\/customers/.test(path.split("?")[0]))) {
+      evt.preventDefault();
+    }
   });
 
+  // (By the path: htmx announces the end of a request on the form only while it is in the page,
+  // and the answer has just replaced it.)
   document.addEventListener("htmx:afterRequest", function (evt) {
-    var f = evt.detail && evt.detail.elt;
-    if (!f || f.id !== "log-form" || !evt.detail.xhr) { return; }
-    if (evt.detail.xhr.status === 200 && correcting) {  // the corrected entry was stored online
+    var config = evt.detail && evt.detail.requestConfig;
+    if (!config || config.verb !== "post" || !/\/log\/\d+$/.test(config.path.split("?")[0])) { return; }
+    if (evt.detail.xhr && evt.detail.xhr.status === 200 && correcting) {  // the corrected entry was stored online
       var id = correcting;
       correcting = null;
       forget(id).then(render);
@@ -385,7 +392,16 @@
       });
       return chain;
     }).then(function (last) {
-      if (last === "later") { note = T.later; }
+      // No answer (the connection is not quite back yet, or the server is busy): again soon,
+      // then less often, up to the regular retry.
+      if (last === "later") {
+        note = T.later;
+        window.clearTimeout(retryTimer);
+        retryTimer = window.setTimeout(syncAll, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, RETRY_MS);
+      } else {
+        retryDelay = 2000;
+      }
     }).catch(function () { /* storage trouble: shown by render */ }).then(function () {
       syncing = false;
       if (sentHere) { refreshRecent(); }
@@ -417,11 +433,19 @@
     });
   }
 
+  // Ready for offline once the worker controls this page (right after its first install, too).
+  function controlled() {
+    if (navigator.serviceWorker.controller) { return Promise.resolve(); }
+    return new Promise(function (resolve) {
+      navigator.serviceWorker.addEventListener("controllerchange", function () { resolve(); }, { once: true });
+    });
+  }
   function ready() { root.setAttribute("data-ready", "1"); }
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(root.getAttribute("data-worker"), { scope: root.getAttribute("data-scope") })
       .then(function () { return navigator.onLine ? warm() : null; })
+      .then(controlled)
       .then(ready, ready);
   } else {
     ready();

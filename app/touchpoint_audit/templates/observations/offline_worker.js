@@ -49,15 +49,16 @@ async function networkFirst(request, key) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method === "POST" && url.origin === self.location.origin && url.pathname === "/logout") {
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && url.pathname === "/logout") {
     // Signing out: the cached pages carry this user's last entries; they go. (Entries not yet
     // sent stay in the page's IndexedDB, shown and sent only for the same user.)
     event.waitUntil(caches.delete(CACHE));
-    return;
   }
-  if (request.method !== "GET") return;
-  const key = keyFor(url, request.mode === "navigate");
-  if (key) event.respondWith(networkFirst(request, key));
+  const key = request.method === "GET" ? keyFor(url, request.mode === "navigate") : null;
+  // Everything else passes through this worker's own fetch (not the browser's fallback), so it
+  // fails like every request when the connection is gone.
+  event.respondWith(key ? networkFirst(request, key) : fetch(request));
 });
 
 // The page asks for the copies it will need offline (itself on its first visit, before this
