@@ -53,6 +53,10 @@ class ObservationIn(BaseModel):
     channel: Text | None = Field(default=None, max_length=200)
     observed_at: dt.datetime | None = Field(default=None, description="When; default: when it arrives.")
     note: Text | None = Field(default=None, max_length=2000)
+    evidence_grade: Text | None = Field(default=None, max_length=40,
+                                        description="observed (a test call or visit), system (a system's record) or "
+                                                    "self_reported (a customer's statement), German words too; "
+                                                    "default: system.")
 
 
 class ObservationBatch(BaseModel):

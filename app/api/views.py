@@ -243,7 +243,8 @@ def get_audit(audit_id: int):
 # ----------------------------------------------------------------- observations
 
 #: the stored fields an external_id's observation is compared on when it is sent again
-SAME_CONTENT = ("metric_id", "value", "customer_status", "customer_id", "product_key", "channel", "note")
+SAME_CONTENT = ("metric_id", "value", "customer_status", "customer_id", "product_key", "channel", "note",
+                "evidence_grade")
 
 
 def _metrics_by_key(audit: Audit) -> dict[tuple[str, str], Metric]:
@@ -311,8 +312,10 @@ def _check_item(index: int, item, audit: Audit, metrics: dict, customers: dict[s
         if observed_at > now + dt.timedelta(minutes=5):
             errors.append({"index": index, "field": "observed_at", "detail": _("The time lies in the future.")})
     fields = {"value": item.value, "customer_status": item.customer_status, "product_key": item.product_key,
-              "channel": item.channel, "note": item.note}
-    checked = check_row(audit, metric, fields, customer, customer is None and bool(item.customer_no), observed_at)
+              "channel": item.channel, "note": item.note, "evidence_grade": item.evidence_grade}
+    # what a system sends is a system record unless the item says otherwise
+    checked = check_row(audit, metric, fields, customer, customer is None and bool(item.customer_no), observed_at,
+                        default_grade="system")
     errors += [{"index": index, "field": name, "detail": str(message)} for name, message in checked.errors.items()]
     values = {**checked.values, "metric_id": metric.id if metric else None,
               "customer_id": customer.id if customer else None, "observed_at": observed_at,

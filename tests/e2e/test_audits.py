@@ -55,7 +55,7 @@ def test_service_user_logs_three_observations_by_keyboard_on_a_phone(phone, live
     page.keyboard.press("Tab")  # status
     assert page.evaluate("document.activeElement.id") == "customer_status"
     page.keyboard.type("New")
-    page.keyboard.press("Tab")  # "Date and note"
+    page.keyboard.press("Tab")  # "Date, note, evidence, photo"
     page.keyboard.press("Tab")  # Save
     assert page.evaluate("document.activeElement.id") == "save"
     page.keyboard.press("Enter")
@@ -78,7 +78,7 @@ def test_service_user_logs_three_observations_by_keyboard_on_a_phone(phone, live
     page.wait_for_selector("#customer-chosen")
     page.wait_for_selector("#customer_status:focus")  # htmx moves the focus there as the swap settles
     assert page.locator("#customer_status").input_value() in ("existing", "new")
-    page.keyboard.press("Tab")  # Date and note
+    page.keyboard.press("Tab")  # Date, note, evidence, photo
     page.keyboard.press("Tab")  # Save
     page.keyboard.press("Enter")
     page.wait_for_selector("#saved-msg:has-text('30')")

@@ -216,6 +216,24 @@ def test_a_batch_is_stored_whole_and_idempotently(app, api, world):
         db.session.remove()
 
 
+def test_api_observations_are_system_records_unless_the_item_says_otherwise(app, api, world):
+    client, headers = api("service")
+    batch = [item("tel-1"), item("tel-2", evidence_grade="beobachtet"), item("tel-3", evidence_grade="self_reported")]
+    assert post_batch(client, headers, world.audit_id, batch).status_code == 201
+    with app.app_context():
+        from app.touchpoint_audit.models import Observation
+
+        stored = db.session.scalars(db.select(Observation).order_by(Observation.id)).all()
+        assert [(o.external_id, o.evidence_grade) for o in stored] == [
+            ("tel-1", "system"), ("tel-2", "observed"), ("tel-3", "self_reported")]
+        db.session.remove()
+    bad = post_batch(client, headers, world.audit_id, [item("tel-4", evidence_grade="hearsay")])
+    assert bad.status_code == 422 and {(e["index"], e["field"]) for e in bad.get_json()["errors"]} == {
+        (0, "evidence_grade")}
+    # the grade is part of the content: the same id with another grade is another observation
+    assert post_batch(client, headers, world.audit_id, [item("tel-1", evidence_grade="observed")]).status_code == 409
+
+
 def test_the_same_external_id_with_other_content_is_409(app, api, world):
     client, headers = api("manager")
     assert post_batch(client, headers, world.audit_id, [item("crm-1")]).status_code == 201

@@ -181,6 +181,7 @@ def test_only_the_author_adds_or_removes_evidence_while_the_audit_is_open(app, u
         db.session.remove()
     assert service.post(f"/evidence/{evidence_id}/delete").status_code == 303
     assert _evidence_ids(app) == []
+    assert service.post(f"/evidence/{evidence_id}/delete").status_code == 404  # replayed: already gone
     assert service.post("/evidence/999999/delete").status_code == 404
 
 
