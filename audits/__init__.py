@@ -9,7 +9,9 @@ Pure Python + pandas (no Flask, no SQLAlchemy), usable from a notebook:
   Benjamini–Hochberg, materiality, severity);
 * :func:`tenure_gradient` — price walking with tenure;
 * :func:`repurchase_table`, :func:`aftersales_effect` — after-sales → repurchase;
-* :func:`build_findings` — flags to findings with stable keys.
+* :func:`build_findings` — flags to findings with stable keys;
+* :func:`compare_pairs`, :func:`adjust_jointly` — paired test calls by their differences, in
+  one Benjamini–Hochberg family with the unpaired comparisons.
 """
 
 from ._common import (
@@ -46,6 +48,7 @@ from .findings import (
     price_walking_findings,
     render_title,
 )
+from .paired import adjust_jointly, compare_pairs, hodges_lehmann_paired, mcnemar_paired
 from .penalty import (
     CASE_REASONS,
     COMPARISON_WARNINGS,
@@ -79,6 +82,8 @@ __all__ = [
     "aftersales_findings", "finding_key", "render_title", "SEVERITY_ORDER",
     "CASE_SEVERITY", "PRICE_WALKING_SEVERITY", "AFTERSALES_SEVERITY", "TITLE_TEMPLATES",
     "RECOMMENDED_ACTIONS",
+    # paired test calls
+    "compare_pairs", "adjust_jointly", "hodges_lehmann_paired", "mcnemar_paired",
     # synthetic data
     "synthetic_observations", "synthetic_directions", "synthetic_price_metrics",
 ]
