@@ -413,7 +413,22 @@ def answer_sentences(snapshot: AnalysisSnapshot | None, names: dict,
         also = [segment_label(r.get("segment_kind"), r.get("segment")) for _e, r in scored[1:]]
         ranked.append(((SENTENCE_SEVERITY_RANK.get(lead.get("severity"), 9), -effect.rank), lead, effect, also))
     ranked.sort(key=lambda item: item[0])
-    return [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
+    sentences = [_sentence(lead, effect, names, also) for _key, lead, effect, also in ranked[:limit]]
+    # Paired test calls are evidence of their own (the same request made twice): a flag among
+    # them is part of the answer, after the unpaired ones.
+    for row in (getattr(snapshot, "paired", None) or []) if snapshot else []:
+        if row.get("flagged") is True and len(sentences) < limit:
+            sentences.append(_paired_sentence(row, names))
+    return sentences
+
+
+def _paired_sentence(row: dict, names: dict) -> str:
+    """'In paired test calls … existing customers fare worse … by 6 % (interval; n = 24 pairs).'"""
+    effect = comparison_effect(row, unit_of(names, row.get("touchpoint"), row.get("metric")))
+    return _("In paired test calls (the same request made as a prospect and as an existing customer), existing "
+             "customers fare worse at %(where)s by %(effect)s (%(interval)s; n = %(n)s pairs).",
+             where=metric_label(names, row.get("touchpoint"), row.get("metric")), effect=effect_value(effect),
+             interval=effect_interval(effect), n=fmt_number(row.get("n_pairs")))
 
 
 def template_helpers() -> dict:

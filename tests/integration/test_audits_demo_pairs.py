@@ -34,6 +34,9 @@ def test_demo_paired_round_finds_the_planted_gap_only_in_pairs(app, users, as_ro
     assert "24 pairs" in html and 'id="shortfall"' in html
     service = as_role("service").get(f"/audits/{audit_id}").get_data(as_text=True)
     assert 'id="quota-due"' in service
+    # the round is the latest analysed one here: leadership's answer names the paired flag, not "no gap"
+    start = as_role("leadership").get("/").get_data(as_text=True)
+    assert "In paired test calls" in start and "n = 24 pairs" in start and "data-answer-none" not in start
 
 
 def test_the_report_shows_the_pairs_in_both_languages(app, users):
@@ -53,3 +56,20 @@ def test_the_report_shows_the_pairs_in_both_languages(app, users):
     assert 'data-paired="renewal.price"' in english and "24 pairs" in english
     assert "Wilcoxon signed-rank" in english and "shortfall" not in english
     assert "Gepaarte Testanrufe" in german and "24 Paare" in german and "Wilcoxon-Vorzeichen-Rang-Test" in german
+
+
+def test_the_demo_leadership_answer_comes_from_the_main_round(app, users):
+    """The paired pilot is created before the quarter's main round, so the start page's answer
+    (the latest analysed round) is the main round's, with its planted penalties."""
+    from app.overview.answer import latest_analysed_round
+    from app.segments.demo import step_company, step_segmentation
+    from app.touchpoint_audit.demo import DEMO_AUDIT_TITLE, step_audits, step_catalog, step_paired_round
+
+    with app.app_context():
+        ctx = {"customers": 300, "seed": 20261123}
+        for step in (step_catalog, step_company, step_segmentation, step_audits, step_paired_round):
+            step(ctx)
+        db.session.commit()
+        audit, _snapshot = latest_analysed_round()
+        assert audit.title == DEMO_AUDIT_TITLE
+        db.session.remove()
