@@ -299,3 +299,15 @@ def test_too_few_pairs_say_so_before_and_in_the_analysis(app, as_role, world):
     response = manager.post(f"/audits/{world.audit_id}/analyze", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "fell short of their minimum n" in html and 'data-verdict="insufficient"' in html
+
+
+def test_the_last_pairs_show_yes_no_in_words_and_amounts_with_their_unit(app, as_role, users, world):
+    yes_no = add_scenario(app, world, metric="hotline.resolved", title="Tariff change on the first call",
+                          product_key=None)
+    price = add_scenario(app, world)
+    log_pairs(app, world, yes_no, [(1, 0)], user_id=users["service"].id)
+    log_pairs(app, world, price, [(400, 452.5)], user_id=users["service"].id)
+    html = as_role("service").get(f"/audits/{world.audit_id}/pairs").get_data(as_text=True)
+    listed = html[html.index('class="pair-list"'):]
+    assert re.search(r"Prospect: yes ·\s*Existing: no", listed)
+    assert re.search(r"Prospect: 400\.00 € ·\s*Existing: 452\.50 €", listed)
