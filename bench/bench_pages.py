@@ -107,6 +107,21 @@ def bring_up_to_date(db) -> None:
                     index.create(conn)
         for statement in POSTGRESQL_SEARCH_DDL:
             conn.exec_driver_sql(statement)
+        # the kept customer count and the runs' class combinations (as migration g20b01c0ffee makes them)
+        from app.segments import counts
+
+        present = conn.exec_driver_sql("SELECT to_regclass('customer_count')").scalar()
+        if present is None or conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgname LIKE "
+                                                   "'customer_count_%'").scalar() < 3:
+            counts.install(conn)
+        columns = ", ".join(counts.COMBINATION_COLUMNS)
+        for run_id, summary in conn.exec_driver_sql("SELECT id, summary FROM segmentation_runs").all():
+            if "combinations" not in (summary or {}):
+                rows = conn.exec_driver_sql(f"SELECT {columns}, count(*) FROM customer_segments WHERE run_id = "
+                                            f"%(run)s GROUP BY {columns}", {"run": run_id}).all()
+                summary = {**(summary or {}), "combinations": [list(row) for row in rows]}
+                conn.execute(sa.text("UPDATE segmentation_runs SET summary = :summary WHERE id = :id").bindparams(
+                    sa.bindparam("summary", type_=sa.JSON)), {"summary": summary, "id": run_id})
 
 
 def requests_to_time(db) -> list[tuple[str, str, dict]]:

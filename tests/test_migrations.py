@@ -126,3 +126,44 @@ def test_the_search_key_migration_folds_the_stored_customers(empty_database_url)
         assert keys == {1: "0001 muller strassenbau", 2: "b-07"}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_count_migration_counts_the_stored_customers_and_runs(empty_database_url):
+    """Customers and runs stored before the kept counts existed: the count starts at their number and
+    follows later writes; each run gets its combinations of classes, summing to its rows."""
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="f20a01c0ffee")  # the schema before the kept counts
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customers (id, customer_no, name, created_at, search_key) VALUES "
+                                 "(1, '01', 'A', '2026-01-01', '01 a'), (2, '02', 'B', '2026-01-01', '02 b'), "
+                                 "(3, '03', 'C', '2026-01-01', '03 c')"))
+            conn.execute(sa.text("INSERT INTO segmentation_runs (id, created_at, window_start, window_end, parameters, "
+                                 "summary, n_customers, status) VALUES (1, '2026-01-01', '2025-01', '2025-12', '{}', "
+                                 "'{\"counts\": {}}', 2, 'done')"))
+            conn.execute(sa.text("INSERT INTO customer_segments (run_id, customer_id, abc_class, potential_segment, "
+                                 "burr) VALUES (1, 1, 'A', 'star', true), (1, 2, 'A', 'star', false)"))
+        upgrade()
+        from app.segments.counts import customer_total
+        from app.segments.models import SegmentationRun
+
+        assert customer_total() == 3
+        summary = db.session.get(SegmentationRun, 1).summary
+        assert summary["counts"] == {}  # the rest of the summary kept
+        assert sorted(summary["combinations"], key=str) == [["A", "star", None, None, False, 1],
+                                                            ["A", "star", None, None, True, 1]]
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customers (id, customer_no, name, created_at, search_key) VALUES "
+                                 "(4, '04', 'D', '2026-01-01', '04 d'), (5, '05', 'E', '2026-01-01', '05 e')"))
+            conn.execute(sa.text("DELETE FROM customers WHERE id = 1"))
+        assert customer_total() == 4
+        db.session.remove()
+        downgrade(revision="f20a01c0ffee")
+        with db.engine.connect() as conn:
+            assert "customer_count" not in sa.inspect(conn).get_table_names()
+            assert "combinations" not in db.session.get(SegmentationRun, 1).summary
+        db.session.remove()
+        db.engine.dispose()

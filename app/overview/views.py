@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.overview import answer
 from app.segments import loaders
-from app.segments.models import Customer, SegmentationRun
+from app.segments.models import SegmentationRun
 from app.touchpoint_audit.labels import metric_names, template_helpers
 from app.touchpoint_audit.loaders import due_for
 from app.touchpoint_audit.models import Audit, Metric, Touchpoint
@@ -30,7 +30,7 @@ def company_overview(with_revenue: bool = True) -> dict:
     over customer_values (see :func:`app.segments.loaders.window_revenue`).
     """
 
-    customers = db.session.scalar(db.select(db.func.count(Customer.id))) or 0
+    customers = loaders.customer_count()
     held = loaders.available_periods()
     window = loaders.default_window([p for p in held if "Q" not in p] or held, length=12)  # months first
     periods = period_range(*window) if window else []

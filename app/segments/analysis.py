@@ -8,19 +8,21 @@ from __future__ import annotations
 import base64
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.counts import customer_total, held_total
 from app.segments.kinds import BY_KEY
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import explain, latest_run
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "BadCursor", "Listing", "Window", "customer_listing", "explain", "latest_run",
+__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "Listing", "Total", "Window", "customer_listing", "explain", "latest_run",
            "may_see_money", "search_filter"]
+COUNT_CAP = 1000  # a search or a finding's list is counted up to this, then "more than"
 MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
 
 # query parameter -> (CustomerSegment column, its classes)
@@ -55,6 +57,14 @@ def search_filter(term: str) -> list[sa.ColumnElement]:
 
 class BadCursor(ValueError):
     """A page link whose cursor this list cannot read (edited, truncated, or of another sort)."""
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many customers a list holds: ``n``, or more than ``n`` when ``more`` (a capped count)."""
+
+    n: int
+    more: bool = False
 
 
 @dataclass
@@ -92,15 +102,45 @@ class Listing:
     show_money: bool
     column: sa.ColumnElement  # the sort key
     base: sa.Select  # the rows, unordered
-    counted: sa.Select | None = None  # a cheaper count of the same rows, where there is one
-    filtered: bool = False  # a class filter is set: customers outside the run cannot match
+    classes: dict = field(default_factory=dict)  # the class filters: CustomerSegment column -> class
+    searched: bool = False  # a search term narrows the list
+    limited_by_condition: bool = False  # ``limited_to`` narrows it (e.g. to a finding's customers)
     limited_by: object | None = None  # the record ``limited_to`` came from (e.g. a finding), for the page
 
-    def total(self) -> int:
-        """How many customers the list holds."""
-        counting = self.counted if self.counted is not None else sa.select(sa.func.count()).select_from(
-            self.base.subquery())
-        return db.session.scalar(counting) or 0
+    @property
+    def filtered(self) -> bool:
+        """A class filter is set: customers outside the run cannot match."""
+        return bool(self.classes)
+
+    def total(self) -> Total:
+        """How many customers the list holds.
+
+        Without a search or a finding, from kept figures (:mod:`app.segments.counts`): the
+        customer count and the run's counts per combination of classes, never a count over the
+        table. A search or a finding's customers are counted up to :data:`COUNT_CAP` and beyond
+        that said to be more (a search that matches a tenth of a million customers would
+        otherwise count all of them on every keystroke)."""
+        if not self.searched and not self.limited_by_condition:
+            kept = self._kept_total()
+            if kept is not None:
+                return Total(kept)
+            counting = sa.select(sa.func.count()).select_from(self.base.subquery())  # a run without its figures
+            return Total(db.session.scalar(counting) or 0)
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(self.base.limit(COUNT_CAP + 1).subquery()))
+        return Total(min(found or 0, COUNT_CAP), more=(found or 0) > COUNT_CAP)
+
+    def _kept_total(self) -> int | None:
+        """The list's count from the kept figures (None: the run keeps no combinations)."""
+        if self.run is None:
+            return 0 if self.classes else customer_total()
+        held = held_total(self.run.summary, self.classes)
+        if held is None or self.classes:
+            return held
+        return held + self._outside_count()
+
+    def _outside_count(self) -> int:
+        """How many customers the run does not hold (imported after it, or without values in its window)."""
+        return max(0, customer_total() - (self.run.n_customers or 0)) if self.run is not None else customer_total()
 
     # ---------------------------------------------------------------- the order's parts
 
@@ -138,18 +178,10 @@ class Listing:
 
         rows = part(self.base.where(CustomerSegment.customer_id.is_not(None), self.column.is_(None)),
                     CustomerSegment.customer_id)
-        if self.run is None or (not self.filtered and self._outside_run()):
+        if self.run is None or (not self.filtered and self._outside_count() > 0):
             rows += part(self.base.where(CustomerSegment.customer_id.is_(None)), Customer.id)
             rows.sort(key=lambda row: row[0].id, reverse=not ascending)
         return rows[:limit]
-
-    def _outside_run(self) -> bool:
-        """Whether some customer has no row in the run (customers imported after it)."""
-        if self.run is None:
-            return True
-        held = db.session.scalar(sa.select(sa.func.count()).select_from(CustomerSegment).where(
-            CustomerSegment.run_id == self.run.id)) or 0
-        return (db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) or 0) > held
 
     def _cursor(self, row) -> str:
         """The cursor of ``row``: where a page after or before it starts."""
@@ -255,16 +287,17 @@ def customer_listing(args, run: SegmentationRun | None = None,
                                                          CustomerSegment.run_id == run.id))
     else:
         query = query.outerjoin(CustomerSegment, sa.false())
-    active, classes = {}, []
+    active, classes = {}, {}
     for name, (column, keys) in FILTERS.items():
         value = args.get(name, "")
         if value in keys:
-            classes.append(getattr(CustomerSegment, column) == value)
+            classes[column] = value
             active[name] = value
     if args.get("burr") in ("1", "yes"):
-        classes.append(CustomerSegment.burr.is_(True))
+        classes["burr"] = True
         active["burr"] = "1"
-    query = query.where(*classes)
+    query = query.where(*(getattr(CustomerSegment, column).is_(True) if value is True
+                          else getattr(CustomerSegment, column) == value for column, value in classes.items()))
     if limited_to is not None:
         name, value, condition = limited_to
         query = query.where(condition)
@@ -286,14 +319,7 @@ def customer_listing(args, run: SegmentationRun | None = None,
     else:
         ordered = query.order_by((column.desc() if direction == "desc" else column.asc()).nulls_last(),
                                  Customer.id.desc() if direction == "desc" else Customer.id.asc())
-    # How many: without a search, counted from one table (each run's row has its customer).
-    # (A limited list is counted over the filtered query itself.)
-    counted = None
-    if not term and not classes and limited_to is None:
-        counted = sa.select(sa.func.count()).select_from(Customer)
-    elif not term and run is not None and limited_to is None:
-        counted = sa.select(sa.func.count()).select_from(CustomerSegment).where(
-            CustomerSegment.run_id == run.id, *classes)
-    return Listing(ordered, run, active, q, sort, direction, show_money, column, query, counted, bool(classes))
+    return Listing(ordered, run, active, q, sort, direction, show_money, column, query, classes, bool(term),
+                   limited_to is not None)
 
 

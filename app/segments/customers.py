@@ -38,6 +38,7 @@ from segmentation.definitions import CUSTOMER_TRAITS, PATIENT_TRAITS, POTENTIAL_
 
 bp = Blueprint("customers", __name__, url_prefix="/customers", template_folder="templates")
 PAGE_SIZE = 50
+MAX_PAGE_LABEL = 10**9  # the largest page number a link carries when the list was not counted
 UPLOAD_KIND = "customer_values"
 BACKGROUND_BYTES = 1_000_000  # about 20,000 rows of a typical export
 def _options(kind: str, keys) -> list[tuple[str, str]]:
@@ -70,12 +71,15 @@ def listing_of(args) -> Listing:
     return listing
 
 
-def _page_label(value, pages: int) -> int:
-    """The page number a link carries (a label only: the cursor says where the page is)."""
+def _page_label(value, pages: int) -> int | None:
+    """The page number a link carries (a label only: the cursor says where the page is); None
+    when it carries none (a page reached from the end of a list that was not counted)."""
+    if value in (None, ""):
+        return None
     try:
-        return min(max(1, int(value or 1)), pages)
+        return min(max(1, int(value)), pages)
     except (TypeError, ValueError, OverflowError):
-        return 1
+        return None
 
 
 @bp.route("/")
@@ -85,7 +89,7 @@ def index():
     Next, Last by keyset cursors); htmx gets the results block."""
     listing = listing_of(request.args)
     total = listing.total()
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = None if total.more else max(1, -(-total.n // PAGE_SIZE))  # None: more than COUNT_CAP, not counted
     after, before = request.args.get("after"), request.args.get("before")
     last = request.args.get("last") == "1"
     bad_link = False
@@ -96,16 +100,21 @@ def index():
         window = listing.window(PAGE_SIZE)
     if not window.rows and (after or before):  # past either end (rows deleted meanwhile): the end's page
         window = listing.window(PAGE_SIZE, last=bool(after))
-    page = 1 if bad_link or not window.has_before else pages if not window.has_after else _page_label(
-        request.args.get("page"), pages)
+    if bad_link or not window.has_before:
+        page = 1
+    elif not window.has_after:
+        page = pages  # the last page (its number unknown when the list was not counted to its end)
+    else:
+        page = _page_label(request.args.get("page"), pages or MAX_PAGE_LABEL)
     base = listing.params
     links = {}
     if window.has_before:
         links["first"] = base
-        links["prev"] = dict(base, before=window.first, page=max(1, page - 1))
+        links["prev"] = dict(base, before=window.first, **({"page": max(1, page - 1)} if page else {}))
     if window.has_after:
-        links["next"] = dict(base, after=window.last, page=min(pages, page + 1))
-        links["last"] = dict(base, last=1, page=pages)
+        links["next"] = dict(base, after=window.last, **({"page": min(pages or MAX_PAGE_LABEL, page + 1)}
+                                                         if page else {}))
+        links["last"] = dict(base, last=1, **({"page": pages} if pages else {}))
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
         rows=window.rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,

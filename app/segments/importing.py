@@ -26,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments import counts
 from app.segments.loaders import match_customer_numbers, number_problems
 from app.segments.models import Customer, ImportLog
 from app.segments.search import search_key
@@ -451,6 +452,8 @@ def import_customer_values(
                 last_period=changes["last_period"], external_id=external_id,
             )
             db.session.add(log)
+            if changes["customers_new"]:
+                counts.compact()  # the customer count's added rows folded into one
             db.session.commit()
             break
         except collisions as error:

@@ -24,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.counts import customer_total
 from app.segments.models import Customer, CustomerValue
 from app.segments.series import matrices, period_name, period_ordinal
 from segmentation.windows import period_range
@@ -70,6 +71,11 @@ def read_frame(sql: str, params: tuple, columns: list[str], text: tuple[str, ...
     finally:
         cursor.close()
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def customer_count() -> int:
+    """How many customers there are: the kept figure (:mod:`app.segments.counts`), not a count."""
+    return customer_total()
 
 
 def available_periods() -> list[str]:

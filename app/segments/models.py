@@ -9,6 +9,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.segments.counts import COUNT_TABLE
+from app.segments.counts import DDL as COUNT_DDL
+from app.segments.counts import DROP as COUNT_DROP
 from app.segments.search import POSTGRESQL_SEARCH_DDL, SQLITE_SEARCH_DDL, SQLITE_SEARCH_DROP, SQLITE_SEARCH_TABLE
 from app.segments.search import search_key as folded_key
 from app.web.models import utcnow
@@ -54,7 +57,7 @@ class Customer(db.Model):
 # The search's trigram index (app.segments.search): not a model of its own, made with the table
 # (and by migration f20a01c0ffee); Alembic's comparison leaves these names alone (app.models).
 SEARCH_INDEX_OBJECTS = frozenset({
-    "ix_customers_search_key_trgm", SQLITE_SEARCH_TABLE,
+    "ix_customers_search_key_trgm", SQLITE_SEARCH_TABLE, COUNT_TABLE,
     *(f"{SQLITE_SEARCH_TABLE}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
 })
 for _statement in SQLITE_SEARCH_DDL:
@@ -62,6 +65,13 @@ for _statement in SQLITE_SEARCH_DDL:
 sa.event.listen(Customer.__table__, "before_drop", sa.DDL(SQLITE_SEARCH_DROP).execute_if(dialect="sqlite"))
 for _statement in POSTGRESQL_SEARCH_DDL:
     sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+# The kept customer count (app.segments.counts): a table and triggers beside the customers, made with them.
+for _dialect, _statements in COUNT_DDL.items():
+    for _statement in _statements:
+        sa.event.listen(Customer.__table__, "after_create", sa.DDL(_statement).execute_if(dialect=_dialect))
+for _dialect, _statements in COUNT_DROP.items():
+    for _statement in _statements:
+        sa.event.listen(Customer.__table__, "before_drop", sa.DDL(_statement).execute_if(dialect=_dialect))
 
 
 class CustomerValue(db.Model):

@@ -16,7 +16,7 @@ from flask import has_request_context
 from flask_babel import gettext
 
 from app.extensions import db
-from app.segments import loaders
+from app.segments import counts, loaders
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, ImportLog, SegmentationRun
 from app.web.bulk import insert_frame
@@ -276,6 +276,7 @@ def run_segmentation(
     progress(0.45, _("Segmenting"))
     frame, summary = segment_frames(totals, matrix, params)
     summary["last_import_id"] = int(last_import)
+    summary["combinations"] = counts.combinations(frame)  # the customer list's class counts (counts.py)
     run = SegmentationRun(parameters=params, window_start=window_start, window_end=window_end,
                           created_by_id=user_id, status="running", summary=summary, n_customers=len(frame))
     db.session.add(run)
@@ -283,6 +284,7 @@ def run_segmentation(
     progress(0.7, _("Storing the results"))
     store_segments(run.id, frame)
     run.status = "done"
+    counts.compact()
     if commit:
         db.session.commit()
     progress(1.0, _("Done"))
