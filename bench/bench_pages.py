@@ -112,7 +112,7 @@ def bring_up_to_date(db) -> None:
 
         present = conn.exec_driver_sql("SELECT to_regclass('customer_count')").scalar()
         if present is None or conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgname LIKE "
-                                                   "'customer_count_%'").scalar() < 3:
+                                                   "'customer_count_%%'").scalar() < 3:
             counts.install(conn)
         columns = ", ".join(counts.COMBINATION_COLUMNS)
         for run_id, summary in conn.exec_driver_sql("SELECT id, summary FROM segmentation_runs").all():
@@ -182,6 +182,37 @@ def time_request(client, url: str, headers: dict) -> tuple[list[float], list[flo
     return seconds, first, status, size
 
 
+def time_xlsx_job(app, client) -> None:
+    """The run's XLSX export once: a background job above 20,000 customers (run in the request here,
+    as the test configuration runs jobs), its time, rows and this process's peak memory."""
+    import resource
+
+    from app.segments.models import SegmentationRun
+    from app.web.models import Job
+
+    with app.app_context():
+        run_id = db_max(SegmentationRun.id)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    response = client.get(f"/segments/runs/{run_id}/export.xlsx")
+    took = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with app.app_context():
+        from app.extensions import db
+
+        job = db.session.scalar(db.select(Job).order_by(Job.id.desc()).limit(1))
+        state = f"job {job.status}, {(job.result or {}).get('rows', 0):,} rows" if job else "no job (written directly)"
+        db.session.remove()
+    print(f"\nrun export XLSX: {response.status_code}, {state}, {took:.1f} s, peak memory of this process "
+          f"{peak / 1024:,.0f} MiB (before {before / 1024:,.0f} MiB)", flush=True)
+
+
+def db_max(column):
+    from app.extensions import db
+
+    return db.session.scalar(db.select(db.func.max(column)))
+
+
 def main() -> None:
     customers = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
     periods = [str(p) for p in pd.period_range("2025-01", periods=PERIODS, freq="M")]
@@ -237,6 +268,8 @@ def main() -> None:
             seconds, first, status, size = time_request(client, target, headers)
             print(f"{name:<34} {status:>6} {size:>11,} {statistics.median(seconds) * 1000:>10.0f} "
                   f"{max(seconds) * 1000:>8.0f} {statistics.median(first) * 1000:>12.0f}", flush=True)
+        if not os.environ.get("BENCH_SKIP_EXPORT"):
+            time_xlsx_job(app, client)
     finally:
         with app.app_context():
             db.session.remove()

@@ -22,6 +22,7 @@ from app.aftersales.models import DEFAULT_THRESHOLD
 from app.segments.kinds import AUDIT_KINDS, KINDS, value_label
 from app.touchpoint_audit.models import upsert_findings as upsert_audit_findings
 from app.web.charts import PALETTE, figure, insufficient, to_svg
+from app.web.figures import cached_figures, frame_digest
 from app.web.i18n import fmt_number
 from audits import to_python
 from audits.aftersales import QUOTED_REFERENCE, aftersales_effect, repurchase_table
@@ -95,6 +96,14 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _tables(frame: pd.DataFrame, threshold: int, min_n: int) -> dict:
+    """The cells and effects of every compared kind, as JSON (see :func:`analyse`)."""
+    kinds = [k for k in AUDIT_KINDS if frame[k].notna().any()]
+    table = repurchase_table(frame, kinds, min_n=min_n, threshold=threshold)
+    effects = aftersales_effect(frame, kinds, min_n=min_n, threshold=threshold)
+    return {"kinds": kinds, "cells": _records(table), "effects": _records(effects)}
+
+
 def analyse(
     threshold: int = DEFAULT_THRESHOLD,
     min_n: int = DEFAULT_MIN_N,
@@ -102,18 +111,25 @@ def analyse(
     end: dt.date | None = None,
     lang: str = "en",
     frame: pd.DataFrame | None = None,
+    keep: bool = False,
 ) -> AftersalesResult:
-    """The 2×2 tables and after-sales effects per segment kind (from the stored outcomes)."""
+    """The 2×2 tables and after-sales effects per segment kind (from the stored outcomes).
+
+    ``keep``: the tables are kept in the database per state of the outcomes and their segments
+    (a digest of the frame) and read from there while nothing changed (for a page; this
+    commits, so not inside a transaction that writes)."""
     if frame is None:
         frame = outcome_frame(threshold, start, end)
     result = AftersalesResult(threshold=threshold, min_n=min_n, n_outcomes=len(frame))
     if frame.empty:
         return result
     result.first, result.last = frame["outcome_date"].min(), frame["outcome_date"].max()
-    kinds = [k for k in AUDIT_KINDS if frame[k].notna().any()]
-    table = repurchase_table(frame, kinds, min_n=min_n, threshold=threshold)
-    effects = aftersales_effect(frame, kinds, min_n=min_n, threshold=threshold)
-    cell_rows, effect_rows = _records(table), _records(effects)
+    if keep:
+        tables = cached_figures("aftersales", frame_digest(frame), (threshold, min_n),
+                                lambda: _tables(frame, threshold, min_n))
+    else:
+        tables = _tables(frame, threshold, min_n)
+    kinds, cell_rows, effect_rows = tables["kinds"], tables["cells"], tables["effects"]
     for kind in ["overall", *kinds]:
         segments = []
         for segment in dict.fromkeys(r["segment"] for r in cell_rows if r["segment_kind"] == kind):

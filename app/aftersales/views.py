@@ -57,7 +57,7 @@ def _open_audits():
 def index():
     """The 2×2 tables, effects and charts per segment kind."""
     threshold, min_n = _settings()
-    result = analyse(threshold=threshold, min_n=min_n, lang=lang())
+    result = analyse(threshold=threshold, min_n=min_n, lang=lang(), keep=True)
     # Drawn once per set of figures and language (cached in the database, keyed by the figures drawn).
     charts = {
         kind: cached_svg("aftersales", result.n_outcomes,

