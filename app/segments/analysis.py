@@ -20,7 +20,7 @@ from app.segments.runs import explain, latest_run
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "Listing", "Total", "Window", "customer_listing", "explain", "latest_run",
+__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "Listing", "Total", "Window", "customer_listing", "explain", "find_customers", "latest_run",
            "may_see_money", "search_filter"]
 COUNT_CAP = 1000  # a search or a finding's list is counted up to this, then "more than"
 MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
@@ -53,6 +53,17 @@ def search_filter(term: str) -> list[sa.ColumnElement]:
             sa.text(f"{SQLITE_SEARCH_TABLE} MATCH :phrase").bindparams(phrase=phrase))
         conditions.insert(0, Customer.id.in_(found))
     return conditions
+
+
+def find_customers(text: str, limit: int = 8) -> list[Customer]:
+    """The first ``limit`` customers (by number) whose number or name holds ``text``, ignoring case
+    and accents, as the list's search finds them (along the trigram index: a pick-list at a
+    million customers must not read them all)."""
+    term = fold(text)
+    if not term:
+        return []
+    return list(db.session.scalars(sa.select(Customer).where(*search_filter(term)).order_by(Customer.customer_no)
+                                   .limit(limit)))
 
 
 class BadCursor(ValueError):

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.accounts.models import User
 from app.extensions import db
+from app.segments.analysis import find_customers
 from app.segments.kinds import value_label
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.touchpoint_audit.channels import vocabulary
@@ -185,19 +186,12 @@ def metric_fields(audit_id: int):
 @bp.route("/log/<int:audit_id>/customers")
 @allow("service", "manager")
 def customer_search(audit_id: int):
-    """Customers whose number starts with, or whose name contains, the text typed (htmx)."""
+    """Customers whose number or name contains the text typed, case and accents ignored (htmx)."""
     audit = audit_for(audit_id)
     require(may_log(audit))
     text = (request.args.get("customer_q") or "").strip()[:64]
-    found = []
-    if len(text) >= 2:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found = db.session.scalars(
-            db.select(Customer).where(db.or_(
-                Customer.customer_no.like(f"{escaped}%", escape="\\"),
-                db.func.lower(Customer.name).like(f"%{escaped.lower()}%", escape="\\"),
-            )).order_by(Customer.customer_no).limit(8)
-        ).all()
+    # number or name, case and accents ignored, along the customer search's trigram index
+    found = find_customers(text) if len(text) >= 2 else []
     return render("observations/log.html", block="customer_results", audit=audit, found=found, text=text)
 
 

@@ -239,6 +239,11 @@ def test_customer_search_by_number_and_name(as_role, world):
     assert "009999" in html and "004711" not in html
     html = client.get(f"/log/{world.audit_id}/customers?customer_q=50%25", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "No customer found" in html
+    # as the customer list searches (one owner, along its trigram index): accents and case ignored
+    for typed in ("BACK", "baeck", "Bäck"):
+        html = client.get(f"/log/{world.audit_id}/customers", query_string={"customer_q": typed},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "009999" in html and "004711" not in html, typed
 
 
 def test_customer_pick_fills_in_the_status(as_role, world):
