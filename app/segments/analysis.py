@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.segments.counts import customer_total, held_total
+from app.segments.counts import COMBINATION_COLUMNS, customer_total, held_total
 from app.segments.kinds import BY_KEY
 from app.segments.models import Customer, CustomerSegment, SegmentationRun
 from app.segments.runs import explain, latest_run
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "Listing", "Total", "Window", "customer_listing", "explain", "find_customers", "latest_run",
+__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "class_sizes", "Listing", "Total", "Window", "customer_listing", "explain", "find_customers", "latest_run",
            "may_see_money", "search_filter"]
 COUNT_CAP = 1000  # a search or a finding's list is counted up to this, then "more than"
 MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
@@ -64,6 +64,20 @@ def find_customers(text: str, limit: int = 8) -> list[Customer]:
         return []
     return list(db.session.scalars(sa.select(Customer).where(*search_filter(term)).order_by(Customer.customer_no)
                                    .limit(limit)))
+
+
+def class_sizes(run: SegmentationRun | None) -> dict[tuple[str, object], int] | None:
+    """How many of the run's customers hold each class: {(column, class): n}, read from the
+    combinations the run keeps (:mod:`app.segments.counts`); None for a run without them."""
+    kept = (run.summary or {}).get("combinations") if run is not None else None
+    if kept is None:
+        return None
+    sizes: dict[tuple[str, object], int] = {}
+    for entry in kept:
+        for column, value in zip(COMBINATION_COLUMNS, entry[:-1]):
+            if value is not None:
+                sizes[(column, value)] = sizes.get((column, value), 0) + entry[-1]
+    return sizes
 
 
 class BadCursor(ValueError):

@@ -13,7 +13,8 @@ import pandas as pd
 from flask import current_app, url_for
 
 from app.extensions import db
-from app.segments.kinds import AUDIT_KINDS
+from app.segments.analysis import class_sizes
+from app.segments.kinds import AUDIT_KINDS, COLUMNS
 from app.segments.models import SegmentationRun
 from app.touchpoint_audit.loaders import (
     PENALISED_KINDS,
@@ -338,7 +339,15 @@ def add_trajectory_risk(audit_id: int, specs: list[dict], run: SegmentationRun |
 
 
 def segment_sizes(run_id: int | None) -> dict:
-    """Existing customers per segment of a segmentation run (the default yearly volume)."""
+    """Existing customers per segment of a segmentation run (the default yearly volume): from the
+    class counts the run keeps, else counted from its rows."""
+    run = db.session.get(SegmentationRun, run_id) if run_id is not None else None
+    kept = class_sizes(run)
+    if kept is not None and run.n_customers:
+        sizes = {("overall", "all"): int(run.n_customers)}
+        for kind in AUDIT_KINDS:
+            sizes.update({(kind, value): n for (column, value), n in kept.items() if column == COLUMNS[kind]})
+        return sizes
     segments = customer_segments(run_id)
     if segments.empty:
         return {}

@@ -2,6 +2,8 @@
 frame that :mod:`audits.penalty` takes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +17,7 @@ from app.touchpoint_audit.models import Evidence, Metric, Observation, Observati
 from app.touchpoint_audit.quotas import due_for
 from segmentation.windows import period_range
 
-__all__ = ["latest_segmentation_run_id", "customer_segments", "metric_catalog", "observation_frame", "pair_frame",
+__all__ = ["latest_segmentation_run_id", "customer_segments", "ComparisonRows", "comparison_rows", "metric_catalog", "observation_frame", "pair_frame",
            "due_for", "evidence_summary", "PENALISED_KINDS", "penalised_segments", "penalised_condition",
            "trajectory_risk", "window_years"]
 
@@ -44,6 +46,65 @@ def customer_segments(run_id: int | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+@dataclass
+class ComparisonRows:
+    """The observations behind one comparison (see :func:`comparison_rows`)."""
+
+    new_values: list[float]  # the reference: new customers' values
+    existing_values: list[float]  # the compared segment's existing customers' values
+    shown: list[Observation]  # both groups, newest first, at most ``limit``, with their customers
+    numbers_in_segment: set[str]  # of the asked customer numbers, those observed in the segment
+    ids_in_grade: set[int]  # of the asked observation ids, those of this metric (and grade)
+
+    @property
+    def n(self) -> int:
+        return len(self.new_values) + len(self.existing_values)
+
+
+def comparison_rows(audit_id: int, metric_id: int, grade: str | None, run_id: int | None, segment_kind: str,
+                    segment: str, limit: int, numbers: set[str] = frozenset(),
+                    ids: set[int] = frozenset()) -> ComparisonRows:
+    """One comparison's observations, its segment's membership asked of the database: the existing
+    customers' segment rows of run ``run_id`` are joined (one index probe each), never the whole
+    run loaded (a million rows at a million customers). ``grade`` None: every grade.
+
+    New customers are the reference (for a product comparison those of the product); existing
+    ones count where they belong to the segment (``overall``: all of them)."""
+    base = [Observation.audit_id == audit_id, Observation.metric_id == metric_id]
+    if grade is not None:
+        base.append(Observation.evidence_grade == grade)
+    is_new = Observation.customer_status == "new"
+    in_segment = Observation.customer_status == "existing"
+    if segment_kind == "product":
+        is_new = sa.and_(is_new, Observation.product_key == segment)
+        in_segment = sa.and_(in_segment, Observation.product_key == segment)
+    elif segment_kind not in ("overall", None):
+        column = getattr(CustomerSegment, COLUMNS[segment_kind]) if segment_kind in AUDIT_KINDS else None
+        if column is None or run_id is None:
+            in_segment = sa.false()
+        else:
+            in_segment = sa.and_(in_segment, sa.exists().where(
+                CustomerSegment.run_id == run_id, CustomerSegment.customer_id == Observation.customer_id,
+                column == segment))
+    chosen = sa.or_(is_new, in_segment)
+    new_values, existing_values = [], []
+    for status, value in db.session.execute(sa.select(Observation.customer_status, Observation.value)
+                                            .where(*base, chosen)):
+        (new_values if status == "new" else existing_values).append(value)
+    shown = db.session.scalars(
+        sa.select(Observation).where(*base, chosen).options(so.selectinload(Observation.customer))
+        .order_by(Observation.observed_at.desc(), Observation.id.desc()).limit(limit)).all()
+    found_numbers = set()
+    if numbers:
+        found_numbers = set(db.session.scalars(
+            sa.select(Customer.customer_no).join(Observation, Observation.customer_id == Customer.id)
+            .where(*base, in_segment, Customer.customer_no.in_(sorted(numbers)))).all())
+    found_ids = set()
+    if ids:
+        found_ids = set(db.session.scalars(sa.select(Observation.id).where(*base, Observation.id.in_(sorted(ids)))))
+    return ComparisonRows(new_values, existing_values, list(shown), found_numbers, found_ids)
+
+
 def metric_catalog(metric_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per metric: ids, keys, names, unit, direction, is_price, needs_product_key."""
     query = sa.select(
@@ -69,13 +130,19 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     customer_since, existing customers only), abc, potential, tier (from segmentation run
     ``run_id``, default the latest).
     """
+    if run_id is None:
+        run_id = latest_segmentation_run_id()
+    # The observed customers' segments joined in the database (one index probe per observation),
+    # not the run loaded whole: a run holds a million customers, an audit observes a few thousand.
+    segment_fields = [(getattr(CustomerSegment, COLUMNS[kind]) if run_id is not None else sa.null()).label(kind)
+                      for kind in AUDIT_KINDS]
     query = (
         sa.select(
             Observation.id.label("observation_id"), Touchpoint.key.label("touchpoint"),
             Metric.key.label("metric"), Observation.value, Observation.customer_status,
             Observation.customer_id.label("customer_pk"), Customer.customer_no.label("customer_id"),
             Customer.customer_since, Observation.product_key, Observation.channel, Observation.observed_at,
-            Observation.evidence_grade,
+            Observation.evidence_grade, *segment_fields,
         )
         .join(Metric, Observation.metric_id == Metric.id)
         .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
@@ -83,9 +150,12 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
         .where(Observation.audit_id == audit_id)
         .order_by(Observation.id)
     )
+    if run_id is not None:
+        query = query.outerjoin(CustomerSegment, sa.and_(CustomerSegment.customer_id == Observation.customer_id,
+                                                         CustomerSegment.run_id == run_id))
     frame = pd.DataFrame(db.session.execute(query).all(), columns=[
         "observation_id", "touchpoint", "metric", "value", "customer_status", "customer_pk", "customer_id",
-        "customer_since", "product_key", "channel", "observed_at", "evidence_grade",
+        "customer_since", "product_key", "channel", "observed_at", "evidence_grade", *AUDIT_KINDS,
     ])
     frame["value"] = frame["value"].astype("float64")
     frame["observed_at"] = pd.to_datetime(frame["observed_at"])
@@ -94,16 +164,7 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     frame["tenure_years"] = tenure.where(
         (frame["customer_status"] == "existing") & (tenure >= 0)
     ).astype("float64")
-    if run_id is None:
-        run_id = latest_segmentation_run_id()
-    segments = customer_segments(run_id)
     frame["customer_pk"] = frame["customer_pk"].astype("Int64")
-    if len(segments):
-        segments["customer_pk"] = segments["customer_pk"].astype("Int64")
-        frame = frame.merge(segments, on="customer_pk", how="left")
-    else:
-        for kind in AUDIT_KINDS:
-            frame[kind] = None
     # New customers are compared as the reference, never as a segment.
     is_new = frame["customer_status"] == "new"
     for kind in AUDIT_KINDS:
@@ -116,7 +177,8 @@ def observation_frame(audit_id: int, run_id: int | None = None) -> pd.DataFrame:
     channels = vocabulary(active_only=False)
     frame["channel"] = frame["channel"].map(
         {word: channels.key_of(word) or str(word).strip() for word in frame["channel"].dropna().unique()})
-    return frame.drop(columns=["customer_since"])
+    order = [c for c in frame.columns if c not in (*AUDIT_KINDS, "customer_since")] + list(AUDIT_KINDS)
+    return frame[order]  # the segments last, as before they were joined in the database
 
 
 def pair_frame(audit_id: int) -> pd.DataFrame:

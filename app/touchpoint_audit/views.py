@@ -8,7 +8,6 @@ import numpy as np
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from wtforms.fields import SelectChoice
 
 from app.accounts.models import User
@@ -33,7 +32,7 @@ from app.touchpoint_audit.labels import (
     template_helpers,
     unit_of,
 )
-from app.touchpoint_audit.loaders import customer_segments
+from app.touchpoint_audit.loaders import comparison_rows
 from app.touchpoint_audit.models import AUDIT_TRANSITIONS, Audit, Finding, Metric, Observation, Touchpoint
 from app.touchpoint_audit.quotas import due_for, shortfall
 from app.touchpoint_audit.rules import may_see
@@ -384,34 +383,16 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
         row = _matching((snapshot.by_grade or {}).get(grade), touchpoint, metric, segment_kind, segment)
     names = metric_names()
     unit = unit_of(names, touchpoint, metric)
-    query = db.select(Observation).where(Observation.audit_id == audit.id, Observation.metric_id == found.id)
-    if grade != "all":
-        query = query.where(Observation.evidence_grade == grade)
-    observations = db.session.scalars(
-        query.options(selectinload(Observation.customer))
-        .order_by(Observation.observed_at.desc(), Observation.id.desc())).all()
-    existing = [o for o in observations if o.customer_status == "existing"]
-    if segment_kind == "product":
-        existing = [o for o in existing if o.product_key == segment]
-    elif segment_kind not in ("overall", None):
-        members = customer_segments(snapshot.segmentation_run_id)
-        if segment_kind in members.columns:
-            ids = set(members.loc[members[segment_kind].astype(str) == segment, "customer_pk"].astype(int))
-            existing = [o for o in existing if o.customer_id in ids]
-        else:
-            existing = []
-    new = [o for o in observations if o.customer_status == "new"]
-    if segment_kind == "product":
-        new = [o for o in new if o.product_key == segment]
-    shown = sorted(new + existing, key=lambda o: (o.observed_at, o.id), reverse=True)
-    customer_numbers = {o.customer.customer_no for o in existing if o.customer is not None}
-    in_grade = {o.id for o in observations}
-    cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))}
-             for c in (snapshot.cases or {}).get("flagged") or []
-             if c.get("touchpoint") == touchpoint and c.get("metric") == metric
-             and (segment_kind == "overall" or c.get("customer_id") in customer_numbers)
-             and (grade == "all" or c.get("observation_id") in in_grade)]
-    evidence = evidence_of([o.id for o in shown[:OBSERVATIONS_SHOWN]]
+    flagged = [c for c in (snapshot.cases or {}).get("flagged") or []
+               if c.get("touchpoint") == touchpoint and c.get("metric") == metric]
+    rows = comparison_rows(audit.id, found.id, None if grade == "all" else grade, snapshot.segmentation_run_id,
+                           segment_kind, segment, OBSERVATIONS_SHOWN,
+                           numbers={str(c["customer_id"]) for c in flagged if c.get("customer_id") is not None},
+                           ids={c["observation_id"] for c in flagged if isinstance(c.get("observation_id"), int)})
+    cases = [{**c, "observed_on": _parsed_date(c.get("observed_at"))} for c in flagged
+             if (segment_kind == "overall" or c.get("customer_id") in rows.numbers_in_segment)
+             and (grade == "all" or c.get("observation_id") in rows.ids_in_grade)]
+    evidence = evidence_of([o.id for o in rows.shown]
                            + [c["observation_id"] for c in cases if c.get("observation_id") is not None])
     run = None
     if snapshot.segmentation_run_id is not None:
@@ -421,9 +402,9 @@ def comparison(audit_id: int, touchpoint: str, metric: str, segment_kind: str, s
                   effect=comparison_effect(row, unit) if row else None,
                   where=metric_label_of(names, touchpoint, metric),
                   segment_name=segment_label(segment_kind, segment),
-                  distribution=[(_("New customers"), distribution([o.value for o in new])),
-                                (_("Existing customers"), distribution([o.value for o in existing]))],
-                  observations=shown[:OBSERVATIONS_SHOWN], n_observations=len(shown), cases=cases, run=run,
+                  distribution=[(_("New customers"), distribution(rows.new_values)),
+                                (_("Existing customers"), distribution(rows.existing_values))],
+                  observations=rows.shown, n_observations=rows.n, cases=cases, run=run,
                   settings={k: v for k, v in (snapshot.params or {}).items() if k not in ("findings", "shortfall")},
                   paired=snapshot.paired or [],
                   grade=grade, grade_filters=GRADE_FILTERS, graded=graded,

@@ -135,3 +135,4 @@ def test_effects_stated_in_percent_or_pp_read_on_their_own_scale(app):
         assert "41.5 %" in effect_interval(effect) and "140.4 %" in effect_interval(effect)
         share = comparison_effect(resolved, "boolean")
         assert effect_value(share) == "6.0 pp" and "3.5 pp" in effect_interval(share)
+
