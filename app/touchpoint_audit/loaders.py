@@ -2,6 +2,7 @@
 frame that :mod:`audits.penalty` takes."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,13 +88,16 @@ def comparison_rows(audit_id: int, metric_id: int, grade: str | None, run_id: in
                 CustomerSegment.run_id == run_id, CustomerSegment.customer_id == Observation.customer_id,
                 column == segment))
     chosen = sa.or_(is_new, in_segment)
-    new_values, existing_values = [], []
-    for status, value in db.session.execute(sa.select(Observation.customer_status, Observation.value)
-                                            .where(*base, chosen)):
+    new_values, existing_values, order = [], [], []
+    for status, value, observed_at, observation_id in db.session.execute(
+            sa.select(Observation.customer_status, Observation.value, Observation.observed_at, Observation.id)
+            .where(*base, chosen)):
         (new_values if status == "new" else existing_values).append(value)
-    shown = db.session.scalars(
-        sa.select(Observation).where(*base, chosen).options(so.selectinload(Observation.customer))
-        .order_by(Observation.observed_at.desc(), Observation.id.desc()).limit(limit)).all()
+        order.append((observed_at, observation_id))
+    newest = [observation_id for _at, observation_id in heapq.nlargest(limit, order)]  # one pass, no second scan
+    by_id = {o.id: o for o in db.session.scalars(sa.select(Observation).where(Observation.id.in_(newest))
+                                                   .options(so.selectinload(Observation.customer)))} if newest else {}
+    shown = [by_id[observation_id] for observation_id in newest]
     found_numbers = set()
     if numbers:
         found_numbers = set(db.session.scalars(
