@@ -20,7 +20,7 @@ from app.segments.runs import explain, latest_run
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "class_sizes", "Listing", "Total", "Window", "customer_listing", "explain", "find_customers", "latest_run",
+__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "class_sizes", "Listing", "Total", "run_class_listing", "Window", "customer_listing", "explain", "find_customers", "latest_run",
            "may_see_money", "search_filter"]
 COUNT_CAP = 1000  # a search or a finding's list is counted up to this, then "more than"
 MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
@@ -210,7 +210,7 @@ class Listing:
 
     def _cursor(self, row) -> str:
         """The cursor of ``row``: where a page after or before it starts."""
-        customer, segment = row
+        customer, segment = row[0], row[1]  # (further columns: e.g. the later run's row of a transition)
         if self._of_run:
             value = None if segment is None else getattr(segment, self.column.key)
         else:
@@ -352,3 +352,26 @@ def customer_listing(args, run: SegmentationRun | None = None,
                    limited_to is not None)
 
 
+def run_class_listing(run: SegmentationRun, column: str, key: str | None, params: dict,
+                      then: SegmentationRun | None = None, to: object = "") -> Listing:
+    """The customers of run ``run`` whose ``column`` holds ``key`` (None: no class), by revenue,
+    highest first, in keyset pages; with ``then``: those whose class in run ``then`` is ``to``
+    (None: none), each row carrying that run's segment too. ``params``: the request arguments
+    that name this list (for its page links). Counted from the run's kept class counts (a
+    transition: up to :data:`COUNT_CAP`; its page counts it exactly)."""
+    def holds(attribute, value):
+        return attribute.is_(None) if value is None else attribute == value
+
+    query = sa.select(Customer, CustomerSegment).join(CustomerSegment, sa.and_(
+        CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == run.id)).where(
+        holds(getattr(CustomerSegment, column), key))
+    if then is not None:
+        later = sa.orm.aliased(CustomerSegment)
+        query = query.add_columns(later).join(later, sa.and_(later.customer_id == Customer.id,
+                                                             later.run_id == then.id)).where(
+            holds(getattr(later, column), to))
+    else:
+        query = query.add_columns(sa.null())
+    ordered = query.order_by(CustomerSegment.revenue.desc().nulls_last(), CustomerSegment.customer_id.desc())
+    return Listing(ordered, run, dict(params), "", "revenue", "desc", True, CustomerSegment.revenue, query,
+                   classes={column: key}, limited_by_condition=then is not None)

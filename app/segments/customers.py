@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.segments import charts, loaders
-from app.segments.analysis import FILTERS, BadCursor, Listing, customer_listing, may_see_money
+from app.segments.analysis import FILTERS, BadCursor, Listing, Total, Window, customer_listing, may_see_money
 from app.segments.exports import Column, table_bytes
 from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
@@ -82,30 +83,39 @@ def _page_label(value, pages: int) -> int | None:
         return None
 
 
-@bp.route("/")
-@any_user
-def index():
-    """Customer list: filters by every class, sorting, active search, pages (First, Previous,
-    Next, Last by keyset cursors); htmx gets the results block."""
-    listing = listing_of(request.args)
-    total = listing.total()
-    pages = None if total.more else max(1, -(-total.n // PAGE_SIZE))  # None: more than COUNT_CAP, not counted
-    after, before = request.args.get("after"), request.args.get("before")
-    last = request.args.get("last") == "1"
+@dataclass
+class KeysetPage:
+    """A page of a keyset list as a page shows it: its rows, the page number it is labelled with
+    (None where it is not known), the number of pages (None: not counted), the links, and
+    whether the link it came from could not be read."""
+
+    window: Window
+    page: int | None
+    pages: int | None
+    links: dict
+    bad_link: bool
+
+
+def keyset_page(listing: Listing, args, size: int, total: Total) -> KeysetPage:
+    """The page ``args`` asks for (``after``, ``before``, ``last``; ``page`` is a label only) and
+    its First / Previous / Next / Last links; a link it cannot read gives the first page."""
+    pages = None if total.more else max(1, -(-total.n // size))  # None: more than COUNT_CAP, not counted
+    after, before = args.get("after"), args.get("before")
+    last = args.get("last") == "1"
     bad_link = False
     try:
-        window = listing.window(PAGE_SIZE, after=after or None, before=before or None, last=last)
+        window = listing.window(size, after=after or None, before=before or None, last=last)
     except BadCursor:
         bad_link = True
-        window = listing.window(PAGE_SIZE)
+        window = listing.window(size)
     if not window.rows and (after or before):  # past either end (rows deleted meanwhile): the end's page
-        window = listing.window(PAGE_SIZE, last=bool(after))
+        window = listing.window(size, last=bool(after))
     if bad_link or not window.has_before:
         page = 1
     elif not window.has_after:
         page = pages  # the last page (its number unknown when the list was not counted to its end)
     else:
-        page = _page_label(request.args.get("page"), pages or MAX_PAGE_LABEL)
+        page = _page_label(args.get("page"), pages or MAX_PAGE_LABEL)
     base = listing.params
     links = {}
     if window.has_before:
@@ -115,10 +125,21 @@ def index():
         links["next"] = dict(base, after=window.last, **({"page": min(pages or MAX_PAGE_LABEL, page + 1)}
                                                          if page else {}))
         links["last"] = dict(base, last=1, **({"page": pages} if pages else {}))
+    return KeysetPage(window, page, pages, links, bad_link)
+
+
+@bp.route("/")
+@any_user
+def index():
+    """Customer list: filters by every class, sorting, active search, pages (First, Previous,
+    Next, Last by keyset cursors); htmx gets the results block."""
+    listing = listing_of(request.args)
+    total = listing.total()
+    paged = keyset_page(listing, request.args, PAGE_SIZE, total)
     return render(
         "customers/index.html", block="results" if htmx and not htmx.boosted else "content",
-        rows=window.rows, run=listing.run, stale=newer_import(listing.run), total=total, page=page, pages=pages,
-        params=base, links=links, bad_link=bad_link, q=listing.q,
+        rows=paged.window.rows, run=listing.run, stale=newer_import(listing.run), total=total, page=paged.page,
+        pages=paged.pages, params=listing.params, links=paged.links, bad_link=paged.bad_link, q=listing.q,
         sort=listing.sort, direction=listing.direction, active=listing.active, show_money=listing.show_money,
         filter_options={name: _options(column, keys) for name, (column, keys) in FILTERS.items()},
         label=lambda kind, key: class_label(kind, key, lang()), **_finding_context(listing),

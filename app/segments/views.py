@@ -10,10 +10,12 @@ from flask_login import current_user
 
 from app.extensions import db, htmx
 from app.segments import charts, loaders
+from app.segments.analysis import Total, run_class_listing
+from app.segments.customers import keyset_page
 from app.segments.exports import CSV_MIMETYPE, run_csv, run_export
 from app.segments.forms import RunForm
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
-from app.segments.models import Customer, CustomerSegment, SegmentationRun
+from app.segments.models import CustomerSegment, SegmentationRun
 from app.segments.runs import latest_run, newer_import, parameters_with_defaults, run_segmentation, transition_matrix
 from app.web.args import db_int
 from app.web.charts import cached_svg
@@ -177,10 +179,6 @@ def run_detail(run_id: int):
         run.parameters), classes=classes, titles=DIMENSION_TITLES, stale=newer_import(run))
 
 
-def _class_condition(column, key: str):
-    return column.is_(None) if key == UNCLASSIFIED else column == key
-
-
 @bp.route("/runs/<int:run_id>/customers")
 @allow("manager", "leadership")
 def run_customers(run_id: int):
@@ -193,28 +191,21 @@ def run_customers(run_id: int):
     then_id = request.args.get("then", type=int)
     to = request.args.get("to", "")
     then = None
-    a = sa.orm.aliased(CustomerSegment)
-    query = (sa.select(Customer, a).join(a, a.customer_id == Customer.id)
-             .where(a.run_id == run.id, _class_condition(getattr(a, dimension), key)))
-    b = sa.orm.aliased(CustomerSegment)
     if then_id is not None:
         then = db.get_or_404(SegmentationRun, then_id)
         if to not in (*DEFINITIONS[dimension], UNCLASSIFIED):
             abort(404)
-        query = query.add_columns(b).join(b, sa.and_(b.customer_id == Customer.id, b.run_id == then.id)).where(
-            _class_condition(getattr(b, dimension), to))
-    else:
-        query = query.add_columns(sa.null())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    rows = db.session.execute(query.order_by(a.revenue.desc().nulls_last(), Customer.customer_no)
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     params = {"dimension": dimension, "key": key, **({"then": then.id, "to": to} if then else {})}
+    listing = run_class_listing(run, dimension, None if key == UNCLASSIFIED else key, params, then,
+                                None if to == UNCLASSIFIED else to)
+    # a transition's count is the compare page's cell: counted exactly (a class of one run is kept)
+    total = Total(db.session.scalar(sa.select(sa.func.count()).select_from(listing.base.subquery())) or 0) \
+        if then else listing.total()
+    paged = keyset_page(listing, request.args, PAGE_SIZE, total)
     label = lambda k: class_label(dimension, k, lang()) if k != UNCLASSIFIED else _("not classified")  # noqa: E731
     return render("segments/run_customers.html", run=run, then=then, dimension=dimension, key=key, to=to,
-                  rows=rows, total=total, page=page, pages=pages, params=params, label=label,
-                  title=DIMENSION_TITLES[dimension])
+                  rows=paged.window.rows, total=total.n, page=paged.page, pages=paged.pages, links=paged.links,
+                  bad_link=paged.bad_link, label=label, title=DIMENSION_TITLES[dimension])
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")

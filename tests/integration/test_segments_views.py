@@ -526,3 +526,41 @@ def test_the_run_history_opens_any_run_with_its_parameters_and_counts(app, as_ro
     assert len(_all_pages(as_role("manager"), link.group(1).replace("&amp;", "&"))) == counts["abc_class"]["A"]
     assert as_role("service").get(f"/segments/runs/{first.id}").status_code == 403
     assert as_role("leadership").get("/segments/runs/999999").status_code == 404
+
+
+@pytest.mark.parametrize("dimension", ["abc_class", "trajectory", "potential_segment"])
+def test_a_class_of_a_run_pages_through_exactly_its_customers(app, as_role, segmented, monkeypatch, dimension):
+    """Keyset pages (Next to the end, then Previous back from Last): every customer of the class once,
+    the count read from the run's kept class counts; the customers without a class ("—") too."""
+    from app.segments import views
+    from app.segments.models import Customer, CustomerSegment, SegmentationRun
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 7)
+    client = as_role("manager")
+    with app.app_context():
+        run_id = db.session.scalar(db.select(SegmentationRun.id))
+        keys = db.session.execute(db.select(getattr(CustomerSegment, dimension), db.func.count())
+                                  .where(CustomerSegment.run_id == run_id)
+                                  .group_by(getattr(CustomerSegment, dimension))).all()
+        db.session.remove()
+    for key, count in keys:
+        url = f"/segments/runs/{run_id}/customers?dimension={dimension}&key={'—' if key is None else key}"
+        html = client.get(url).get_data(as_text=True)
+        assert f"{count:,} customers in run" in html, (key, count)
+        numbers = _all_pages(client, url)
+        with app.app_context():
+            column = getattr(CustomerSegment, dimension)
+            expected = set(db.session.scalars(db.select(Customer.customer_no).join(
+                CustomerSegment, CustomerSegment.customer_id == Customer.id).where(
+                CustomerSegment.run_id == run_id, column.is_(None) if key is None else column == key)))
+            db.session.remove()
+        assert len(numbers) == len(set(numbers)) == count and set(numbers) == expected, key
+        last = re.search(r'<a href="([^"]+)" rel="last"', html)
+        if last:
+            back, url = [], last.group(1).replace("&amp;", "&")
+            while url:
+                page = client.get(url).get_data(as_text=True)
+                back = re.findall(r'<a href="/customers/\d+">(\d+)</a>', page) + back
+                previous = re.search(r'<a href="([^"]+)" rel="prev"', page)
+                url = previous.group(1).replace("&amp;", "&") if previous else None
+            assert back == numbers, key
