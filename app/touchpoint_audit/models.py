@@ -212,9 +212,11 @@ class Observation(db.Model):
         sa.UniqueConstraint("audit_id", "client_id", name="uq_observations_audit_client_id"),
         sa.CheckConstraint("customer_status IN ('new', 'existing')", name="customer_status_known"),
         sa.CheckConstraint("evidence_grade IN ('observed', 'system', 'self_reported')", name="evidence_grade_known"),
-        # Serves reads by metric and the start page's counts per metric and customer status
-        # (an index-only scan); the second one counts what was logged after an analysis.
-        sa.Index("ix_observations_audit_metric_status", "audit_id", "metric_id", "customer_status"),
+        # Serves reads by metric, the start page's counts per metric and customer status, the
+        # round's quota counts of distinct customers and a finding's observed customers (all
+        # index-only scans: the customer is part of it); the second one counts what was logged
+        # after an analysis.
+        sa.Index("ix_observations_audit_metric_status", "audit_id", "metric_id", "customer_status", "customer_id"),
         sa.Index("ix_observations_audit_created", "audit_id", "created_at"),
         sa.Index("ix_observations_audit_author", "audit_id", "created_by_id", "id"),
     )
