@@ -18,7 +18,7 @@ def due_for(audit: Audit, user_id: int) -> dict | None:
     quota = db.session.scalar(db.select(ScheduledRound).where(ScheduledRound.audit_id == audit.id))
     if quota is None or not (quota.quota_observations or quota.quota_pairs) or not audit.has_staff(user_id):
         return None
-    observations = db.session.scalar(db.select(db.func.count(Observation.id)).where(
+    observations = db.session.scalar(db.select(db.func.count()).where(
         Observation.audit_id == audit.id, Observation.created_by_id == user_id,
         Observation.id.not_in(_paired_ids())))
     pairs = db.session.scalar(db.select(db.func.count(ObservationPair.id)).where(
@@ -50,7 +50,7 @@ def shortfall(audit: Audit, min_n: int) -> list[dict]:
     known = db.session.execute(
         db.select(Observation.metric_id, Observation.customer_status,
                   db.func.count(db.distinct(Observation.customer_id)),
-                  db.func.count(Observation.id) - db.func.count(Observation.customer_id))
+                  db.func.count() - db.func.count(Observation.customer_id))
         .where(Observation.audit_id == audit.id).group_by(Observation.metric_id, Observation.customer_status)
     ).all()
     groups: dict[int, dict[str, int]] = {}

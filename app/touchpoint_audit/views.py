@@ -92,7 +92,7 @@ def index():
     """The audit rounds the user may see, with their counts."""
     audits = visible_audits()
     counts = dict(db.session.execute(
-        db.select(Observation.audit_id, db.func.count(Observation.id)).group_by(Observation.audit_id)
+        db.select(Observation.audit_id, db.func.count()).group_by(Observation.audit_id)
     ).all())
     findings = dict(db.session.execute(
         db.select(Finding.audit_id, db.func.count(Finding.id)).where(Finding.stale.is_(False))
@@ -209,7 +209,7 @@ def transition(audit_id: int):
 def logging_progress(audit: Audit) -> list[dict]:
     """Observations per metric in scope, split into new and existing customers."""
     rows = db.session.execute(
-        db.select(Observation.metric_id, Observation.customer_status, db.func.count(Observation.id))
+        db.select(Observation.metric_id, Observation.customer_status, db.func.count())
         .where(Observation.audit_id == audit.id).group_by(Observation.metric_id, Observation.customer_status)
     ).all()
     counts: dict[int, dict[str, int]] = {}
@@ -234,8 +234,8 @@ def view(audit_id: int):
     audit = audit_for(audit_id)
 
     progress = logging_progress(audit)
-    total = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
-    mine = db.session.scalar(db.select(db.func.count(Observation.id)).where(
+    total = db.session.scalar(db.select(db.func.count()).where(Observation.audit_id == audit.id))
+    mine = db.session.scalar(db.select(db.func.count()).where(
         Observation.audit_id == audit.id, Observation.created_by_id == current_user.id))
     snapshot = latest_snapshot(audit.id) if has_role("manager", "leadership") else None
     short = shortfall(audit, audit_params(audit)["min_n"]) if has_role("manager", "leadership") else []
@@ -254,7 +254,7 @@ def analyze(audit_id: int):
     if (refusal := frozen_refusal(audit)) is not None:
         return refusal
 
-    n = db.session.scalar(db.select(db.func.count(Observation.id)).where(Observation.audit_id == audit.id))
+    n = db.session.scalar(db.select(db.func.count()).where(Observation.audit_id == audit.id))
     if n == 0:
         return refused(_("There are no observations to analyse yet."), 409)
     if n > analysis.BACKGROUND_THRESHOLD:  # read at call time (tests lower it)
