@@ -92,7 +92,7 @@ def index():
     """The audit rounds the user may see, with their counts."""
     audits = visible_audits()
     counts = dict(db.session.execute(
-        db.select(Observation.audit_id, db.func.count()).group_by(Observation.audit_id)
+        db.select(Observation.audit_id, db.func.count(Observation.id)).group_by(Observation.audit_id)
     ).all())
     findings = dict(db.session.execute(
         db.select(Finding.audit_id, db.func.count(Finding.id)).where(Finding.stale.is_(False))
