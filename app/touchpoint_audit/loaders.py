@@ -236,14 +236,19 @@ def penalised_segments(figures: dict | None) -> list[tuple[str, str]]:
             if s.get("segment_kind") in COLUMNS and s.get("segment") is not None]
 
 
-def observed_existing(audit_id: int, touchpoint_key: str | None, metric_key: str | None) -> sa.Select:
-    """The ids of the existing customers observed at a touchpoint × metric in an audit round."""
-    return (sa.select(Observation.customer_id)
-            .join(Metric, Observation.metric_id == Metric.id)
-            .join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
-            .where(Observation.audit_id == audit_id, Touchpoint.key == touchpoint_key, Metric.key == metric_key,
-                   Observation.customer_status == "existing", Observation.customer_id.is_not(None))
-            .distinct())
+def observed_existing(audit_id: int, touchpoint_key: str | None, metric_key: str | None,
+                      distinct: bool = True) -> sa.Select:
+    """The ids of the existing customers observed at a touchpoint × metric in an audit round.
+
+    The metric's id is looked up first and given as a value: PostgreSQL then estimates the
+    observations it selects from their statistics (13,000, not 1,500 through the catalog's
+    join), which decides whether a customer list walks its sort index (see penalised_condition)."""
+    metric_id = db.session.scalar(sa.select(Metric.id).join(Touchpoint, Metric.touchpoint_id == Touchpoint.id)
+                                  .where(Touchpoint.key == touchpoint_key, Metric.key == metric_key))
+    query = sa.select(Observation.customer_id).where(
+        Observation.audit_id == audit_id, Observation.metric_id == metric_id,
+        Observation.customer_status == "existing", Observation.customer_id.is_not(None))
+    return query.distinct() if distinct else query  # (an IN needs no DISTINCT, and plans better without)
 
 
 def in_segments(segments: list[tuple[str, str]], segment=CustomerSegment) -> sa.ColumnElement | None:
@@ -257,9 +262,14 @@ def penalised_condition(finding, segment=CustomerSegment) -> sa.ColumnElement:
     """The condition on ``Customer``/``segment`` (the segment row of the run in question) that
     selects a finding's penalised customers: observed as existing customers at its touchpoint ×
     metric in its round, and in a segment where its gap holds (any, when it holds overall only)."""
-    observed = Customer.id.in_(observed_existing(finding.audit_id, finding.touchpoint_key, finding.metric_key))
+    asked = observed_existing(finding.audit_id, finding.touchpoint_key, finding.metric_key, distinct=False)
     where = in_segments(penalised_segments(finding.figures), segment)
-    return observed if where is None else sa.and_(observed, where)
+    if where is None:
+        return Customer.id.in_(asked)
+    # A segment condition needs the segment row, whose customer is the customer: asking the row
+    # lets PostgreSQL walk the list's revenue index and probe the observations per row (about
+    # 10 ms at a million customers) instead of joining every observed customer first (150 ms).
+    return sa.and_(segment.customer_id.in_(asked), where)
 
 
 def trajectory_risk(audit_id: int, touchpoint_key: str | None, metric_key: str | None,
