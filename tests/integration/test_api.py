@@ -9,34 +9,10 @@ import hashlib
 import pytest
 
 from app.extensions import db
+from tests.integration.api_tokens import make_token
 from tests.integration.audit_fixtures import build_world, count_observations
 
 PROBLEM = "application/problem+json"
-
-
-def make_token(app, user_id: int, name: str = "erp", expires_days: int | None = None) -> str:
-    from app.accounts.models import ApiToken, User
-
-    with app.app_context():
-        _token, secret = ApiToken.issue(db.session.get(User, user_id), name, expires_days)
-        db.session.commit()
-        db.session.remove()
-    return secret
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
-
-
-@pytest.fixture
-def api(app, users):
-    """api('manager') -> (client without any session, headers with that role's token)."""
-
-    def make(role: str):
-        return app.test_client(), {"Authorization": f"Bearer {make_token(app, users[role].id)}"}
-
-    return make
 
 
 def item(external_id: str, value="12:30", **fields) -> dict:

@@ -10,23 +10,7 @@ import numpy as np
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world
-from tests.integration.test_api import PROBLEM, make_token, post_batch
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
-
-
-@pytest.fixture
-def api(app, users):
-    """api('manager') -> (client, headers with that role's token)."""
-
-    def make(role: str):
-        return app.test_client(), {"Authorization": f"Bearer {make_token(app, users[role].id)}"}
-
-    return make
+from tests.integration.test_api import PROBLEM, post_batch
 
 
 def values_batch(external_id="erp-2026-11", **overrides) -> dict:

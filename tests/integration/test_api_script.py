@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.integration.api_tokens import make_token
 from tests.integration.audit_fixtures import build_world, count_observations
-from tests.integration.test_api import make_token
 
 pytest.importorskip("requests")
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "hotline_waits.py"

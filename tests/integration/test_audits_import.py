@@ -8,7 +8,7 @@ import json
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world, count_observations, problem_texts
+from tests.integration.audit_fixtures import count_observations, problem_texts
 
 GOOD_CSV = (
     "Kontaktpunkt;Kennzahl;Wert;Kundenstatus;Kundennummer;Produkt;Kanal;Datum;Notiz\n"
@@ -17,11 +17,6 @@ GOOD_CSV = (
     "renewal;price;1.234,50;;004712;P1;online;2026-11-16;renewal\n"
     "hotline;wait;95;Bestandskunde;004711;;phone;15.11.2026;\n"
 )
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
 
 
 def _upload(client, audit_id, text, name="obs.csv"):

@@ -7,11 +7,6 @@ import pytest
 from tests.integration.audit_fixtures import add_observations, build_world, count_observations
 
 
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
-
-
 def _form(world, **overrides):
     data = {"metric_id": world.metric_ids["hotline.wait"], "value": "95", "customer_q": "004711", "customer_id": "",
             "customer_status": "", "product_key": "", "channel": "", "observed_on": "", "note": ""}

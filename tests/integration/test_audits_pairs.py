@@ -8,12 +8,7 @@ import numpy as np
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world, count_observations
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
+from tests.integration.audit_fixtures import count_observations
 
 
 def add_scenario(app, world, metric="renewal.price", audit_id=None, **fields):

@@ -7,14 +7,9 @@ import io
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world, count_observations
+from tests.integration.audit_fixtures import count_observations
 
 HEADER = "Kontaktpunkt;Kennzahl;Wert;Kundenstatus;Kundennummer;Produkt;Kanal;Datum;Notiz"
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
 
 
 def _scope_products(app, world, products):

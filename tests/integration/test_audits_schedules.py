@@ -7,12 +7,6 @@ import datetime as dt
 import pytest
 
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
 
 
 def audits_of(app):

@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from app.extensions import db
-from tests.integration.audit_fixtures import build_world, count_observations, problem_texts
+from tests.integration.audit_fixtures import count_observations, problem_texts
 
 LONG_NO = "7" * 65
 LONG_NAME = "Müller " + "N" * 194  # 201 characters
@@ -57,11 +55,6 @@ def test_customer_values_at_the_limits_are_accepted(app, as_role):
     text = f"Kundennummer;Name;Periode;Umsatz\n{'7' * 64};{'N' * 200};2024-01;100\n"
     response = _post(as_role("manager"), "/customers/import", text)
     assert response.status_code == 200 and "too long" not in response.get_data(as_text=True)
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
 
 
 def test_observations_with_too_long_product_key_and_channel(app, as_role, world):

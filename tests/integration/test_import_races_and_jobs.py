@@ -10,16 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from tests.integration import test_aftersales
-from tests.integration.audit_fixtures import build_world, count_observations
+from tests.integration.audit_fixtures import count_observations
 from tests.integration.test_aftersales import HEADER, _count
 from tests.integration.test_aftersales import _upload as upload_outcomes
 from tests.integration.test_audits_import import GOOD_CSV
 from tests.integration.test_audits_import import _upload as upload_observations
-
-
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
 
 
 @pytest.fixture

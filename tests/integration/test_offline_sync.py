@@ -12,11 +12,6 @@ import pytest
 from tests.integration.audit_fixtures import build_world, count_observations
 
 
-@pytest.fixture
-def world(app, users):
-    return build_world(app, users)
-
-
 def _fields(world, **overrides):
     fields = {"metric_id": str(world.metric_ids["hotline.wait"]), "value": "95", "customer_q": "", "customer_id": "",
               "customer_status": "", "product_key": "", "channel": "", "observed_on": "", "note": ""}
