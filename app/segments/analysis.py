@@ -20,8 +20,9 @@ from app.segments.runs import explain, latest_run
 from app.segments.search import SQLITE_SEARCH_TABLE, fold, fts_phrase, like_pattern
 from app.web.security import has_role
 
-__all__ = ["FILTERS", "SORTS", "BadCursor", "COUNT_CAP", "class_sizes", "Listing", "Total", "run_class_listing", "Window", "customer_listing", "explain", "find_customers", "latest_run",
-           "may_see_money", "search_filter"]
+__all__ = ["COUNT_CAP", "FILTERS", "SORTS", "BadCursor", "Listing", "Total", "Window", "class_sizes",
+           "customer_listing", "explain", "find_customers", "latest_run", "may_see_money", "run_class_listing",
+           "search_filter"]
 COUNT_CAP = 1000  # a search or a finding's list is counted up to this, then "more than"
 MAX_CURSOR = 1000  # characters of a page link's cursor (a key of at most 600 and a customer number)
 

@@ -28,13 +28,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.segments.kinds import CLASS_COLUMNS
 
 __all__ = ["COMBINATION_COLUMNS", "COUNT_TABLE", "POSTGRESQL_COUNT_DDL", "SQLITE_COUNT_DDL", "combinations",
            "compact", "customer_total", "held_total", "install"]
 
 COUNT_TABLE = "customer_count"
-# The class columns of a run's rows, in the order of a combination's entries (its count last).
-COMBINATION_COLUMNS = ("abc_class", "potential_segment", "profit_tier", "trajectory", "burr")
+# The class columns of a run's rows and the burr flag, in the order of a combination's entries
+# (its count last).
+COMBINATION_COLUMNS = (*CLASS_COLUMNS, "burr")
 
 POSTGRESQL_COUNT_DDL = (
     "CREATE TABLE IF NOT EXISTS customer_count (n bigint NOT NULL)",
