@@ -20,6 +20,7 @@ from app.segments import counts, loaders
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import Customer, CustomerSegment, ImportLog, SegmentationRun
 from app.web.bulk import insert_frame
+from app.web.figures import cached_figures
 from app.web.i18n import fmt_money, fmt_number, fmt_percent
 from segmentation.pareto import abc_classes, cross_subsidy, profit_tiers
 from segmentation.patient import patient_score
@@ -321,8 +322,8 @@ def newer_import(run: SegmentationRun | None) -> ImportLog | None:
                              .order_by(ImportLog.id.desc()).limit(1))
 
 
-def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
-    """Counts of customers by class in run A (rows) and in run B (columns)."""
+def transition_counts(run_a: int, run_b: int, dimension: str) -> list[list]:
+    """``[class in run A, class in run B, customers]`` for every pair that occurs (None: no class)."""
     if dimension not in CLASS_COLUMNS:
         raise ValueError("unknown dimension")
     a = sa.orm.aliased(CustomerSegment)
@@ -333,6 +334,25 @@ def transition_matrix(run_a: int, run_b: int, dimension: str) -> pd.DataFrame:
         .select_from(a).join(b, sa.and_(b.customer_id == a.customer_id, b.run_id == run_b))
         .where(a.run_id == run_a).group_by(col_a, col_b)
     ).all()
+    return [[before, after, int(count)] for before, after, count in rows]
+
+
+def transition_matrix(run_a: int, run_b: int, dimension: str, keep: bool = False) -> pd.DataFrame:
+    """Counts of customers by class in run A (rows) and in run B (columns).
+
+    ``keep``: the counts are kept in the database (``figure_cache``) for the next request (a
+    page; this commits): two stored runs never change, and joining two runs of a million
+    customers each takes seconds."""
+    if dimension not in CLASS_COLUMNS:
+        raise ValueError("unknown dimension")
+    if keep:
+        made = {run.id: run.created_at.isoformat() for run in db.session.scalars(
+            sa.select(SegmentationRun).where(SegmentationRun.id.in_((run_a, run_b))))}
+        # the runs' times too: SQLite may give a deleted run's id to the next one
+        rows = cached_figures("transitions", "runs", (run_a, made.get(run_a), run_b, made.get(run_b), dimension),
+                              lambda: {"rows": transition_counts(run_a, run_b, dimension)})["rows"]
+    else:
+        rows = transition_counts(run_a, run_b, dimension)
     frame = pd.DataFrame(rows, columns=["from", "to", "count"])
     if frame.empty:
         return pd.DataFrame()

@@ -150,7 +150,7 @@ def compare():
     matrix = None
     kept = total = 0
     if run_a and run_b:
-        matrix = transition_matrix(run_a, run_b, dimension)
+        matrix = transition_matrix(run_a, run_b, dimension, keep=True)
         if not matrix.empty:
             total = int(matrix.to_numpy().sum())
             kept = int(sum(matrix.at[key, key] for key in matrix.index))

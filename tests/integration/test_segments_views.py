@@ -564,3 +564,30 @@ def test_a_class_of_a_run_pages_through_exactly_its_customers(app, as_role, segm
                 previous = re.search(r'<a href="([^"]+)" rel="prev"', page)
                 url = previous.group(1).replace("&amp;", "&") if previous else None
             assert back == numbers, key
+
+
+def test_the_transition_matrix_is_counted_once_per_pair_of_runs(app, as_role, segmented, monkeypatch):
+    """Two stored runs never change: the compare page counts their transitions once per pair and
+    dimension (kept in figure_cache) and shows the same matrix from then on."""
+    from app.segments import runs
+    from app.segments.models import SegmentationRun
+
+    client = as_role("manager")
+    _second_run(client)
+    with app.app_context():
+        first, second = db.session.scalars(db.select(SegmentationRun.id).order_by(SegmentationRun.id)).all()
+        fresh = runs.transition_matrix(first, second, "abc_class")
+        db.session.remove()
+    counted = []
+    original = runs.transition_counts
+    monkeypatch.setattr(runs, "transition_counts", lambda *args: counted.append(args) or original(*args))
+    url = f"/segments/compare?a={first}&b={second}&dimension=abc_class"
+    pages = [client.get(url).get_data(as_text=True) for _ in range(3)]
+    matrices = [re.findall(r'data-from="(\w+)" data-to="(\w+)"><a href="[^"]+"[^>]*>([\d,]+)</a>', page)
+                for page in pages]
+    assert len(counted) == 1 and matrices[0] == matrices[1] == matrices[2] and pages[1] == pages[2]
+    cells = matrices[0]
+    assert {(a, b): int(n.replace(",", "")) for a, b, n in cells} == {
+        (a, b): int(fresh.at[a, b]) for a in fresh.index for b in fresh.columns if fresh.at[a, b]}
+    client.get(f"/segments/compare?a={first}&b={second}&dimension=trajectory")
+    assert len(counted) == 2
