@@ -130,6 +130,7 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
     from app.touchpoint_audit.models import Audit
 
     run_id = db.session.scalar(db.select(db.func.max(SegmentationRun.id)))
+    first_run = db.session.scalar(db.select(db.func.min(SegmentationRun.id)))  # a second run: the compare page
     audit_id = db.session.scalar(db.select(db.func.max(Audit.id)))
     from app.touchpoint_audit.models import Finding
 
@@ -174,6 +175,8 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
         ("run page", f"/segments/runs/{run_id}", {}),
         ("run customers of class A", f"/segments/runs/{run_id}/customers?dimension=abc_class&key=A", {}),
         ("reports", "/reports/", {}),
+        *([("compare two runs", f"/segments/compare?a={first_run}&b={run_id}&dimension=potential_segment", {})]
+          if first_run != run_id else []),
         ("run export CSV", f"/segments/runs/{run_id}/export.csv", {}),
     ]
 
