@@ -47,7 +47,8 @@ def matrix_chart(x, y, segments, split_x: float | None, split_y: float | None, c
     with figure(6.4, 4.2) as (fig, ax):
         log_y = not rating
         y_plot = np.where(y > 0, y, np.nan) if log_y else y
-        floor = np.nanmin(y_plot[ok]) / 2 if log_y and np.isfinite(np.nanmin(y_plot[ok])) else 0.5
+        positive = y[ok & (y > 0)]  # none: every untapped potential is zero (no all-NaN minimum, no warning)
+        floor = positive.min() / 2 if log_y and positive.size else 0.5
         y_plot = np.where(np.isnan(y_plot), floor, y_plot) if log_y else y_plot
         for key, color in SEGMENT_COLORS.items():
             mask = ok & (segments == key)

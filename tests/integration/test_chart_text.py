@@ -50,3 +50,14 @@ def test_dashboard_with_dollar_signs_in_names(app, as_role, users):
     html = response.get_data(as_text=True)
     # the price-walking chart (one per metric, over all products) titled with the names, drawn as text
     assert f"Tarif $x^$ · {METRIC} $</text>" in html
+
+
+@pytest.mark.parametrize("potentials", [[0, 0, 0, 0, 0], [0, 3, 0, 2, 5]])
+def test_the_potential_matrix_draws_when_no_customer_has_untapped_potential(app, potentials):
+    """Every untapped potential zero (a log axis has nothing to scale by): drawn with the floor,
+    no 'All-NaN slice' warning (the suite turns warnings into errors)."""
+    from app.segments.charts import matrix_chart
+
+    with app.test_request_context():
+        svg = str(matrix_chart([1, 2, 3, 4, 5], potentials, ["star"] * 5, 2.0, 1.0, {"star": 5}, {"star": "Stars"}))
+    assert "<svg" in svg and "Stars (5)" in svg
