@@ -178,6 +178,7 @@ def requests_to_time(db) -> list[tuple[str, str, dict]]:
         *([("compare two runs", f"/segments/compare?a={first_run}&b={run_id}&dimension=potential_segment", {})]
           if first_run != run_id else []),
         ("run export CSV", f"/segments/runs/{run_id}/export.csv", {}),
+        ("customer list export CSV", "/customers/export.csv", {}),
     ]
 
 

@@ -305,11 +305,13 @@ def may_see_money() -> bool:
 
 
 def customer_listing(args, run: SegmentationRun | None = None,
-                     limited_to: tuple[str, str, sa.ColumnElement] | None = None) -> Listing:
+                     limited_to: tuple[str, str, sa.ColumnElement] | None = None,
+                     show_money: bool | None = None) -> Listing:
     """The filtered, searched and sorted customers of ``run`` (default: the latest), as the list,
     its export and the HTTP API show them. ``limited_to`` = (argument, value, condition on
-    ``Customer``/``CustomerSegment``) narrows the list further, e.g. to a finding's penalised customers."""
-    show_money = may_see_money()
+    ``Customer``/``CustomerSegment``) narrows the list further, e.g. to a finding's penalised customers.
+    ``show_money``: whether the money columns are shown (default: the signed-in user's right)."""
+    show_money = may_see_money() if show_money is None else show_money
     run = run if run is not None else latest_run()
     query = sa.select(Customer, CustomerSegment)
     if run is not None:

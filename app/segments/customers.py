@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +18,14 @@ from flask_login import current_user
 from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.analysis import FILTERS, BadCursor, Listing, Total, Window, customer_listing, may_see_money
-from app.segments.exports import Column, table_bytes
+from app.segments.exports import (
+    CSV_MIMETYPE,
+    XLSX_DIRECT_CUSTOMERS,
+    Column,
+    statement_chunks,
+    streamed_csv,
+    table_bytes,
+)
 from app.segments.forms import ChecklistForm, ImportForm
 from app.segments.importing import ImportConflict, check_upload, import_customer_values, parse_upload, problem_rows
 from app.segments.kinds import class_label
@@ -46,7 +54,7 @@ def _options(kind: str, keys) -> list[tuple[str, str]]:
     return [(key, class_label(kind, key, lang())) for key in keys]
 
 
-def finding_filter(args) -> Finding | None:
+def finding_filter(args, checked: bool = False) -> Finding | None:
     """The finding named by ``?finding=`` whose penalised customers the list shows (None: no such filter).
 
     404 for anything that names no finding with penalised customers (not a number, unknown, too
@@ -58,16 +66,18 @@ def finding_filter(args) -> Finding | None:
     finding = db.session.get(Finding, finding_id) if finding_id is not None else None
     if finding is None or finding.kind not in PENALISED_KINDS:
         abort(404)
-    require(may_see_finding(finding))
+    if not checked:  # (a job's list was checked in the request that made the job)
+        require(may_see_finding(finding))
     return finding
 
 
-def listing_of(args) -> Listing:
+def listing_of(args, show_money: bool | None = None, checked: bool = False) -> Listing:
     """The customer list a request asks for, limited to a finding's penalised customers when
-    ``?finding=`` names one (as the list's run places them: its segment row is the one joined)."""
-    finding = finding_filter(args)
+    ``?finding=`` names one (as the list's run places them: its segment row is the one joined).
+    A job passes the rights its request had (``show_money``, ``checked``): it has no user."""
+    finding = finding_filter(args, checked)
     limited = None if finding is None else ("finding", str(finding.id), penalised_condition(finding))
-    listing = customer_listing(args, limited_to=limited)
+    listing = customer_listing(args, limited_to=limited, show_money=show_money)
     listing.limited_by = finding
     return listing
 
@@ -178,26 +188,62 @@ MONEY_COLUMNS = (
 )
 
 
+LIST_FIELDS = (Customer.customer_no, Customer.name, Customer.customer_since, CustomerSegment.abc_class,
+               CustomerSegment.potential_segment, CustomerSegment.profit_tier, CustomerSegment.trajectory,
+               CustomerSegment.burr, CustomerSegment.revenue, CustomerSegment.contribution, CustomerSegment.untapped)
+
+
+def list_columns(listing: Listing) -> tuple[Column, ...]:
+    """The export's columns: the money ones only for managers and leadership."""
+    return LIST_COLUMNS + (MONEY_COLUMNS if listing.show_money else ())
+
+
+def list_frames(listing: Listing) -> Callable[[], Iterator[pd.DataFrame]]:
+    """The list's rows (all pages, in its order) as frames of ten thousand, read when called (in a
+    streamed response's own context or a job): the statement is made now, in the request."""
+    statement = listing.query.with_only_columns(*LIST_FIELDS)
+    rating = listing.run is not None and (listing.run.summary or {}).get("potential_basis") == "rating"
+    money = listing.show_money
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for frame in statement_chunks(statement, [field.key for field in LIST_FIELDS]):
+            if rating:
+                frame["untapped"] = None  # a rating gap, not money: the list leaves it out as well
+            yield frame if money else frame.drop(columns=[column.code for column in MONEY_COLUMNS])
+
+    return frames
+
+
 @bp.route("/export.<fmt>")
 @any_user
 def export(fmt: str):
-    """The customers the list shows with its current filters, search and sort (all pages), as CSV or XLSX."""
+    """The customers the list shows with its current filters, search and sort (all pages): CSV
+    streamed as it is read; XLSX at once up to 20,000 customers, above that written by a job
+    (its page shows the progress, then the download)."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
     listing = listing_of(request.args)
-    columns = LIST_COLUMNS + (MONEY_COLUMNS if listing.show_money else ())
-    fields = [Customer.customer_no, Customer.name, Customer.customer_since, CustomerSegment.abc_class,
-              CustomerSegment.potential_segment, CustomerSegment.profit_tier, CustomerSegment.trajectory,
-              CustomerSegment.burr, CustomerSegment.revenue, CustomerSegment.contribution, CustomerSegment.untapped]
-    rows = db.session.execute(listing.query.with_only_columns(*fields)).all()
-    frame = pd.DataFrame(rows, columns=[field.key for field in fields])
-    if listing.run is not None and (listing.run.summary or {}).get("potential_basis") == "rating":
-        frame["untapped"] = None  # a rating gap, not money: the list leaves it out as well
-    if not listing.show_money:
-        frame = frame.drop(columns=[column.code for column in MONEY_COLUMNS])
-    data, mimetype = table_bytes(frame, columns, fmt, lang(), sheet="customers")
+    columns = list_columns(listing)
     filename = f"customers-{dt.date.today().isoformat()}.{fmt}"
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":
+        return Response(streamed_csv(list_frames(listing), columns, lang()), mimetype=CSV_MIMETYPE, headers=headers)
+    # counted up to one more than the limit: a search of a million customers is not counted whole
+    up_to = db.session.scalar(sa.select(sa.func.count()).select_from(
+        listing.base.limit(XLSX_DIRECT_CUSTOMERS + 1).subquery())) or 0
+    if up_to > XLSX_DIRECT_CUSTOMERS:
+        job = enqueue("customer_list_xlsx_export", created_by_id=current_user.id, args=_export_args(request.args),
+                      show_money=listing.show_money, language=lang(), filename=filename)
+        return redirect(url_for("jobs.status", job_id=job.id), code=303)
+    frame = pd.concat(list(list_frames(listing)()) or [pd.DataFrame(columns=[c.code for c in columns])],
+                      ignore_index=True)
+    data, mimetype = table_bytes(frame, columns, fmt, lang(), sheet="customers")
+    return Response(data, mimetype=mimetype, headers=headers)
+
+
+def _export_args(args) -> dict:
+    """The request arguments that choose the list (filters, search, sort, finding), for a job."""
+    return {name: args.get(name) for name in (*FILTERS, "burr", "q", "sort", "dir", "finding") if args.get(name)}
 
 
 @bp.route("/<int:customer_id>")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -26,6 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.extensions import db
 from app.segments.kinds import class_label
 from app.segments.runs import export_chunks, export_frame
 from tabular import CSV_LINE_TERMINATOR, safe_cell
@@ -43,6 +45,8 @@ NUMBER_FORMATS = {"integer": "#,##0", "money": "#,##0.00", "number": "#,##0.00",
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "YYYY-MM-DD"}
 SEPARATORS = {"de": (";", ","), "en": (",", ".")}
 XLSX_MAX_ROWS = 1_048_575  # Excel's limit below the header
+# A run's or a list's spreadsheet above this many customers is written by a background job.
+XLSX_DIRECT_CUSTOMERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -261,19 +265,36 @@ def run_xlsx(run_id: int, language: str, target, total: int, progress: Callable[
 
 def run_csv(run_id: int, language: str) -> Iterator[bytes]:
     """A run's per-customer results as CSV in ``language``, streamed: the same bytes as
-    :func:`run_export`'s CSV, read and written ten thousand customers at a time.
+    :func:`run_export`'s CSV, read and written ten thousand customers at a time."""
+    return streamed_csv(lambda: export_chunks(run_id), RUN_COLUMNS, language)
+
+
+def streamed_csv(frames: Callable[[], Iterable[pd.DataFrame]], columns, language: str) -> Iterator[bytes]:
+    """A CSV file in ``language`` of the frames ``frames()`` gives, streamed: the same bytes as
+    :func:`table_bytes` of them all.
 
     The texts are translated now, in the request; the rows are read while the response is
     sent, in an application context of their own (nothing is opened for a response that is
     never read)."""
     language = language if language in SEPARATORS else "en"
-    header, words = _csv_header(RUN_COLUMNS, language), _yes_no(language)
+    header, words = _csv_header(columns, language), _yes_no(language)
     app = current_app._get_current_object()
 
     def body() -> Iterator[bytes]:
         yield header
         with app.app_context():
-            for frame in export_chunks(run_id):
-                yield _csv_rows(frame, RUN_COLUMNS, language, words)
+            for frame in frames():
+                yield _csv_rows(frame, columns, language, words)
 
     return body()
+
+
+def statement_chunks(statement, names: list[str], rows: int = 10_000) -> Iterator[pd.DataFrame]:
+    """The rows of a SELECT as frames of ``rows`` rows with columns ``names``, read through a
+    server-side cursor (a million rows never sit in memory at once)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # a cursor is planned for its first rows by default; every row is read here
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    result = db.session.execute(statement.execution_options(yield_per=rows))
+    for partition in result.partitions():
+        yield pd.DataFrame(partition, columns=names)

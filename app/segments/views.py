@@ -12,7 +12,7 @@ from app.extensions import db, htmx
 from app.segments import charts, loaders
 from app.segments.analysis import Total, run_class_listing
 from app.segments.customers import keyset_page
-from app.segments.exports import CSV_MIMETYPE, run_csv, run_export
+from app.segments.exports import CSV_MIMETYPE, XLSX_DIRECT_CUSTOMERS, run_csv, run_export
 from app.segments.forms import RunForm
 from app.segments.kinds import BY_COLUMN, BY_KEY, CLASS_COLUMNS, class_label
 from app.segments.models import CustomerSegment, SegmentationRun
@@ -28,7 +28,6 @@ from segmentation.definitions import DEFINITIONS, POTENTIAL_SEGMENTS, PROFIT_TIE
 bp = Blueprint("segments", __name__, url_prefix="/segments", template_folder="templates")
 BACKGROUND_CUSTOMERS = 50_000
 # A run's XLSX of more customers is written by a background job (about 2 s per 10,000 rows).
-XLSX_DIRECT_CUSTOMERS = 20_000
 # the classifications the comparison offers, the potential matrix first (the default)
 DIMENSIONS = ("potential_segment", *(column for column in CLASS_COLUMNS if column != "potential_segment"))
 

@@ -47,6 +47,7 @@ TASKS: dict[str, str] = {
     "observation_import": "app.touchpoint_audit.tasks:observation_import_job",
     "outcome_import": "app.aftersales.tasks:outcome_import_job",
     "run_xlsx_export": "app.segments.tasks:run_xlsx_job",
+    "customer_list_xlsx_export": "app.segments.tasks:customer_list_xlsx_job",
 }
 # What the job page calls a job of each kind.
 TITLES = {
@@ -58,6 +59,7 @@ TITLES = {
     "observation_import": _l("Importing observations"),
     "outcome_import": _l("Importing after-sales outcomes"),
     "run_xlsx_export": _l("Writing the spreadsheet"),
+    "customer_list_xlsx_export": _l("Writing the spreadsheet"),
 }
 QUEUE_NAME = "reports"
 UNFINISHED = ("queued", "running")

@@ -318,7 +318,7 @@ def test_every_task_in_the_map_can_be_found(app):
     from app.web.jobs import TASKS, TITLES, task
 
     assert set(TASKS) == {"customer_import", "segmentation_run", "audit_analysis", "report_pdf", "report_publish",
-                          "observation_import", "outcome_import", "run_xlsx_export"}
+                          "observation_import", "outcome_import", "run_xlsx_export", "customer_list_xlsx_export"}
     assert set(TITLES) == set(TASKS)
     for kind in TASKS:
         assert callable(task(kind)), kind
