@@ -16,7 +16,9 @@ customer list and the start page paid that on every request. Two figures replace
 
   The table is not a model: it is made with ``customers`` (after_create DDL, as the search's
   trigram table) and by migration g20b01c0ffee, so deleting every model's rows (the tests do)
-  leaves it counting.
+  leaves it counting. A later migration that rebuilds ``customers`` on SQLite
+  (``batch_alter_table``) drops its triggers with it and must run :data:`SQLITE_COUNT_DDL`
+  again (which also counts the customers afresh).
 * **How many of a run's customers fall in each combination of classes** (ABC × potential ×
   tier × trajectory × burr, at most a few hundred combinations) is counted once from the
   run's frame and kept in the run's summary (``combinations``); a run never changes after it
