@@ -32,9 +32,32 @@ def live_app(tmp_path_factory):
     return app
 
 
+def closing(app):
+    """``app`` with every response body closed as soon as it has been sent.
+
+    Werkzeug's development server closes a body only after draining the socket; when the
+    browser has reset the connection (it cancels a favicon or script fetch while navigating),
+    that read raises and the body, e.g. an open static file, is left to the garbage collector.
+    Its ResourceWarning then failed whichever test was running (the suite turns warnings into
+    errors). Gunicorn, which production uses, closes bodies itself."""
+
+    def sent(body):
+        try:
+            yield from body
+        finally:  # exhausted, or the generator closed or collected after a dropped connection
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def serve(environ, start_response):
+        return sent(app(environ, start_response))  # the app runs now, its body is sent by the server
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 
-from .conftest import _open_page, sign_in
+from .conftest import _open_page, closing, sign_in
 from .test_phone import SIDEWAYS, on_screen
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def counted_server(live_app):
         seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
         return live_app(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, counting, threaded=True)
+    server = make_server("127.0.0.1", 0, closing(counting), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", seen
