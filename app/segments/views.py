@@ -187,7 +187,7 @@ def run_customers(run_id: int):
     key = request.args.get("key", "")
     if dimension not in DIMENSIONS or key not in (*DEFINITIONS[dimension], UNCLASSIFIED):
         abort(404)
-    then_id = request.args.get("then", type=int)
+    then_id = request.args.get("then", type=db_int)  # (a number beyond a database integer names no run)
     to = request.args.get("to", "")
     then = None
     if then_id is not None:

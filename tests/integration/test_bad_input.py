@@ -19,6 +19,7 @@ QUERY_NAMES = (
     "audit_id", "metric_id", "customer_q", "product_key", "channel", "observed_on", "threshold", "min_n",
     "kind", "segment", "sale", "after", "a", "b", "dimension", "q", "page", "sort", "dir", "burr", "abc",
     "tier", "trajectory", "severity", "status", "touchpoint", "stale", "next", "lang", "run", "run_id", "grade",
+    "before", "last", "finding", "key", "then", "to",
 )
 BAD_QUERIES = {
     "non-numeric": dict.fromkeys(QUERY_NAMES, "abc"),

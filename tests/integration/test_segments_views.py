@@ -499,6 +499,11 @@ def test_every_transition_cell_opens_the_customers_who_moved_that_way(app, as_ro
                 f"dimension=abc_class&key=A&then={second}&to=nonsense"):
         assert client.get(f"/segments/runs/{first}/customers?{bad}").status_code == 404, bad
     assert client.get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A&page=x").status_code == 200
+    for then in ("99999999999999999999999", "2147483648", "-5", "x"):  # no such run: the class alone, never a 500
+        response = client.get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A&then={then}&to=A")
+        assert response.status_code in (200, 404), then
+    mangled = client.get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A&after=%25%25&before=x&last=zz")
+    assert mangled.status_code == 200 and "That page link could not be read" in mangled.get_data(as_text=True)
     assert as_role("service").get(f"/segments/runs/{first}/customers?dimension=abc_class&key=A").status_code == 403
 
 
