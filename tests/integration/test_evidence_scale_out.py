@@ -9,7 +9,6 @@ import hashlib
 import io
 import os
 import re
-import secrets
 import sys
 
 import pytest
@@ -21,11 +20,12 @@ from tests.integration.test_scale_out import (  # noqa: F401  (processes, shared
     BIN,
     PASSWORD,
     csrf_token,
-    free_port,
-    machine,
+    machines,
     processes,
     run_cli,
     shared_database,
+    signed_in,
+    start_app_servers,
     wait_until_serving,
 )
 
@@ -56,32 +56,17 @@ with app.app_context():
 
 def test_a_photo_logged_on_one_server_is_served_by_the_other(shared_database, processes, tmp_path):  # noqa: F811
     database_url, engine = shared_database
-    common = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "APP_ENV", "INSTANCE_PATH", "REDIS_URL")}
-    common.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_hex(32), FLASK_APP="wsgi:app")
-
-    def env_of(name: str) -> dict:
-        return {**common, "PYTHONPATH": str(machine(tmp_path, name)), "INSTANCE_PATH": str(tmp_path / f"instance-{name}")}
-
+    env_of = machines(tmp_path, DATABASE_URL=database_url)  # no Redis: jobs in the servers' threads
     cli = env_of("cli")
     run_cli(cli, str(BIN / "flask"), "db", "upgrade")
-    servers = {}
-    for name in ("a", "b"):
-        port = free_port()
-        process = processes.start(name, [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                  env_of(name))
-        servers[name] = (f"http://127.0.0.1:{port}", process)
+    servers = start_app_servers(processes, env_of)
     run_cli(cli, str(BIN / "flask"), "touchpoints", "seed")
     audit_id, metric_id = (int(v) for v in run_cli(cli, sys.executable, "-c", SEED % {"password": PASSWORD}).split()[-2:])
     for name, (base, process) in servers.items():
         wait_until_serving(processes, name, process, base)
     server_a, server_b = servers["a"][0], servers["b"][0]
 
-    browser = requests.Session()
-    browser.headers["Accept-Language"] = "en"
-    login = browser.get(f"{server_a}/login", timeout=30)
-    signed_in = browser.post(f"{server_a}/login", data={"csrf_token": csrf_token(login.text), "username": "chefin",
-                                                         "password": PASSWORD}, allow_redirects=False, timeout=30)
-    assert signed_in.status_code in (302, 303), signed_in.text[-2000:]
+    browser = signed_in(server_a)
 
     photo = jpeg_bytes((64, 48), gps=True)
     form = browser.get(f"{server_a}/log", params={"audit_id": audit_id}, timeout=30)

@@ -131,6 +131,41 @@ def processes(tmp_path):
     started.stop_all()
 
 
+def machines(tmp_path: Path, **settings: str):
+    """``env_of(name)``: the environment of one "machine", a copy of the code of its own with its
+    own instance folder, all of them sharing ``settings`` (the database, Redis, one secret key)."""
+    common = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "APP_ENV", "INSTANCE_PATH", "REDIS_URL")}
+    common.update(SECRET_KEY=secrets.token_hex(32), FLASK_APP="wsgi:app", **settings)
+
+    def env_of(name: str) -> dict:
+        # PYTHONPATH puts the machine's copy ahead of the source tree's editable install.
+        return {**common, "PYTHONPATH": str(machine(tmp_path, name)), "INSTANCE_PATH": str(tmp_path / f"instance-{name}")}
+
+    return env_of
+
+
+def start_app_servers(processes: Processes, env_of, names=("a", "b")) -> dict[str, tuple[str, subprocess.Popen]]:
+    """``gunicorn -w 1`` on a free port of 127.0.0.1 for each name: {name: (base URL, process)}."""
+    servers = {}
+    for name in names:
+        port = free_port()
+        process = processes.start(name, [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                                  env_of(name))
+        servers[name] = (f"http://127.0.0.1:{port}", process)
+    return servers
+
+
+def signed_in(base: str) -> requests.Session:
+    """A browser session of the seeded manager (chefin), signed in on ``base`` through the form."""
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    login = browser.get(f"{base}/login", timeout=30)
+    answer = browser.post(f"{base}/login", data={"csrf_token": csrf_token(login.text), "username": "chefin",
+                                                 "password": PASSWORD}, allow_redirects=False, timeout=30)
+    assert answer.status_code in (302, 303), answer.text[-2000:]
+    return browser
+
+
 def run_cli(env: dict, *args: str) -> str:
     done = subprocess.run(args, cwd=env["PYTHONPATH"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-3000:])
@@ -180,22 +215,10 @@ def test_two_app_servers_and_a_worker_share_only_postgresql_and_redis(shared_dat
     database_url, engine = shared_database
     redis_url = os.environ["REDIS_TEST_URL"]
     Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)).empty()  # nothing left over from other runs
-    common = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "APP_ENV", "INSTANCE_PATH")}
-    common.update(DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY=secrets.token_hex(32),
-                  FLASK_APP="wsgi:app")
-
-    def env_of(name: str) -> dict:
-        # PYTHONPATH puts the machine's copy ahead of the source tree's editable install.
-        return {**common, "PYTHONPATH": str(machine(tmp_path, name)), "INSTANCE_PATH": str(tmp_path / f"instance-{name}")}
-
+    env_of = machines(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url)
     cli = env_of("cli")
     run_cli(cli, str(BIN / "flask"), "db", "upgrade")
-    servers = {}
-    for name in ("a", "b"):
-        port = free_port()
-        process = processes.start(name, [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                  env_of(name))
-        servers[name] = (f"http://127.0.0.1:{port}", process)
+    servers = start_app_servers(processes, env_of)
     processes.start("worker", [str(BIN / "rq"), "worker", "--url", redis_url, QUEUE_NAME], env_of("worker"))
     assert "Added" in run_cli(cli, str(BIN / "flask"), "touchpoints", "seed")
     audit_id = int(run_cli(cli, sys.executable, "-c", SEED % {"password": PASSWORD}).split()[-1])
@@ -204,12 +227,7 @@ def test_two_app_servers_and_a_worker_share_only_postgresql_and_redis(shared_dat
     server_a, server_b = servers["a"][0], servers["b"][0]
 
     # One browser session; the load balancer sends its requests to either server.
-    browser = requests.Session()
-    browser.headers["Accept-Language"] = "en"
-    login = browser.get(f"{server_a}/login", timeout=30)
-    signed_in = browser.post(f"{server_a}/login", data={"csrf_token": csrf_token(login.text), "username": "chefin",
-                                                         "password": PASSWORD}, allow_redirects=False, timeout=30)
-    assert signed_in.status_code in (302, 303), signed_in.text[-2000:]
+    browser = signed_in(server_a)
     assert browser.get(f"{server_b}/", timeout=30).url == f"{server_b}/", "server B knows the session"
 
     # A small customer-values file: checked on A, confirmed (and written at once) on B.
